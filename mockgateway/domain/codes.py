@@ -1,0 +1,175 @@
+"""Code tables (業務コード OQSCDxxx) and the overridable result-code table.
+
+OQSCD values come from oqs-interface.md §1.5. The official 処理結果コード / ErrorCode values
+(別紙6-1) are not public: `DEFAULT_RESULT_CODES` is our own documented table (docs/codes.md),
+and `ResultCodes.with_overrides` lets a vendor who holds 別紙6-1 load the real values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class ReferenceClassification(StrEnum):  # OQSCD002 照会区分
+    MY_NUMBER_CARD = "1"
+    INSURANCE_CARD = "2"
+
+
+class SegmentOfResult(StrEnum):  # OQSCD003 処理結果区分
+    NORMAL = "1"
+    PROCESSING = "2"
+    ABNORMAL = "9"
+
+
+class ProcessingResultStatus(StrEnum):  # OQSCD004 処理結果状況
+    NORMAL = "1"
+    ERROR = "2"
+
+
+class CharacterCode(StrEnum):  # OQSCD005 文字コード識別
+    UTF8 = "0"
+    SHIFT_JIS = "1"
+
+
+class Validity(StrEnum):  # OQSCD006 資格有効性
+    VALID = "1"
+    INVALID = "2"
+    INVALID_NEWER_EXISTS = "3"
+    NOT_FOUND = "4"
+    MULTIPLE = "5"
+    VALID_UNREGISTERED = "6"  # 医療扶助 only
+
+
+class Sex(StrEnum):  # OQSCD007
+    MALE = "1"
+    FEMALE = "2"
+    UNSET = "3"
+
+
+class PersonalFamily(StrEnum):  # OQSCD009 本人・家族の別
+    INSURED = "1"
+    FAMILY = "2"
+
+
+class ConsentFlag(StrEnum):  # OQSCD016 閲覧同意フラグ (OQSCD001 uses 0/1 only)
+    NONE = "0"
+    GIVEN = "1"
+    EXPIRED = "2"  # 訪問診療等・オンライン診療等 interfaces only
+    UNOBTAINABLE = "3"  # 救急 interface only
+
+
+INSURED_CARD_CLASSIFICATION: Mapping[str, str] = MappingProxyType(
+    {  # OQSCD010 被保険者証区分; 01 is 欠番 after 2024-12-02 but still returned for older data
+        "01": "被保険者証（一般）",
+        "02": "被保険者証（退職）",
+        "03": "短期被保険者証（一般）",
+        "04": "短期被保険者証（退職）",
+        "05": "被保険者資格証明書",
+        "06": "特例退職被保険者証",
+        "07": "自衛官診療証",
+        "A1": "医療扶助",
+    }
+)
+
+LIMIT_CERTIFICATE_CLASSIFICATION: Mapping[str, str] = MappingProxyType(
+    {  # OQSCD011
+        "01": "限度額適用区分認定証",
+        "02": "限度額適用・標準負担額減額認定証",
+        "03": "標準負担額減額認定証",
+    }
+)
+
+LIMIT_CERTIFICATE_FLAG: Mapping[str, str] = MappingProxyType(
+    {  # OQSCD012 限度額適用認定証適用区分
+        "A01": "ア", "A02": "イ", "A03": "ウ", "A04": "エ", "A05": "オ", "A06": "オ（境）",
+        "B01": "現役並みⅢ", "B02": "現役並みⅡ", "B03": "現役並みⅠ", "B04": "一般",
+        "B05": "低所得Ⅱ", "B06": "低所得Ⅰ", "B07": "低所得Ⅰ（老福）", "B08": "低所得Ⅰ（境）",
+        "B09": "一般Ⅱ", "B10": "一般Ⅰ",
+    }
+)  # fmt: skip
+
+SPECIFIC_DISEASE_CATEGORY: Mapping[str, str] = MappingProxyType(
+    {  # OQSCD013
+        "1": "人工透析を必要とする慢性腎不全",
+        "2": "先天性血液凝固因子障害（第VIII因子、第IX因子）",
+        "3": "血液凝固因子製剤の投与に起因するHIV感染症",
+    }
+)
+
+REASON_OF_LOSS: Mapping[str, str] = MappingProxyType(
+    {"01": "死亡", "02": "生活保護受給開始", "03": "医療保険等の資格取得", "99": "その他"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultCode:
+    code: str
+    message: str
+
+    def format(self, **details: object) -> ResultCode:
+        """Fill `{name}` placeholders; unknown placeholders are left as they are."""
+        try:
+            return ResultCode(self.code, self.message.format(**details))
+        except (KeyError, IndexError, ValueError):
+            return self
+
+
+# Our own table. Keys are stable names used in code; codes are ours ("MGW" = mockgateway),
+# grouped by hundreds: 1xxx file/transaction (ErrorCode), 2xxx per person (ProcessingResultCode),
+# 3xxx notices on a normal result, 9xxx operational (faults, maintenance).
+DEFAULT_RESULT_CODES: Mapping[str, ResultCode] = MappingProxyType(
+    {
+        "xml.malformed": ResultCode("MGW1001", "XMLとして解析できません: {detail}"),
+        "xml.root": ResultCode("MGW1002", "ルート要素が XmlMsg ではありません: {detail}"),
+        "xml.required": ResultCode("MGW1003", "必須項目がありません: {element}"),
+        "xml.format": ResultCode("MGW1004", "項目の形式が正しくありません: {element}: {detail}"),
+        "xml.check_digit": ResultCode("MGW1005", "検証番号が正しくありません: {element}: {detail}"),
+        "xml.date": ResultCode("MGW1006", "日付が正しくありません: {element}: {detail}"),
+        "api.unknown": ResultCode("MGW1007", "API識別IDが不明です: {detail}"),
+        "xml.encoding": ResultCode("MGW1008", "文字コードが正しくありません: {detail}"),
+        "file.too_large": ResultCode("MGW1009", "ファイルサイズが上限を超えています: {detail}"),
+        "auth.token": ResultCode("MGW1101", "認証トークンが無効または期限切れです"),
+        "auth.login": ResultCode("MGW1102", "ログインできません: {detail}"),
+        "person.not_found": ResultCode("MGW2001", "該当する資格情報がありません"),
+        "person.multiple": ResultCode("MGW2002", "該当する資格情報が複数あります"),
+        "record.invalid": ResultCode("MGW2003", "照会用情報が正しくありません: {element}: {detail}"),
+        "fault.injected": ResultCode("MGW9001", "システムエラーが発生しました(擬似障害)"),
+        "maintenance": ResultCode("MGW9002", "メンテナンス中のため処理できません"),
+        "internal": ResultCode("MGW9999", "内部エラーが発生しました: {detail}"),
+    }
+)
+
+
+class ResultCodes:
+    """Lookup by stable name, with user overrides (from a YAML/JSON mapping)."""
+
+    def __init__(self, table: Mapping[str, ResultCode] = DEFAULT_RESULT_CODES) -> None:
+        self._table = dict(table)
+
+    def get(self, name: str, **details: object) -> ResultCode:
+        try:
+            entry = self._table[name]
+        except KeyError:
+            entry = self._table["internal"]
+            details = {"detail": f"未定義の結果コード名 {name}"}
+        return entry.format(**details)
+
+    def names(self) -> list[str]:
+        return sorted(self._table)
+
+    def with_overrides(self, overrides: Mapping[str, Mapping[str, str]]) -> ResultCodes:
+        """`{name: {code: ..., message: ...}}`; either key may be omitted to keep ours."""
+        table = dict(self._table)
+        for name, entry in overrides.items():
+            base = table.get(name)
+            if base is None:
+                raise ValueError(f"unknown result-code name {name!r}; known: {', '.join(sorted(table))}")
+            unknown = set(entry) - {"code", "message"}
+            if unknown:
+                raise ValueError(f"result code {name!r}: unknown keys {sorted(unknown)} (use code, message)")
+            code, message = entry.get("code", base.code), entry.get("message", base.message)
+            table[name] = ResultCode(str(code), str(message))
+        return ResultCodes(table)

@@ -1,0 +1,113 @@
+"""Insurers, people and their qualification history (pure data).
+
+Field names follow the interface's element names where one exists (oqs-interface.md §1.4), in
+snake_case; `mockgateway.fixtures` maps the YAML keys (the element names themselves) onto them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from mockgateway.domain.codes import PersonalFamily, Sex
+from mockgateway.domain.numbers import InsurerNumber
+
+
+@dataclass(frozen=True, slots=True)
+class Insurer:
+    number: InsurerNumber
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ElderlyRecipientCertificate:  # 高齢受給者証情報
+    issued: dt.date | None
+    valid_start: dt.date | None
+    valid_end: dt.date | None
+    contribution_ratio: str  # "020" = 2割
+
+
+@dataclass(frozen=True, slots=True)
+class LimitCertificate:  # 限度額適用認定証関連情報
+    classification: str  # OQSCD011
+    classification_flag: str  # OQSCD012 適用区分
+    issued: dt.date | None
+    valid_start: dt.date | None
+    valid_end: dt.date | None
+    long_term_date: dt.date | None = None
+
+    def in_force(self, on: dt.date) -> bool:
+        return (self.valid_start is None or self.valid_start <= on) and (
+            self.valid_end is None or on <= self.valid_end
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SpecificDiseaseCertificate:  # 特定疾病療養受療証情報
+    disease_category: str  # OQSCD013
+    issued: dt.date | None
+    valid_start: dt.date | None
+    valid_end: dt.date | None
+    self_pay: str | None  # 1ヶ月あたり自己負担限度額 (yen, as printed)
+
+    def in_force(self, on: dt.date) -> bool:
+        return (self.valid_start is None or self.valid_start <= on) and (
+            self.valid_end is None or on <= self.valid_end
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CardKey:
+    """What is printed on a 被保険者証 / 資格確認書 and typed in at reception."""
+
+    insurer_number: str  # bare 6 or 8 digits
+    symbol: str  # "" when the card has none
+    number: str
+    branch: str  # "" when the card has none
+
+
+@dataclass(frozen=True, slots=True)
+class Qualification:
+    insurer: Insurer
+    key: CardKey
+    card_classification: str  # OQSCD010
+    personal_family: PersonalFamily | None  # absent for 後期高齢者
+    insured_name: str | None  # 被保険者氏名（世帯主氏名）
+    qualification_date: dt.date  # 資格取得年月日
+    disqualification_date: dt.date | None = None  # 資格喪失年月日: the first day not covered
+    reason_of_loss: str | None = None  # 01 死亡, 02 生活保護, 03 医療保険等の資格取得, 99 その他
+    card_issuance_date: dt.date | None = None
+    card_valid_date: dt.date | None = None
+    card_expiration_date: dt.date | None = None
+    partial_contribution_ratio: str | None = None  # "010" / "020" / "030"
+    preschool: str | None = None
+    elderly: ElderlyRecipientCertificate | None = None
+    limits: tuple[LimitCertificate, ...] = ()
+    specific_diseases: tuple[SpecificDiseaseCertificate, ...] = ()
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.qualification_date <= on and (
+            self.disqualification_date is None or on < self.disqualification_date
+        )
+
+    def lost_by(self, on: dt.date) -> bool:
+        return self.disqualification_date is not None and on >= self.disqualification_date
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str  # stable fixture id scenarios refer to
+    name: str  # 券面記載の氏名, full-width
+    name_kana: str  # half-width katakana
+    birthdate: dt.date
+    sex1: Sex
+    qualifications: tuple[Qualification, ...]
+    sex2: Sex | None = None
+    name_of_other: str | None = None
+    name_of_other_kana: str | None = None
+    address: str | None = None
+    post_number: str | None = None
+    extensions: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    def in_force(self, on: dt.date) -> list[Qualification]:
+        return [q for q in self.qualifications if q.in_force(on)]

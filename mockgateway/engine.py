@@ -1,0 +1,297 @@
+"""The gateway engine: one entry point, `Gateway.process`, for every transport.
+
+A transport hands over the API id (from the file name or the route) and the raw bytes; the
+engine parses, applies faults, dispatches to the service registered for that API id, renders
+the result in the caller's format and journals the exchange. It never raises for bad input:
+every failure becomes a result with SegmentOfResult 9 and an ErrorCode naming the problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from mockgateway import jsoncodec, xmlcodec
+from mockgateway.domain.clock import ClockState, VirtualClock, format_timestamp
+from mockgateway.domain.codes import (
+    CharacterCode,
+    ReferenceClassification,
+    ResultCode,
+    ResultCodes,
+    SegmentOfResult,
+)
+from mockgateway.faults import Decision, FaultBook
+from mockgateway.fixtures import Dataset
+from mockgateway.journal import Journal, JournalEntry
+from mockgateway.messages import RequestError, echo_header
+from mockgateway.results import result_header
+from mockgateway.store.index import PeopleIndex
+from mockgateway.store.sqlite import SqliteRepository
+from mockgateway.xmlcodec import Tree, XmlError
+
+log = logging.getLogger(__name__)
+
+
+class Format(StrEnum):
+    XML = "xml"
+    JSON = "json"
+
+
+@dataclass(slots=True)
+class Settings:
+    output_encoding: str = "Shift_JIS"  # or "UTF-8"; reflected in CharacterCodeIdentifier
+    max_request_bytes: int = 16 * 1024 * 1024
+    strict_insurer_padding: bool = True  # 6-digit 保険者番号 must be space-padded to 8 (§1.3)
+
+    @property
+    def character_code(self) -> CharacterCode:
+        sjis = xmlcodec.is_shift_jis(self.output_encoding)
+        return CharacterCode.SHIFT_JIS if sjis else CharacterCode.UTF8
+
+
+@dataclass(slots=True)
+class Reply:
+    """What a service returns: the XmlMsg tree plus facts for the journal."""
+
+    tree: Tree
+    segment: SegmentOfResult = SegmentOfResult.NORMAL
+    validity: str | None = None
+    reason: str | None = None
+    document: bytes | None = None  # a non-XML result (PDF, ZIP) replacing the rendered tree
+    extension: str = ".xml"
+    media_type: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Response:
+    body: bytes
+    media_type: str
+    extension: str
+    delay: float  # seconds the transport waits before answering (latency faults)
+    action: str | None  # None, or a fault the transport acts out: http503 / drop / maintenance
+    entry: JournalEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    gateway: Gateway
+    api_id: str
+    transport: str
+    now: dt.datetime
+    name: str | None
+
+    @property
+    def codes(self) -> ResultCodes:
+        return self.gateway.codes
+
+    @property
+    def index(self) -> PeopleIndex:
+        return self.gateway.index
+
+    @property
+    def character_code(self) -> CharacterCode:
+        return self.gateway.settings.character_code
+
+
+class Service(Protocol):
+    reference: ReferenceClassification | None
+
+    def handle(self, ctx: Context, tree: Tree) -> Reply: ...
+
+
+class Gateway:
+    def __init__(
+        self,
+        store: SqliteRepository,
+        clock: VirtualClock,
+        *,
+        codes: ResultCodes | None = None,
+        settings: Settings | None = None,
+        journal: Journal | None = None,
+        faults: FaultBook | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.codes = codes or ResultCodes()
+        self.settings = settings or Settings()
+        self.journal = journal or Journal()
+        self.faults = faults or FaultBook()
+        self.services: dict[str, Service] = {}
+        self.on_reload: list[Callable[[Gateway], None]] = []
+        self._reload_lock = threading.Lock()
+        saved = store.get_state("clock")
+        if saved is not None:
+            clock.restore(_clock_from_json(saved))
+        self.index = PeopleIndex()
+        self.reload()
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def register(self, api_id: str, service: Service) -> None:
+        self.services[api_id] = service
+
+    def reload(self) -> None:
+        """Rebuild the in-memory index from the store and swap it in whole."""
+        with self._reload_lock:
+            self.index = PeopleIndex.build(self.store.insurers(), self.store.documents(), self.clock.today())
+            for hook in self.on_reload:
+                hook(self)
+
+    def load(self, data: Dataset, *, replace: bool = True) -> None:
+        insurers = {num: ins.name for num, ins in data.insurers.items()}
+        if replace:
+            self.store.replace_people(insurers, data.documents)
+        else:
+            self.store.upsert_people(insurers, data.documents)
+        self.reload()
+
+    def save_clock(self) -> None:
+        self.store.set_state("clock", _clock_to_json(self.clock.state))
+
+    # -- the one entry point -------------------------------------------------------------------
+
+    def process(
+        self, api_id: str, raw: bytes, *, fmt: Format, transport: str, name: str | None = None
+    ) -> Response:
+        started = time.perf_counter()
+        now = self.clock.now()
+        ctx = Context(self, api_id, transport, now, name)
+        tree: Tree = {}
+        service = self.services.get(api_id)
+        reference = service.reference if service else None
+        decision: Decision | None = None
+        try:
+            if len(raw) > self.settings.max_request_bytes:
+                raise XmlError("file.too_large", f"{len(raw)} bytes > {self.settings.max_request_bytes}")
+            tree = self._parse(raw, fmt)
+            mic = echo_header(tree).get("MedicalInstitutionCode")
+            decision = self.faults.evaluate(api_id, transport, mic, now)
+            if decision.action is not None:
+                reply = self._fault_reply(ctx, tree, decision, reference)
+            elif service is None:
+                known = ", ".join(sorted(self.services))
+                raise XmlError("api.unknown", f"{api_id} (対応: {known})")
+            else:
+                reply = service.handle(ctx, tree)
+        except XmlError as exc:
+            reply = self.error_reply(ctx, tree, self.codes.get(exc.kind, detail=exc.detail), reference)
+            reply.reason = exc.detail
+        except RequestError as exc:
+            code = self.codes.get(exc.kind, element=exc.element, detail=exc.detail)
+            reply = self.error_reply(ctx, tree, code, reference)
+            reply.reason = f"{exc.element}: {exc.detail}"
+        except Exception as exc:  # a bug must still produce an answer in the interface's terms
+            log.exception("internal error handling %s", api_id)
+            reply = self.error_reply(
+                ctx, tree, self.codes.get("internal", detail=type(exc).__name__), reference
+            )
+            reply.reason = repr(exc)
+        body, media_type = self._render(reply, fmt)
+        entry = self.journal.record(
+            JournalEntry(
+                id=0,
+                at=format_timestamp(now),
+                real_time=time.time(),
+                transport=transport,
+                api_id=api_id,
+                name=name,
+                medical_institution=echo_header(tree).get("MedicalInstitutionCode") if tree else None,
+                request=raw,
+                response=body,
+                segment=reply.segment.value,
+                validity=reply.validity,
+                reason=reply.reason,
+                fault=decision.action if decision else None,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                extra=reply.extra,
+            )
+        )
+        return Response(
+            body=body,
+            media_type=media_type,
+            extension=reply.extension,
+            delay=decision.delay if decision else 0.0,
+            action=decision.action if decision else None,
+            entry=entry,
+        )
+
+    def _parse(self, raw: bytes, fmt: Format) -> Tree:
+        if fmt is Format.JSON:
+            root, tree = jsoncodec.parse(raw)
+        else:
+            parsed = xmlcodec.parse(raw)
+            root, tree = parsed.root, parsed.tree
+        if root != "XmlMsg":
+            raise XmlError("xml.root", f"ルート要素 {root}")
+        return tree
+
+    def _render(self, reply: Reply, fmt: Format) -> tuple[bytes, str]:
+        if reply.document is not None:
+            return reply.document, reply.media_type or "application/octet-stream"
+        if fmt is Format.JSON:
+            return jsoncodec.render("XmlMsg", reply.tree), "application/json;charset=UTF-8"
+        encoding = self.settings.output_encoding
+        label = "Shift_JIS" if xmlcodec.is_shift_jis(encoding) else "UTF-8"
+        return xmlcodec.render("XmlMsg", reply.tree, encoding), f"application/xml; charset={label}"
+
+    def _fault_reply(
+        self, ctx: Context, tree: Tree, decision: Decision, reference: ReferenceClassification | None
+    ) -> Reply:
+        rule = decision.rule
+        if decision.action == "maintenance":
+            code = self.codes.get("maintenance")
+        else:
+            base = self.codes.get("fault.injected")
+            code = ResultCode(
+                (rule.error_code if rule and rule.error_code else None) or base.code,
+                (rule.error_message if rule and rule.error_message else None) or base.message,
+            )
+        reply = self.error_reply(ctx, tree, code, reference)
+        reply.reason = f"injected fault {decision.action} (rule {rule.id if rule else '?'})"
+        return reply
+
+    def error_reply(
+        self, ctx: Context, tree: Tree, code: ResultCode, reference: ReferenceClassification | None
+    ) -> Reply:
+        """SegmentOfResult 9 with ErrorCode/ErrorMessage, echoing whatever header could be read."""
+        echo = echo_header(tree) if tree else {}
+        service = self.services.get(ctx.api_id)
+        shaper = getattr(service, "error_tree", None)
+        if shaper is not None:
+            return Reply(shaper(ctx, echo, code), segment=SegmentOfResult.ABNORMAL)
+        header = result_header(
+            now=ctx.now,
+            mic=echo.get("MedicalInstitutionCode"),
+            confirmation_date=echo.get("QualificationConfirmationDate"),
+            arbitrary_file_identifier=echo.get("ArbitraryFileIdentifier"),
+            reference=reference,
+            segment=SegmentOfResult.ABNORMAL,
+            error=code,
+            character_code=ctx.character_code,
+        )
+        return Reply({"MessageHeader": header, "MessageBody": {}}, segment=SegmentOfResult.ABNORMAL)
+
+
+def _clock_to_json(state: ClockState) -> dict[str, Any]:
+    return {
+        "anchor_virtual": state.anchor_virtual.isoformat(),
+        "anchor_real": state.anchor_real,
+        "running": state.running,
+        "rate": state.rate,
+    }
+
+
+def _clock_from_json(doc: dict[str, Any]) -> ClockState:
+    return ClockState(
+        anchor_virtual=dt.datetime.fromisoformat(doc["anchor_virtual"]),
+        anchor_real=float(doc["anchor_real"]),
+        running=bool(doc["running"]),
+        rate=float(doc.get("rate", 1.0)),
+    )

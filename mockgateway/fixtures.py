@@ -1,0 +1,387 @@
+"""YAML fixtures → domain model. Keys are the interface's element names (fixtures/README.md).
+
+Every error names the file, the person (or insurer) and the field. Dates may be absolute
+(YYYYMMDD) or relative to the gateway clock's date at load time (`today-1m`, `month_start+3d`),
+so a shipped persona such as "changed insurer last month" stays true on any day.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mockgateway.domain.codes import (
+    INSURED_CARD_CLASSIFICATION,
+    LIMIT_CERTIFICATE_CLASSIFICATION,
+    LIMIT_CERTIFICATE_FLAG,
+    REASON_OF_LOSS,
+    SPECIFIC_DISEASE_CATEGORY,
+    PersonalFamily,
+    Sex,
+)
+from mockgateway.domain.kana import is_half_width_kana, to_half_width_kana
+from mockgateway.domain.model import (
+    CardKey,
+    ElderlyRecipientCertificate,
+    Insurer,
+    LimitCertificate,
+    Person,
+    Qualification,
+    SpecificDiseaseCertificate,
+)
+from mockgateway.domain.numbers import (
+    InsurerNumber,
+    NumberError,
+    normalize_branch,
+    normalize_number,
+    normalize_symbol,
+)
+
+
+class FixtureError(ValueError):
+    def __init__(self, source: str, where: str, field_name: str, detail: str) -> None:
+        super().__init__(f"{source}: {where}: {field_name}: {detail}")
+        self.source, self.where, self.field, self.detail = source, where, field_name, detail
+
+
+@dataclass
+class Dataset:
+    insurers: dict[str, Insurer] = field(default_factory=dict)
+    persons: dict[str, Person] = field(default_factory=dict)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # person id → normalised doc
+
+
+_RELATIVE = re.compile(r"^(today|month_start|month_end)((?:[+-]\d+[dmy])*)$")
+_STEP = re.compile(r"([+-])(\d+)([dmy])")
+
+
+def _add_months(day: dt.date, months: int, *, clamp_end: bool = False) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, last if clamp_end else min(day.day, last))
+
+
+def resolve_date(raw: object, today: dt.date) -> dt.date:
+    """YYYYMMDD (str or int), a YAML date, or a relative expression such as `today-1m`."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw).strip()
+    if re.fullmatch(r"\d{8}", text):
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    match = _RELATIVE.fullmatch(text.replace(" ", ""))
+    if not match:
+        raise ValueError(f"日付は YYYYMMDD か today±N(d|m|y) 形式です: {raw!r}")
+    anchor, steps = match.groups()
+    day = {"today": today, "month_start": today.replace(day=1)}.get(anchor) or _add_months(
+        today, 0, clamp_end=True
+    )
+    for sign, amount, unit in _STEP.findall(steps):
+        n = int(amount) * (1 if sign == "+" else -1)
+        if unit == "d":
+            day += dt.timedelta(days=n)
+        elif unit == "m":
+            day = _add_months(day, n, clamp_end=anchor == "month_end")
+        else:
+            day = _add_months(day, 12 * n, clamp_end=anchor == "month_end")
+    return day
+
+
+class _Reader:
+    """Reads one mapping, remembering where it is so errors can say so."""
+
+    def __init__(self, source: str, where: str, doc: Mapping[str, Any], today: dt.date) -> None:
+        if not isinstance(doc, Mapping):
+            raise FixtureError(source, where, "-", f"マッピングが必要です: {type(doc).__name__}")
+        self.source, self.where, self.doc, self.today = source, where, doc, today
+
+    def fail(self, name: str, detail: str) -> FixtureError:
+        return FixtureError(self.source, self.where, name, detail)
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        value = self.doc.get(name)
+        if value is None or value == "":
+            if required:
+                raise self.fail(name, "必須項目です")
+            return None
+        if isinstance(value, Mapping | list):
+            raise self.fail(name, "文字列が必要です")
+        return str(value)
+
+    def required(self, name: str) -> str:
+        value = self.text(name, required=True)
+        assert value is not None
+        return value
+
+    def date(self, name: str, *, required: bool = False) -> dt.date | None:
+        value = self.doc.get(name)
+        if value is None or value == "":
+            if required:
+                raise self.fail(name, "必須項目です")
+            return None
+        try:
+            return resolve_date(value, self.today)
+        except ValueError as exc:
+            raise self.fail(name, str(exc)) from None
+
+    def code(self, name: str, table: Mapping[str, str], *, required: bool = False) -> str | None:
+        value = self.text(name, required=required)
+        if value is not None and value not in table:
+            raise self.fail(name, f"{value!r} は定義されていない値です (有効: {', '.join(table)})")
+        return value
+
+    def ratio(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is not None and not re.fullmatch(r"\d{3}", value):
+            raise self.fail(name, f"割合は3桁のパーセント表記です (例 030): {value!r}")
+        return value
+
+    def children(self, name: str) -> list[_Reader]:
+        value = self.doc.get(name)
+        if value is None:
+            return []
+        items = value if isinstance(value, list) else [value]
+        return [
+            _Reader(self.source, f"{self.where}/{name}[{i}]", item, self.today)
+            for i, item in enumerate(items)
+        ]
+
+    def known(self, allowed: set[str]) -> None:
+        unknown = sorted(set(self.doc) - allowed)
+        if unknown:
+            raise self.fail(unknown[0], f"未知の項目です (誤記?): 使える項目 {', '.join(sorted(allowed))}")
+
+
+_SEX = {s.value: s.name for s in Sex}
+_QUAL_KEYS = {
+    "InsurerNumber", "InsuredCardSymbol", "InsuredIdentificationNumber", "InsuredBranchNumber",
+    "InsuredCardClassification", "PersonalFamilyClassification", "InsuredName", "QualificationDate",
+    "DisqualificationDate", "ReasonOfLoss", "InsuredCertificateIssuanceDate", "InsuredCardValidDate",
+    "InsuredCardExpirationDate", "InsuredPartialContributionRatio", "PreschoolClassification",
+    "ElderlyRecipientCertificateInfo", "LimitApplicationCertificateRelatedInfo",
+    "SpecificDiseasesCertificateInfo", "comment",
+}  # fmt: skip
+_PERSON_KEYS = {
+    "id", "Name", "NameKana", "NameOfOther", "NameOfOtherKana", "Sex1", "Sex2", "Birthdate",
+    "Address", "PostNumber", "qualifications", "comment",
+}  # fmt: skip
+_LIMIT_SUFFIXES = (
+    "Classification",
+    "ClassificationFlag",
+    "Date",
+    "ValidStartDate",
+    "ValidEndDate",
+    "LongTermDate",
+)
+_DISEASE_SUFFIXES = ("DiseaseCategory", "CertificateDate", "ValidStartDate", "ValidEndDate", "SelfPay")
+EXTENSION_KEYS = {"card", "medical", "reference_numbers"}  # interpreted by later features
+
+
+def _insurer(r: _Reader) -> Insurer:
+    r.known({"InsurerNumber", "InsurerName", "comment"})
+    try:
+        number = InsurerNumber.parse(r.required("InsurerNumber"))
+    except NumberError as exc:
+        raise r.fail("InsurerNumber", exc.detail) from None
+    return Insurer(number, r.required("InsurerName"))
+
+
+def _qualification(r: _Reader, insurers: Mapping[str, Insurer]) -> Qualification:
+    r.known(_QUAL_KEYS)
+    try:
+        insurer_number = InsurerNumber.parse(r.required("InsurerNumber"))
+    except NumberError as exc:
+        raise r.fail("InsurerNumber", exc.detail) from None
+    insurer = insurers.get(insurer_number.value)
+    if insurer is None:
+        raise r.fail("InsurerNumber", f"{insurer_number.value} は insurers に定義されていません")
+    try:
+        key = CardKey(
+            insurer_number.value,
+            normalize_symbol(r.text("InsuredCardSymbol")),
+            normalize_number(r.text("InsuredIdentificationNumber")),
+            normalize_branch(r.text("InsuredBranchNumber")),
+        )
+    except NumberError as exc:
+        raise r.fail("InsuredIdentificationNumber", exc.detail) from None
+    family = r.code("PersonalFamilyClassification", {p.value: p.name for p in PersonalFamily})
+    elderly = None
+    for er in r.children("ElderlyRecipientCertificateInfo")[:1]:
+        er.known({"ElderlyRecipientCertificateDate", "ElderlyRecipientValidStartDate",
+                  "ElderlyRecipientValidEndDate", "ElderlyRecipientContributionRatio"})  # fmt: skip
+        elderly = ElderlyRecipientCertificate(
+            er.date("ElderlyRecipientCertificateDate"),
+            er.date("ElderlyRecipientValidStartDate"),
+            er.date("ElderlyRecipientValidEndDate"),
+            er.ratio("ElderlyRecipientContributionRatio") or er.required("ElderlyRecipientContributionRatio"),
+        )
+    limits = []
+    for lr in r.children("LimitApplicationCertificateRelatedInfo"):
+        lr.known({f"LimitApplicationCertificate{k}" for k in _LIMIT_SUFFIXES})
+        limits.append(
+            LimitCertificate(
+                lr.code(
+                    "LimitApplicationCertificateClassification",
+                    LIMIT_CERTIFICATE_CLASSIFICATION,
+                    required=True,
+                )
+                or "",
+                lr.code(
+                    "LimitApplicationCertificateClassificationFlag", LIMIT_CERTIFICATE_FLAG, required=True
+                )
+                or "",
+                lr.date("LimitApplicationCertificateDate"),
+                lr.date("LimitApplicationCertificateValidStartDate"),
+                lr.date("LimitApplicationCertificateValidEndDate"),
+                lr.date("LimitApplicationCertificateLongTermDate"),
+            )
+        )
+    diseases = []
+    for sr in r.children("SpecificDiseasesCertificateInfo"):
+        sr.known({f"SpecificDiseases{k}" for k in _DISEASE_SUFFIXES})
+        diseases.append(
+            SpecificDiseaseCertificate(
+                sr.code("SpecificDiseasesDiseaseCategory", SPECIFIC_DISEASE_CATEGORY, required=True) or "",
+                sr.date("SpecificDiseasesCertificateDate"),
+                sr.date("SpecificDiseasesValidStartDate"),
+                sr.date("SpecificDiseasesValidEndDate"),
+                sr.text("SpecificDiseasesSelfPay"),
+            )
+        )
+    qualified = r.date("QualificationDate", required=True)
+    assert qualified is not None
+    lost = r.date("DisqualificationDate")
+    reason = r.code("ReasonOfLoss", REASON_OF_LOSS)
+    if lost is not None and lost <= qualified:
+        raise r.fail("DisqualificationDate", f"資格喪失年月日 {lost:%Y%m%d} が資格取得年月日以前です")
+    if lost is not None and reason is None:
+        raise r.fail("ReasonOfLoss", "資格喪失年月日があるときは資格喪失事由が必要です")
+    return Qualification(
+        insurer=insurer,
+        key=key,
+        card_classification=r.code("InsuredCardClassification", INSURED_CARD_CLASSIFICATION) or "01",
+        personal_family=PersonalFamily(family) if family else None,
+        insured_name=r.text("InsuredName"),
+        qualification_date=qualified,
+        disqualification_date=lost,
+        reason_of_loss=reason,
+        card_issuance_date=r.date("InsuredCertificateIssuanceDate"),
+        card_valid_date=r.date("InsuredCardValidDate"),
+        card_expiration_date=r.date("InsuredCardExpirationDate"),
+        partial_contribution_ratio=r.ratio("InsuredPartialContributionRatio"),
+        preschool=r.text("PreschoolClassification"),
+        elderly=elderly,
+        limits=tuple(limits),
+        specific_diseases=tuple(diseases),
+    )
+
+
+def person_from_doc(
+    doc: Mapping[str, Any], insurers: Mapping[str, Insurer], today: dt.date, source: str = "<store>"
+) -> Person:
+    pid = str(doc.get("id") or "")
+    r = _Reader(source, f"person {pid or '(idなし)'}", doc, today)
+    if not pid:
+        raise r.fail("id", "必須項目です (シナリオが参照する安定ID)")
+    r.known(_PERSON_KEYS | EXTENSION_KEYS)
+    kana = r.required("NameKana")
+    half = to_half_width_kana(kana)
+    if not is_half_width_kana(half):
+        raise r.fail("NameKana", f"カナ以外の文字を含みます: {kana!r}")
+    sex1 = r.code("Sex1", _SEX, required=True)
+    sex2 = r.code("Sex2", _SEX)
+    birth = r.date("Birthdate", required=True)
+    assert birth is not None
+    assert sex1 is not None
+    quals = tuple(_qualification(q, insurers) for q in r.children("qualifications"))
+    if not quals:
+        raise r.fail("qualifications", "資格が1件以上必要です")
+    other_kana = r.text("NameOfOtherKana")
+    return Person(
+        id=pid,
+        name=r.required("Name"),
+        name_kana=half,
+        birthdate=birth,
+        sex1=Sex(sex1),
+        sex2=Sex(sex2) if sex2 else None,
+        qualifications=quals,
+        name_of_other=r.text("NameOfOther"),
+        name_of_other_kana=to_half_width_kana(other_kana) if other_kana else None,
+        address=r.text("Address"),
+        post_number=r.text("PostNumber"),
+        extensions={k: doc[k] for k in EXTENSION_KEYS if k in doc},
+    )
+
+
+def _plain(value: Any) -> Any:
+    """YAML may give dates and ints; store JSON-safe strings so a reload reads the same."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.strftime("%Y%m%d")
+    if value is None or isinstance(value, bool):
+        return value
+    return str(value) if isinstance(value, int | float) else value
+
+
+def resolve_relative(value: Any, today: dt.date) -> Any:
+    """Fix every relative date in a document to an absolute one, so the store keeps what was meant
+    on the day of loading rather than re-reading it differently after a restart."""
+    if isinstance(value, Mapping):
+        return {k: resolve_relative(v, today) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_relative(v, today) for v in value]
+    if isinstance(value, str) and _RELATIVE.fullmatch(value.replace(" ", "")):
+        return resolve_date(value, today).strftime("%Y%m%d")
+    return value
+
+
+def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt.date) -> Dataset:
+    """`documents`: (source name, parsed YAML) pairs; later sources may add people, not redefine them."""
+    data = Dataset()
+    for source, doc in documents:
+        if not isinstance(doc, Mapping):
+            raise FixtureError(source, "-", "-", "トップレベルはマッピング (insurers / persons) です")
+        unknown = set(doc) - {"insurers", "persons", "version", "comment"}
+        if unknown:
+            raise FixtureError(source, "-", sorted(unknown)[0], "未知のトップレベル項目です")
+        for i, item in enumerate(doc.get("insurers") or []):
+            insurer = _insurer(_Reader(source, f"insurer[{i}]", item, today))
+            data.insurers[insurer.number.value] = insurer
+    for source, doc in documents:
+        for item in doc.get("persons") or []:
+            person = person_from_doc(item, data.insurers, today, source)
+            if person.id in data.persons:
+                raise FixtureError(source, f"person {person.id}", "id", "同じIDが既にあります")
+            data.persons[person.id] = person
+            data.documents[person.id] = resolve_relative(_plain(item), today)
+    return data
+
+
+def read_files(paths: Sequence[Path]) -> list[tuple[str, Mapping[str, Any]]]:
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    for path in paths:
+        files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                # BaseLoader keeps every scalar a string: 00 stays "00", 20240401 stays a date text.
+                doc = yaml.load(file.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+            except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+                raise FixtureError(str(file), "-", "-", f"読めません: {exc}") from None
+            out.append((str(file), doc or {}))
+    return out
+
+
+def load_paths(paths: Sequence[Path], today: dt.date) -> Dataset:
+    return load_documents(read_files(paths), today)
