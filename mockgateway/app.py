@@ -1,0 +1,58 @@
+"""The composition root: builds one Gateway with every feature installed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from mockgateway.config import Config
+from mockgateway.domain.clock import VirtualClock
+from mockgateway.domain.codes import ResultCodes
+from mockgateway.engine import Gateway, Settings
+from mockgateway.faults import FaultBook
+from mockgateway.fixtures import load_paths
+from mockgateway.journal import Journal
+from mockgateway.services import eligibility
+from mockgateway.store.sqlite import SqliteRepository
+
+
+def _install_eligibility(gateway: Gateway) -> None:
+    gateway.register(eligibility.API_ID, eligibility.EligibilityService())
+
+
+# Each feature contributes one `install(gateway)`; order matters only where a feature looks up
+# another's service (照会番号 decorates eligibility, so it comes after it).
+FEATURES: list[Callable[[Gateway], None]] = [_install_eligibility]
+
+
+def load_codes(path: Path | None) -> ResultCodes:
+    codes = ResultCodes()
+    if path is None:
+        return codes
+    overrides = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(overrides, dict):
+        raise ValueError(f"{path}: a mapping of result-code names to {{code, message}} is expected")
+    return codes.with_overrides(overrides)
+
+
+def build_gateway(config: Config, *, real_time: Callable[[], float] = time.time) -> Gateway:
+    store = SqliteRepository(config.db_path)
+    gateway = Gateway(
+        store,
+        VirtualClock(real_time),
+        codes=load_codes(config.codes_file),
+        settings=Settings(
+            output_encoding=config.output_encoding,
+            strict_insurer_padding=config.strict_insurer_padding,
+        ),
+        journal=Journal(config.journal_entries, config.journal_body_bytes),
+        faults=FaultBook(config.fault_seed),
+    )
+    for install in FEATURES:
+        install(gateway)
+    if store.count_people() == 0 and config.fixtures:
+        gateway.load(load_paths(config.fixtures, gateway.clock.today()))
+    return gateway

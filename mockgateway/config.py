@@ -1,0 +1,37 @@
+"""Gateway configuration: defaults that run out of the box, overridable by CLI flags or a YAML file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default"
+
+
+@dataclass(slots=True)
+class Config:
+    root: Path = Path("var/oqs")  # folder transport root: req/, res/, face/, trash/
+    db: Path | None = None  # default: <root>/mockgateway.sqlite3
+    fixtures: list[Path] = field(default_factory=lambda: [DEFAULT_FIXTURES])
+    host: str = "127.0.0.1"
+    http_port: int = 8080  # convenience route /oqs/{API_ID}, admin API /admin/*
+    tls_port: int | None = 8443  # Web API with client-certificate TLS; None disables it
+    pki_dir: Path | None = None  # default: <root>/pki (created on first start)
+    output_encoding: str = "Shift_JIS"
+    strict_insurer_padding: bool = True
+    codes_file: Path | None = None  # overrides for ErrorCode / ProcessingResultCode (YAML)
+    admin_token: str | None = None  # default: generated and written to <root>/admin-token
+    journal_entries: int = 10_000
+    journal_body_bytes: int = 64 * 1024
+    token_ttl_seconds: int = 3600
+    folder: bool = True
+    poll_interval: float = 0.2  # seconds, for the polling fallback when inotify is unavailable
+    fault_seed: int | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.db or self.root / "mockgateway.sqlite3"
+
+    @property
+    def pki_path(self) -> Path:
+        return self.pki_dir or self.root / "pki"
