@@ -101,7 +101,9 @@ class Context:
 
 
 class Service(Protocol):
-    reference: ReferenceClassification | None
+    @property
+    def reference(self) -> ReferenceClassification | None:
+        """照会区分 echoed in error results (None where the result has no such element)."""
 
     def handle(self, ctx: Context, tree: Tree) -> Reply: ...
 
