@@ -108,6 +108,14 @@ class Service(Protocol):
     def handle(self, ctx: Context, tree: Tree) -> Reply: ...
 
 
+class Worker(Protocol):
+    """A feature's background activity (bulk processing, …), started and stopped with the server."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class Gateway:
     def __init__(
         self,
@@ -127,6 +135,7 @@ class Gateway:
         self.faults = faults or FaultBook()
         self.services: dict[str, Service] = {}
         self.on_reload: list[Callable[[Gateway], None]] = []
+        self.workers: list[Worker] = []
         self._reload_lock = threading.Lock()
         saved = store.get_state("clock")
         if saved is not None:
