@@ -1,0 +1,13 @@
+"""My Number card (マイナンバーカード) at APDU level: card PKI, card model, virtual readers.
+
+* `pki`              J-LIS-like TEST CA issuing 利用者証明用 / 署名用 certificates, CRLs
+* `mynumber`         individual number check digit
+* `apdu`, `tlv`      command parsing, status words, BER-TLV
+* `profile`          `CardProfile` (card behaviour) and `CardState` (one person's card)
+* `model`            `MyNumberCard` / `GenericCard`: APDU in, APDU out, no I/O
+* `vpcd`             bridge to vsmartcard-vpcd (`VirtualCardSlot`)
+* `pcscd`            private pcscd with one vpcd entry (`PrivatePcscd`)
+* `inprocess_reader` pyscard ReaderFactory fallback without pcscd
+
+See docs/card.md.
+"""
