@@ -9,9 +9,10 @@ Layouts follow public readers (jpki/myna, lanesky/mnbcard, AokiApp/jsapdu):
   DF24 public key, DF25 name image, DF26 address image, DF27 face image, DF28 signature,
   DF29 expiry, DF2A security-code image }.
 
-Unconfirmed on a real card (kept simple and documented in docs/card.md): the content of DF21
-(here: big-endian 16-bit offsets of each following element within the outer value), the outer
-tag of the 券面事項 EF, the padding after the TLV, and the text formats (YYYYMMDD here).
+DF21 holds big-endian 16-bit offsets of the following elements from the start of the EF, and
+the outer length always has the form ``82 HH LL`` (inferred from mnbcard's fixed positions).
+Unconfirmed on a real card (see docs/card.md): the outer tag of the 券面事項 EF, the padding
+after the TLV, and the text formats (YYYYMMDD here).
 """
 
 from __future__ import annotations
@@ -109,15 +110,21 @@ def parse_all(data: bytes) -> list[tuple[int, bytes]]:
 
 
 def _with_offsets(outer_tag: int, elements: Sequence[tuple[int, bytes]]) -> bytes:
+    # The outer length always uses the 3-byte form (82 HH LL) and DF21 holds 16-bit offsets of
+    # the following elements counted from the start of the EF: mnbcard's parser reads the name's
+    # offset low byte at EF position 9, the address's at 11, and so on, which fits only this.
     encoded = [tlv(tag, value) for tag, value in elements]
-    header_len = len(tlv(TAG_OFFSETS, b"\x00\x00" * len(encoded)))
+    outer_header_len = len(encode_tag(outer_tag)) + 3
+    offsets_len = len(tlv(TAG_OFFSETS, b"\x00\x00" * len(encoded)))
     offsets = []
-    pos = header_len
+    pos = outer_header_len + offsets_len
     for e in encoded:
         offsets.append(pos)
         pos += len(e)
-    header = tlv(TAG_OFFSETS, b"".join(struct.pack(">H", o) for o in offsets))
-    return tlv(outer_tag, header + b"".join(encoded))
+    if pos > 0xFFFF:
+        raise TlvError(f"EF too large: {pos} bytes")
+    body = tlv(TAG_OFFSETS, b"".join(struct.pack(">H", o) for o in offsets)) + b"".join(encoded)
+    return encode_tag(outer_tag) + b"\x82" + len(body).to_bytes(2, "big") + body
 
 
 def token_ef() -> bytes:
