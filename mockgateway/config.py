@@ -15,7 +15,8 @@ class Config:
     fixtures: list[Path] = field(default_factory=lambda: [DEFAULT_FIXTURES])
     host: str = "127.0.0.1"
     http_port: int = 8080  # convenience route /oqs/{API_ID}, admin API /admin/*
-    tls_port: int | None = 8443  # Web API with client-certificate TLS; None disables it
+    tls_port: int | None = 8443  # Web API with client-certificate TLS; None/0 disables it
+    webapi_plain: bool = False  # also serve the Web API on the plain HTTP port (no client cert)
     pki_dir: Path | None = None  # default: <root>/pki (created on first start)
     output_encoding: str = "Shift_JIS"
     strict_insurer_padding: bool = True

@@ -136,6 +136,8 @@ class Gateway:
         self.services: dict[str, Service] = {}
         self.on_reload: list[Callable[[Gateway], None]] = []
         self.workers: list[Worker] = []
+        # (method, path) → handler: features add admin routes here (see transports/admin.py)
+        self.admin_routes: dict[tuple[str, str], Callable[[Any], tuple[int, Any]]] = {}
         self._reload_lock = threading.Lock()
         saved = store.get_state("clock")
         if saved is not None:

@@ -27,7 +27,7 @@ def format_timestamp(value: dt.datetime) -> str:
 
 def parse_date(raw: str) -> dt.date:
     """YYYYMMDD, strictly (8 digits, a real calendar date)."""
-    if len(raw) != 8 or not raw.isdigit():
+    if len(raw) != 8 or not (raw.isascii() and raw.isdigit()):  # "１９９０…" is not YYYYMMDD
         raise ValueError(f"日付は YYYYMMDD の8桁です: {raw!r}")
     try:
         return dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
@@ -36,7 +36,7 @@ def parse_date(raw: str) -> dt.date:
 
 
 def parse_timestamp(raw: str) -> dt.datetime:
-    if len(raw) != 14 or not raw.isdigit():
+    if len(raw) != 14 or not (raw.isascii() and raw.isdigit()):
         raise ValueError(f"日時は YYYYMMDDHHmmss の14桁です: {raw!r}")
     return dt.datetime.strptime(raw, "%Y%m%d%H%M%S").replace(tzinfo=JST)
 

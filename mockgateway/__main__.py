@@ -1,0 +1,3 @@
+from mockgateway.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""`mockgateway …`: serve the gateway, manage the test PKI, check fixtures."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mockgateway.config import DEFAULT_FIXTURES, Config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mockgateway.server import start
+
+    config = Config(
+        root=Path(args.root),
+        db=Path(args.db) if args.db else None,
+        fixtures=[Path(p) for p in args.fixtures] if args.fixtures else [DEFAULT_FIXTURES],
+        host=args.host,
+        http_port=args.http_port,
+        tls_port=args.tls_port or None,
+        webapi_plain=args.webapi_plain,
+        pki_dir=Path(args.pki_dir) if args.pki_dir else None,
+        output_encoding=args.encoding,
+        strict_insurer_padding=not args.lenient_padding,
+        codes_file=Path(args.codes) if args.codes else None,
+        admin_token=args.admin_token,
+        journal_entries=args.journal_entries,
+        folder=not args.no_folder,
+        poll_interval=args.poll_interval,
+    )
+
+    def ready(running: object) -> None:
+        del running
+        tls = (
+            f", Web API https://{config.host}:{config.tls_port} (client certificate)"
+            if config.tls_port
+            else ""
+        )
+        print(
+            f"mockgateway ready: folders {config.root.resolve()}/{{req,res,face,trash}}, "
+            f"HTTP http://{config.host}:{config.http_port}{tls}, db {config.db_path}",
+            flush=True,
+        )
+
+    start(config, on_ready=ready)
+    return 0
+
+
+def _pki(args: argparse.Namespace) -> int:
+    from mockgateway import pki
+
+    if args.pki_command == "init":
+        print(pki.cli_init(Path(args.dir)))
+    else:
+        print(pki.cli_issue(Path(args.dir), args.code, args.status))
+    return 0
+
+
+def _fixtures_check(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from mockgateway.domain.clock import JST
+    from mockgateway.fixtures import FixtureError, load_paths
+
+    try:
+        data = load_paths([Path(p) for p in args.files], dt.datetime.now(JST).date())
+    except FixtureError as exc:
+        print(f"NG {exc}", file=sys.stderr)
+        return 1
+    quals = sum(len(p.qualifications) for p in data.persons.values())
+    print(f"OK {len(data.insurers)} insurers, {len(data.persons)} people, {quals} qualifications")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="mockgateway", description=__doc__)
+    top.add_argument("-v", "--verbose", action="store_true")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway (folders, HTTP, Web API over TLS, admin API)")
+    serve.add_argument("--root", default="var/oqs", help="folder root holding req/res/face/trash")
+    serve.add_argument("--db", help="SQLite file (default: ROOT/mockgateway.sqlite3)")
+    serve.add_argument(
+        "--fixtures", nargs="*", help="fixture files or folders (default: the shipped personas)"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--http-port", type=int, default=8080)
+    serve.add_argument("--tls-port", type=int, default=8443, help="Web API over TLS; 0 disables it")
+    serve.add_argument("--webapi-plain", action="store_true", help="also serve the Web API on the HTTP port")
+    serve.add_argument("--pki-dir", help="test PKI directory (default: ROOT/pki, created on first start)")
+    serve.add_argument("--encoding", default="Shift_JIS", choices=["Shift_JIS", "UTF-8"])
+    serve.add_argument(
+        "--lenient-padding", action="store_true", help="accept 6-digit insurer numbers unpadded"
+    )
+    serve.add_argument(
+        "--codes", help="YAML overriding ErrorCode/ProcessingResultCode values (docs/codes.md)"
+    )
+    serve.add_argument("--admin-token", help="admin API token (default: generated into ROOT/admin-token)")
+    serve.add_argument("--journal-entries", type=int, default=10_000)
+    serve.add_argument("--no-folder", action="store_true", help="do not watch the folders")
+    serve.add_argument("--poll-interval", type=float, default=0.2)
+    serve.set_defaults(func=_serve)
+
+    pki = sub.add_parser("pki", help="test PKI for 医療機関 client certificates")
+    pki_sub = pki.add_subparsers(dest="pki_command", required=True)
+    init = pki_sub.add_parser("init", help="create the CA, server certificate and CRL")
+    init.add_argument("--dir", default="var/oqs/pki")
+    issue = pki_sub.add_parser("issue", help="issue a 医療機関 client certificate")
+    issue.add_argument("--dir", default="var/oqs/pki")
+    issue.add_argument("--code", required=True, help="10-digit 医療機関コード")
+    issue.add_argument("--status", default="valid", choices=["valid", "expired", "revoked", "not_yet_valid"])
+    pki.set_defaults(func=_pki)
+
+    fixtures = sub.add_parser("fixtures", help="fixture files")
+    fx_sub = fixtures.add_subparsers(dest="fixtures_command", required=True)
+    check = fx_sub.add_parser("check", help="validate fixture files and report")
+    check.add_argument("files", nargs="+")
+    check.set_defaults(func=_fixtures_check)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Web API login tokens (`idToken`), expiring by the gateway's virtual clock.
+
+The real login's JSON body ("ユーザー名、パスワードなどの情報", [H] onshi-login.js) is not
+public; the security that matters is the TLS client certificate, verified at the handshake.
+A token is bound to the 医療機関コード named at login when one is given, so a client that logs
+in as one institution and queries as another is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    value: str
+    medical_institution: str | None
+    issued: dt.datetime
+    expires: dt.datetime
+
+
+class TokenBook:
+    def __init__(self, ttl: dt.timedelta, max_tokens: int = 100_000) -> None:
+        self.ttl = ttl
+        self.max_tokens = max_tokens
+        self._tokens: dict[str, Token] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, now: dt.datetime, medical_institution: str | None) -> Token:
+        token = Token(secrets.token_urlsafe(32), medical_institution, now, now + self.ttl)
+        with self._lock:
+            if len(self._tokens) >= self.max_tokens:  # bounded: drop expired, then the oldest
+                self._tokens = {k: t for k, t in self._tokens.items() if t.expires > now}
+                while len(self._tokens) >= self.max_tokens:
+                    self._tokens.pop(next(iter(self._tokens)))
+            self._tokens[token.value] = token
+        return token
+
+    def check(self, header: str | None, now: dt.datetime) -> tuple[Token | None, str]:
+        """(token, "") when valid, else (None, why)."""
+        if not header:
+            return None, "Authorization ヘッダがありません"
+        value = header.removeprefix("Bearer ").strip()
+        token = self._tokens.get(value)
+        if token is None:
+            return None, "認証トークンが不明です"
+        if now >= token.expires:
+            return None, f"認証トークンの有効期限 {token.expires:%Y%m%d%H%M%S} を過ぎています"
+        return token, ""
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
