@@ -8,14 +8,18 @@ skip with the precise reason.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from mockgateway.card.model import CardModel
+from mockgateway.card.pcscd import PrivatePcscd, pcscd_unavailable_reason, wait_for_card_state
 from mockgateway.card.pki import CardAuthority, KeyCache
 from mockgateway.card.profile import MYNUMBER_PROFILE, CardProfile, CardState, synthetic_card
+from mockgateway.card.vpcd import VirtualCardSlot
 
 KEY_CACHE_ENV = "MOCKGATEWAY_CARD_KEY_CACHE"
 
@@ -51,9 +55,7 @@ def state(make_state: Callable[..., CardState]) -> CardState:
 
 
 @pytest.fixture(scope="session")
-def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from mockgateway.card.pcscd import PrivatePcscd, pcscd_unavailable_reason
-
+def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePcscd]:
     reason = pcscd_unavailable_reason(require_pyscard=True)
     if reason is not None:
         pytest.skip(reason)
@@ -62,4 +64,34 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     try:
         yield daemon
     finally:
+        gc.collect()  # release stray pyscard contexts while the daemon still answers
         daemon.stop()
+
+
+InsertCard = Callable[..., str]
+
+
+@pytest.fixture
+def insert_card(pcscd: PrivatePcscd) -> Iterator[InsertCard]:
+    """`insert_card(card, slot=0)` puts a card model in a reader and waits until pcscd sees it.
+
+    Returns the reader name. At teardown every card is removed and the test waits until pcscd
+    reports the readers empty, so the next test starts from a known reader state.
+    """
+    slots: dict[int, VirtualCardSlot] = {}
+
+    def insert(card: CardModel, slot: int = 0) -> str:
+        vslot = slots.setdefault(slot, VirtualCardSlot(pcscd.port(slot)))
+        vslot.insert(card)
+        wait_for_card_state(pcscd.reader_name(slot), present=True)
+        return pcscd.reader_name(slot)
+
+    try:
+        yield insert
+    finally:
+        gc.collect()  # pyscard connections the test did not release, while pcscd is up
+        for n, vslot in slots.items():
+            vslot.remove()
+            wait_for_card_state(pcscd.reader_name(n), present=False)
+        for vslot in slots.values():
+            assert not vslot.errors, f"card model raised inside the vpcd bridge: {vslot.errors!r}"

@@ -1,0 +1,324 @@
+"""The card in a real (private) pcscd via vpcd, driven by pyscard the way vendors use it."""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from mockgateway.card.model import GenericCard, MyNumberCard
+from mockgateway.card.pcscd import (
+    PCSCD_SOCKET,
+    PrivatePcscd,
+    pcscd_unavailable_reason,
+    wait_for_card_state,
+    write_reader_conf,
+)
+from mockgateway.card.profile import DEFAULT_ATR, GENERIC_ATR, MYNUMBER_BLOCKED_6983, CardState
+from mockgateway.card.vpcd import VirtualCardSlot
+from tests.card.conftest import InsertCard
+
+JPKI_AP = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01]
+SHA256_DIGEST_INFO_HEADER = [0x30, 0x31, 0x30, 0x0D, 0x06, 0x09]
+SHA256_OID = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]
+
+
+def _public_key(cert_der: bytes) -> rsa.RSAPublicKey:
+    key = x509.load_der_x509_certificate(cert_der).public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    return key
+
+
+# --- no daemon needed -------------------------------------------------------------------------
+
+
+def test_reader_conf_has_one_vpcd_entry(tmp_path: Path) -> None:
+    (tmp_path / "old").write_text("stale")
+    entry = write_reader_conf(tmp_path, port=0x8C83, friendly_name="X Reader")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vpcd"]
+    text = entry.read_text()
+    assert 'FRIENDLYNAME "X Reader"' in text
+    assert "DEVICENAME   /dev/null:0x8C83" in text
+    assert "CHANNELID    0x8C83" in text
+    assert "libifdvpcd.so" in text
+
+
+def test_reader_names_and_ports(tmp_path: Path) -> None:
+    daemon = PrivatePcscd(tmp_path, port=40000, friendly_name="F")
+    assert (daemon.face_auth_reader, daemon.plain_reader) == ("F 00 00", "F 00 01")
+    assert (daemon.port(0), daemon.port(1)) == (40000, 40001)
+    with pytest.raises(ValueError, match="slot"):
+        daemon.port(2)
+
+
+def test_unavailable_reason_is_none_or_precise() -> None:
+    reason = pcscd_unavailable_reason()
+    assert reason is None or any(w in reason for w in ("pcscd", "vpcd", "root", "ports"))
+
+
+# --- with the private pcscd -------------------------------------------------------------------
+
+pcscd_mark = [pytest.mark.pcscd, pytest.mark.timeout(60)]
+
+
+@pytest.mark.pcscd
+@pytest.mark.timeout(60)
+def test_daemon_lists_two_readers(pcscd: PrivatePcscd) -> None:
+    from smartcard.System import readers
+
+    assert PCSCD_SOCKET.exists()
+    names = [str(r) for r in readers()]
+    assert names == [pcscd.face_auth_reader, pcscd.plain_reader]
+
+
+@pytest.mark.pcscd
+@pytest.mark.timeout(60)
+def test_vendor_style_client_login_sequence(
+    pcscd: PrivatePcscd, insert_card: InsertCard, state: CardState
+) -> None:
+    """Written like lanesky/mnbcard: readers()[0], createConnection(), connect(), transmit()."""
+    from smartcard.Exceptions import NoCardException
+    from smartcard.System import readers
+
+    insert_card(MyNumberCard(state))
+
+    rd = readers()
+    if rd is None or len(rd) <= 0:
+        raise AssertionError("No reader detected")
+    reader = rd[0]
+    assert str(reader) == pcscd.face_auth_reader
+    try:
+        connection = reader.createConnection()
+        connection.connect()
+    except NoCardException as exc:
+        raise AssertionError("No card detected") from exc
+
+    def send(apdu: list[int]) -> tuple[list[int], int, int]:
+        data, sw1, sw2 = connection.transmit(apdu)
+        if sw1 != 0x90:
+            raise AssertionError(f"APDU ERROR: sw1={sw1:x} sw2={sw2:x} for {apdu!r}")
+        return data, sw1, sw2
+
+    try:
+        assert bytes(connection.getATR()) == DEFAULT_ATR
+        # SELECT FILE: 公的個人認証AP
+        send([0x00, 0xA4, 0x04, 0x0C, len(JPKI_AP), *JPKI_AP])
+        # token: is this a My Number card?
+        send([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x06])
+        token, _, _ = send([0x00, 0xB0, 0x00, 0x00, 0x20])
+        assert bytes(token).rstrip(b" ") == b"JPKIAPICCTOKEN2"
+        # SELECT FILE: 認証用証明書, READ BINARY loop as mnbcard does it
+        send([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x0A])
+        head, _, _ = send([0x00, 0xB0, 0x00, 0x00, 0x04])
+        der: list[int] = []
+        for i in range(head[-2] + 1):
+            data, _, _ = send([0x00, 0xB0, i, 0x00, 0x00])
+            der += data
+        der = der[: ((head[2] << 8) | head[3]) + 4]
+        assert bytes(der) == state.credentials.auth_cert_der
+        # SELECT FILE: 認証用PIN, retry query
+        send([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18])
+        _, sw1, sw2 = connection.transmit([0x00, 0x20, 0x00, 0x80])
+        assert (sw1, sw2) == (0x63, 0xC3)
+        # VERIFY: 認証用PIN
+        send([0x00, 0x20, 0x00, 0x80, 4, *[ord(c) for c in state.auth_pin]])
+        # SELECT FILE: 認証用秘密鍵, COMPUTE DIGITAL SIGNATURE over a SHA-256 DigestInfo
+        send([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x17])
+        message = b"nonce from the eligibility system"
+        digest = list(hashlib.sha256(message).digest())
+        digest_info = SHA256_DIGEST_INFO_HEADER + SHA256_OID + digest
+        signature, _, _ = send([0x80, 0x2A, 0x00, 0x80, len(digest_info), *digest_info, 0x00])
+        assert len(signature) == 256
+        _public_key(bytes(der)).verify(bytes(signature), message, padding.PKCS1v15(), hashes.SHA256())
+    finally:
+        connection.disconnect()
+        connection.release()
+
+
+@pytest.mark.pcscd
+@pytest.mark.timeout(60)
+def test_raw_scard_calls(pcscd: PrivatePcscd, insert_card: InsertCard, state: CardState) -> None:
+    from smartcard import scard
+
+    reader = insert_card(MyNumberCard(state), slot=1)
+    hresult, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    assert hresult == scard.SCARD_S_SUCCESS
+    try:
+        hresult, names = scard.SCardListReaders(ctx, [])
+        assert hresult == scard.SCARD_S_SUCCESS
+        assert names == [pcscd.face_auth_reader, pcscd.plain_reader]
+        hresult, hcard, protocol = scard.SCardConnect(
+            ctx, reader, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
+        )
+        assert hresult == scard.SCARD_S_SUCCESS, scard.SCardGetErrorMessage(hresult)
+        assert protocol == scard.SCARD_PROTOCOL_T1
+        try:
+            hresult, name, _card_state, _proto, atr = scard.SCardStatus(hcard)
+            assert hresult == scard.SCARD_S_SUCCESS
+            assert (name, bytes(atr)) == (reader, DEFAULT_ATR)
+
+            def tx(apdu: bytes) -> tuple[bytes, int]:
+                hresult, response = scard.SCardTransmit(hcard, protocol, list(apdu))
+                assert hresult == scard.SCARD_S_SUCCESS, scard.SCardGetErrorMessage(hresult)
+                return bytes(response[:-2]), (response[-2] << 8) | response[-1]
+
+            assert tx(bytes.fromhex("00A4040C0A") + bytes(JPKI_AP)) == (b"", 0x9000)
+            assert tx(bytes.fromhex("00A4020C020018"))[1] == 0x9000
+            assert tx(bytes.fromhex("0020008004") + state.auth_pin.encode())[1] == 0x9000
+            assert tx(bytes.fromhex("00A4020C020017"))[1] == 0x9000
+            di = bytes(SHA256_DIGEST_INFO_HEADER + SHA256_OID) + hashlib.sha256(b"raw").digest()
+            signature, sw = tx(bytes([0x80, 0x2A, 0x00, 0x80, len(di)]) + di + b"\x00")
+            assert sw == 0x9000
+            _public_key(state.credentials.auth_cert_der).verify(
+                signature, b"raw", padding.PKCS1v15(), hashes.SHA256()
+            )
+        finally:
+            assert scard.SCardDisconnect(hcard, scard.SCARD_UNPOWER_CARD) == scard.SCARD_S_SUCCESS
+    finally:
+        scard.SCardReleaseContext(ctx)
+
+
+@pytest.mark.pcscd
+@pytest.mark.timeout(60)
+def test_card_request_waits_for_insertion(
+    pcscd: PrivatePcscd, insert_card: InsertCard, state: CardState
+) -> None:
+    from smartcard.CardRequest import CardRequest
+    from smartcard.CardType import ATRCardType
+
+    request = CardRequest(
+        timeout=30,
+        readers=[pcscd.face_auth_reader],
+        cardType=ATRCardType(list(DEFAULT_ATR)),
+        newcardonly=True,
+    )
+    # Insert from another thread while this one blocks in waitforcard(), like a person would.
+    inserter = threading.Thread(target=insert_card, args=(MyNumberCard(state),))
+    inserter.start()
+    try:
+        service = request.waitforcard()
+    finally:
+        inserter.join()
+    try:
+        service.connection.connect()
+        _, sw1, sw2 = service.connection.transmit([0x00, 0xA4, 0x04, 0x0C, 0x0A, *JPKI_AP])
+        assert (sw1, sw2) == (0x90, 0x00)
+    finally:
+        service.connection.disconnect()
+        service.connection.release()
+
+
+@pytest.mark.pcscd
+@pytest.mark.timeout(60)
+def test_card_monitor_sees_insert_and_remove(pcscd: PrivatePcscd, state: CardState) -> None:
+    from smartcard import scard
+    from smartcard.CardMonitoring import CardMonitor, CardObserver
+
+    events: queue.Queue[tuple[str, str, bytes]] = queue.Queue()
+
+    class Observer(CardObserver):  # type: ignore[misc]
+        def update(self, observable: Any, handlers: Any) -> None:
+            added, removed = handlers
+            for card in added:
+                events.put(("inserted", str(card.reader), bytes(card.atr)))
+            for card in removed:
+                events.put(("removed", str(card.reader), bytes(card.atr)))
+
+    monitor = CardMonitor()
+    observer = Observer()
+    monitor.addObserver(observer)
+    slot = VirtualCardSlot(pcscd.port(0))
+    try:
+        slot.insert(MyNumberCard(state))
+        assert events.get(timeout=20) == ("inserted", pcscd.face_auth_reader, DEFAULT_ATR)
+        slot.remove()
+        assert events.get(timeout=20) == ("removed", pcscd.face_auth_reader, DEFAULT_ATR)
+    finally:
+        slot.remove()
+        # The monitor thread sits in SCardGetStatusChange for up to 60 s; cancel it so that
+        # deleteObserver's join returns now (pyscard offers no public way to do this).
+        thread = monitor.rmthread
+        thread.stop()
+        request = thread.cardrequest
+        if request is not None:
+            scard.SCardCancel(request.pcsccardrequest.hcontext)
+        monitor.deleteObserver(observer)
+        if request is not None:
+            # pyscard keeps the monitor's request alive past the test; release its context now,
+            # while pcscd still answers, instead of in a finaliser after pcscd has stopped.
+            request.pcsccardrequest.release()
+        wait_for_card_state(pcscd.face_auth_reader, present=False)
+
+
+@pytest.mark.pcscd
+@pytest.mark.timeout(60)
+def test_generic_card_is_rejected_by_select(insert_card: InsertCard) -> None:
+    from smartcard.System import readers
+
+    reader_name = insert_card(GenericCard())
+    reader = next(r for r in readers() if str(r) == reader_name)
+    connection = reader.createConnection()
+    connection.connect()
+    try:
+        assert bytes(connection.getATR()) == GENERIC_ATR
+        _, sw1, sw2 = connection.transmit([0x00, 0xA4, 0x04, 0x0C, 0x0A, *JPKI_AP])
+        assert (sw1, sw2) == (0x6A, 0x82)
+    finally:
+        connection.disconnect()
+        connection.release()
+
+
+@pytest.mark.pcscd
+@pytest.mark.timeout(60)
+def test_blocked_pin_survives_reconnect(insert_card: InsertCard, make_state: Any) -> None:
+    from smartcard.System import readers
+
+    state: CardState = make_state(1, MYNUMBER_BLOCKED_6983)
+    reader_name = insert_card(MyNumberCard(state))
+    reader = next(r for r in readers() if str(r) == reader_name)
+    wrong = [ord("1" if c != "1" else "2") for c in state.auth_pin]
+    seen = []
+    for _ in range(2):  # disconnect powers the card down; the counter must persist
+        connection = reader.createConnection()
+        connection.connect()
+        try:
+            connection.transmit([0x00, 0xA4, 0x04, 0x0C, 0x0A, *JPKI_AP])
+            connection.transmit([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18])
+            for _ in range(2):
+                _, sw1, sw2 = connection.transmit([0x00, 0x20, 0x00, 0x80, 4, *wrong])
+                seen.append((sw1 << 8) | sw2)
+        finally:
+            connection.disconnect()
+            connection.release()
+    assert seen == [0x63C2, 0x63C1, 0x6983, 0x6983]
+
+
+@pytest.mark.pcscd
+@pytest.mark.timeout(60)
+def test_two_slots_hold_two_cards(insert_card: InsertCard, make_state: Any) -> None:
+    from smartcard.System import readers
+
+    first: CardState = make_state(0)
+    second: CardState = make_state(2)
+    names = [insert_card(MyNumberCard(first), slot=0), insert_card(MyNumberCard(second), slot=1)]
+    got = []
+    for reader in readers():
+        assert str(reader) in names
+        connection = reader.createConnection()
+        connection.connect()
+        try:
+            connection.transmit([0x00, 0xA4, 0x04, 0x0C, 0x0A, *JPKI_AP])
+            connection.transmit([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x0A])
+            data, _, _ = connection.transmit([0x00, 0xB0, 0x00, 0x00, 0x00])
+            got.append(bytes(data))
+        finally:
+            connection.disconnect()
+            connection.release()
+    assert got == [first.credentials.auth_cert_der[:256], second.credentials.auth_cert_der[:256]]
