@@ -38,7 +38,10 @@ def parse_date(raw: str) -> dt.date:
 def parse_timestamp(raw: str) -> dt.datetime:
     if len(raw) != 14 or not (raw.isascii() and raw.isdigit()):
         raise ValueError(f"日時は YYYYMMDDHHmmss の14桁です: {raw!r}")
-    return dt.datetime.strptime(raw, "%Y%m%d%H%M%S").replace(tzinfo=JST)
+    try:
+        return dt.datetime.strptime(raw, "%Y%m%d%H%M%S").replace(tzinfo=JST)
+    except ValueError:
+        raise ValueError(f"存在しない日時です: {raw!r}") from None
 
 
 @dataclass(frozen=True, slots=True)
