@@ -158,16 +158,17 @@ def parse_search_info(info: Mapping[str, Node], path: str, *, strict_padding: bo
             f"8桁に満たない保険者番号は先頭を半角空白で埋めて8桁にします: "
             f"送信 {raw_insurer!r}、期待 {insurer.padded!r}",
         )
-    try:
-        card = CardKey(
-            insurer.value,
-            normalize_symbol(text(info, "InsuredCardSymbol", path)),
-            normalize_number(text(info, "InsuredIdentificationNumber", path)),
-            normalize_branch(text(info, "InsuredBranchNumber", path)),
-        )
-    except NumberError as exc:
-        element = {"required": "InsuredIdentificationNumber"}.get(exc.rule, "InsuredCardSymbol/Number/Branch")
-        raise _number_error(f"{path}/{element}", exc) from None
+    parts: list[str] = []
+    for element, normalize in (
+        ("InsuredCardSymbol", normalize_symbol),
+        ("InsuredIdentificationNumber", normalize_number),
+        ("InsuredBranchNumber", normalize_branch),
+    ):
+        try:  # one at a time, so the error names the element that broke the rule
+            parts.append(normalize(text(info, element, path)))
+        except NumberError as exc:
+            raise _number_error(f"{path}/{element}", exc) from None
+    card = CardKey(insurer.value, *parts)
     birth = date(info, "Birthdate", path, required=True)
     assert birth is not None
     consent = flag(info, "LimitApplicationCertificateRelatedConsFlg", path)
