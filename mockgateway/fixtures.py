@@ -76,7 +76,7 @@ def resolve_date(raw: object, today: dt.date) -> dt.date:
     if isinstance(raw, dt.date):
         return raw
     text = str(raw).strip()
-    if re.fullmatch(r"\d{8}", text):
+    if re.fullmatch(r"[0-9]{8}", text):  # \d would also take full-width digits
         return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
     match = _RELATIVE.fullmatch(text.replace(" ", ""))
     if not match:
@@ -204,15 +204,17 @@ def _qualification(r: _Reader, insurers: Mapping[str, Insurer]) -> Qualification
     insurer = insurers.get(insurer_number.value)
     if insurer is None:
         raise r.fail("InsurerNumber", f"{insurer_number.value} は insurers に定義されていません")
-    try:
-        key = CardKey(
-            insurer_number.value,
-            normalize_symbol(r.text("InsuredCardSymbol")),
-            normalize_number(r.text("InsuredIdentificationNumber")),
-            normalize_branch(r.text("InsuredBranchNumber")),
-        )
-    except NumberError as exc:
-        raise r.fail("InsuredIdentificationNumber", exc.detail) from None
+    parts: list[str] = []
+    for name, normalize in (
+        ("InsuredCardSymbol", normalize_symbol),
+        ("InsuredIdentificationNumber", normalize_number),
+        ("InsuredBranchNumber", normalize_branch),
+    ):
+        try:  # one at a time, so the error names the field that broke the rule
+            parts.append(normalize(r.text(name)))
+        except NumberError as exc:
+            raise r.fail(name, exc.detail) from None
+    key = CardKey(insurer_number.value, *parts)
     family = r.code("PersonalFamilyClassification", {p.value: p.name for p in PersonalFamily})
     elderly = None
     for er in r.children("ElderlyRecipientCertificateInfo")[:1]:
