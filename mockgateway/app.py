@@ -32,7 +32,8 @@ def load_codes(path: Path | None) -> ResultCodes:
     codes = ResultCodes()
     if path is None:
         return codes
-    overrides = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # BaseLoader keeps every scalar a string: with safe_load, `code: 0012` would become 10 (octal).
+    overrides = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
     if not isinstance(overrides, dict):
         raise ValueError(f"{path}: a mapping of result-code names to {{code, message}} is expected")
     return codes.with_overrides(overrides)
