@@ -167,6 +167,8 @@ class ResultCodes:
             base = table.get(name)
             if base is None:
                 raise ValueError(f"unknown result-code name {name!r}; known: {', '.join(sorted(table))}")
+            if not isinstance(entry, Mapping):
+                raise ValueError(f"result code {name!r}: expected a mapping {{code, message}}, got {entry!r}")
             unknown = set(entry) - {"code", "message"}
             if unknown:
                 raise ValueError(f"result code {name!r}: unknown keys {sorted(unknown)} (use code, message)")
