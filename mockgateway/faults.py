@@ -106,7 +106,10 @@ def rule_from_dict(spec: dict[str, Any]) -> FaultRule:
             if values[key] < 0:
                 raise FaultSpecError(f"{key} must not be negative")
     if values.get("times") is not None:
-        values["times"] = int(values["times"])
+        try:
+            values["times"] = int(values["times"])
+        except (TypeError, ValueError):
+            raise FaultSpecError(f"times must be an integer, got {values['times']!r}") from None
         if values["times"] < 1:
             raise FaultSpecError("times must be at least 1")
     rule = FaultRule(**values)
