@@ -1,0 +1,1 @@
+"""Reference clients: what a well-behaved レセコン does, over the folders or HTTP."""
