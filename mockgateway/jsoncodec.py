@@ -44,12 +44,14 @@ def _from_json(value: dict[str, Any], depth: int) -> Tree:
 
 
 def _node(item: Any, depth: int) -> Node:
+    if depth > 16:  # nested arrays too: deep input must not end in a RecursionError
+        raise XmlError("xml.malformed", "入れ子が深すぎます")
     if item is None:
         return None
     if isinstance(item, dict):
         return _from_json(item, depth)
     if isinstance(item, list):
-        return [_node(x, depth) for x in item]
+        return [_node(x, depth + 1) for x in item]
     if isinstance(item, bool):
         return "1" if item else "0"
     return str(item)
