@@ -1,0 +1,102 @@
+"""The command line: fixtures check, pki, and `serve` as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from mockgateway.cli import main
+from mockgateway.config import DEFAULT_FIXTURES
+
+
+def test_fixtures_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fixtures", "check", str(DEFAULT_FIXTURES)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK 6 insurers, 14 people")
+
+
+def test_fixtures_check_names_file_person_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "insurers:\n  - {InsurerNumber: '01139997', InsurerName: X}\n"
+        "persons:\n  - id: p1\n    Name: 山田　一\n    NameKana: ﾔﾏﾀﾞ\n    Sex1: '1'\n    Birthdate: '19800101'\n"
+        "    qualifications:\n      - {InsurerNumber: '01139998', InsuredIdentificationNumber: '1',"
+        " QualificationDate: '20200101'}\n",
+        encoding="utf-8",
+    )
+    assert main(["fixtures", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert str(bad) in err
+    assert "person p1" in err
+    assert "InsurerNumber" in err
+    assert "検証番号" in err
+
+
+def test_pki_init_and_issue(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pki", "init", "--dir", str(tmp_path)]) == 0
+    assert main(["pki", "issue", "--dir", str(tmp_path), "--code", "1340141231", "--status", "expired"]) == 0
+    assert (tmp_path / "1340141231-expired.pem").exists()
+    assert "1340141231" in capsys.readouterr().out
+    with pytest.raises(Exception, match="医療機関コード"):
+        main(["pki", "issue", "--dir", str(tmp_path), "--code", "1340141232"])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_runs_all_transports_and_stops_on_sigterm(tmp_path: Path) -> None:
+    http, tls = _free_port(), _free_port()
+    root = tmp_path / "oqs"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockgateway",
+            "serve",
+            "--root",
+            str(root),
+            "--http-port",
+            str(http),
+            "--tls-port",
+            str(tls),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        line = ""
+        deadline = time.monotonic() + 30
+        while "mockgateway ready" not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+        assert "mockgateway ready" in line
+        assert requests.get(f"http://127.0.0.1:{http}/health", timeout=5).json() == {"status": "ok"}
+        for folder in ("req", "res", "face", "trash"):
+            assert (root / folder).is_dir()
+        assert (root / "mockgateway.sqlite3").exists()
+        assert (root / "pki" / "ca.pem").exists()
+        token = (root / "admin-token").read_text(encoding="ascii").strip()
+        status = requests.get(f"http://127.0.0.1:{http}/admin/status", headers={"X-Admin-Token": token}, timeout=5)
+        assert status.json()["people"] == 14
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
