@@ -63,7 +63,7 @@ class Running:
 
 
 def _servers(config: Config, app_plain: HttpApp, app_tls: HttpApp | None) -> list[Any]:
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, SSLProtocols
     from granian.log import LogLevels
     from granian.server.embed import Server
 
@@ -81,6 +81,7 @@ def _servers(config: Config, app_plain: HttpApp, app_tls: HttpApp | None) -> lis
                 ssl_ca=pki.ca_cert,
                 ssl_crl=[pki.crl],
                 ssl_client_verify=True,
+                ssl_protocol_min=SSLProtocols.tls12,  # older レセコン stacks speak TLS 1.2 only
                 **common,
             )
         )
