@@ -239,9 +239,7 @@ def test_change_pin(card: MyNumberCard, state: CardState) -> None:
 # --- ACLs and security state --------------------------------------------------------------------
 
 
-def test_sign_certificate_needs_the_sign_password(
-    client: CardClient, card: MyNumberCard, state: CardState
-) -> None:
+def test_sign_certificate_needs_the_sign_password(client: CardClient, card: MyNumberCard, state: CardState) -> None:
     client.select_df(AID_JPKI)
     client.select_ef(0x0001)  # selecting is allowed
     assert sw(card, apdu.read_binary(0, 4)) == 0x6982
@@ -318,9 +316,7 @@ def test_auth_signature_verifies_against_the_certificate(
     _pub(cert).verify(signature, message, padding.PKCS1v15(), algorithm)
 
 
-def test_sign_key_needs_sign_password_and_verifies(
-    client: CardClient, card: MyNumberCard, state: CardState
-) -> None:
+def test_sign_key_needs_sign_password_and_verifies(client: CardClient, card: MyNumberCard, state: CardState) -> None:
     di = digest_info(hashes.SHA256(), hashlib.sha256(b"doc").digest())
     client.select_df(AID_JPKI)
     client.select_ef(0x0018)
@@ -353,9 +349,7 @@ def test_raw_rsa_path_matches_cryptography(state: CardState) -> None:
     # force the raw path with an unrecognised payload, then check PKCS#1 v1.5 by hand
     payload = b"\x01\x02\x03"
     sig = pkcs1_v15_sign_raw(key, payload)
-    em = pow(
-        int.from_bytes(sig, "big"), key.public_key().public_numbers().e, key.public_key().public_numbers().n
-    )
+    em = pow(int.from_bytes(sig, "big"), key.public_key().public_numbers().e, key.public_key().public_numbers().n)
     assert em.to_bytes(256, "big") == b"\x00\x01" + b"\xff" * (256 - 3 - 3) + b"\x00" + payload
     # and the Prehashed path gives what cryptography gives for the same message
     assert pkcs1_v15_sign_raw(key, di) == key.sign(b"z", padding.PKCS1v15(), hashes.SHA256())
@@ -403,9 +397,7 @@ def test_kenhojo_basic_four_with_verification_number_b(client: CardClient, state
     assert err.value.sw == 0x6982
 
 
-def test_kenkaku_entries_behind_verification_number_b(
-    client: CardClient, card: MyNumberCard, state: CardState
-) -> None:
+def test_kenkaku_entries_behind_verification_number_b(client: CardClient, card: MyNumberCard, state: CardState) -> None:
     assert len(state.verification_number_b) == 14
     client.select_df(AID_KENKAKU)
     client.select_ef(0x0002)

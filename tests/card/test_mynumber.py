@@ -34,9 +34,7 @@ def test_remainder_one_gives_zero() -> None:
     assert check_digit("00001000005") == 0
 
 
-@pytest.mark.parametrize(
-    "bad", ["123456789017", "12345678901", "1234567890188", "12345678901a", "１23456789018"]
-)
+@pytest.mark.parametrize("bad", ["123456789017", "12345678901", "1234567890188", "12345678901a", "１23456789018"])
 def test_invalid_numbers_are_rejected(bad: str) -> None:
     assert not is_valid_individual_number(bad)
     with pytest.raises(ValueError, match="individual number"):

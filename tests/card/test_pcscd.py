@@ -80,9 +80,7 @@ def test_daemon_lists_two_readers(pcscd: PrivatePcscd) -> None:
 
 @pytest.mark.pcscd
 @pytest.mark.timeout(60)
-def test_vendor_style_client_login_sequence(
-    pcscd: PrivatePcscd, insert_card: InsertCard, state: CardState
-) -> None:
+def test_vendor_style_client_login_sequence(pcscd: PrivatePcscd, insert_card: InsertCard, state: CardState) -> None:
     """Written like lanesky/mnbcard: readers()[0], createConnection(), connect(), transmit()."""
     from smartcard.Exceptions import NoCardException
     from smartcard.System import readers
@@ -176,9 +174,7 @@ def test_raw_scard_calls(pcscd: PrivatePcscd, insert_card: InsertCard, state: Ca
             di = bytes(SHA256_DIGEST_INFO_HEADER + SHA256_OID) + hashlib.sha256(b"raw").digest()
             signature, sw = tx(bytes([0x80, 0x2A, 0x00, 0x80, len(di)]) + di + b"\x00")
             assert sw == 0x9000
-            _public_key(state.credentials.auth_cert_der).verify(
-                signature, b"raw", padding.PKCS1v15(), hashes.SHA256()
-            )
+            _public_key(state.credentials.auth_cert_der).verify(signature, b"raw", padding.PKCS1v15(), hashes.SHA256())
         finally:
             assert scard.SCardDisconnect(hcard, scard.SCARD_UNPOWER_CARD) == scard.SCARD_S_SUCCESS
     finally:
@@ -187,9 +183,7 @@ def test_raw_scard_calls(pcscd: PrivatePcscd, insert_card: InsertCard, state: Ca
 
 @pytest.mark.pcscd
 @pytest.mark.timeout(60)
-def test_card_request_waits_for_insertion(
-    pcscd: PrivatePcscd, insert_card: InsertCard, state: CardState
-) -> None:
+def test_card_request_waits_for_insertion(pcscd: PrivatePcscd, insert_card: InsertCard, state: CardState) -> None:
     from smartcard.CardRequest import CardRequest
     from smartcard.CardType import ATRCardType
 
