@@ -131,7 +131,7 @@ class Gateway:
         self.clock = clock
         self.codes = codes or ResultCodes()
         self.settings = settings or Settings()
-        self.journal = journal or Journal()
+        self.journal = journal if journal is not None else Journal()  # an empty Journal is falsy (__len__)
         self.faults = faults or FaultBook()
         self.services: dict[str, Service] = {}
         self.on_reload: list[Callable[[Gateway], None]] = []
