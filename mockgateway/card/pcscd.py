@@ -164,9 +164,7 @@ class PrivatePcscd:
         if self.debug:
             args += ["-d", "-a"]
         self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
+        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             self._wait_ready(timeout)
         except BaseException:

@@ -400,10 +400,7 @@ class CardAuthority:
         )
         for rev in self._revocations(kind):
             builder = builder.add_revoked_certificate(
-                x509.RevokedCertificateBuilder()
-                .serial_number(rev.serial)
-                .revocation_date(rev.revoked_on)
-                .build()
+                x509.RevokedCertificateBuilder().serial_number(rev.serial).revocation_date(rev.revoked_on).build()
             )
         return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
@@ -447,9 +444,7 @@ class CardAuthority:
             .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(_rsa_public(issuer)), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(_rsa_public(issuer)), critical=False)
         )
 
 

@@ -76,9 +76,7 @@ class CardProfile:
                 f"got {self.blocked_sw:04X}"
             )
         if not 1 <= self.verification_number_tries <= 15:
-            raise ValueError(
-                f"verification_number_tries: expected 1..15, got {self.verification_number_tries}"
-            )
+            raise ValueError(f"verification_number_tries: expected 1..15, got {self.verification_number_tries}")
         if not self.atr or self.atr[0] not in (0x3B, 0x3F):
             raise ValueError(f"atr: expected TS 3B or 3F, got {self.atr.hex(' ').upper()}")
 
@@ -106,8 +104,7 @@ def validate_pin(pin: PinId, value: str) -> None:
     """Raise ValueError when `value` breaks the format rule of `pin` (issuance rules)."""
     if pin is PinId.SIGN and not _SIGN_PASSWORD.fullmatch(value):
         raise ValueError(
-            f"sign_password: expected 6-16 upper-case letters and digits with at least one of each, "
-            f"got {value!r}"
+            f"sign_password: expected 6-16 upper-case letters and digits with at least one of each, got {value!r}"
         )
     if pin in (PinId.AUTH, PinId.KENHOJO) and not _FOUR_DIGITS.fullmatch(value):
         raise ValueError(f"{pin.name.lower()} PIN: expected 4 digits, got {value!r}")

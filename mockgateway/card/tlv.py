@@ -252,11 +252,7 @@ def placeholder_png(label: str) -> bytes:
     text = b"Comment\x00" + f"mockgateway synthetic placeholder: {label}".encode("ascii", "replace")
     idat = zlib.compress(b"\x00\x80")
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"tEXt", text)
-        + chunk(b"IDAT", idat)
-        + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"tEXt", text) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
     )
 
 

@@ -23,11 +23,12 @@ from mockgateway.card.pcscd import (
 )
 from mockgateway.card.profile import DEFAULT_ATR, GENERIC_ATR, MYNUMBER_BLOCKED_6983, CardState
 from mockgateway.card.vpcd import VirtualCardSlot
+from tests.card import vendor_client
 from tests.card.conftest import InsertCard
 
-JPKI_AP = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01]
-SHA256_DIGEST_INFO_HEADER = [0x30, 0x31, 0x30, 0x0D, 0x06, 0x09]
-SHA256_OID = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]
+JPKI_AP = vendor_client.JPKI_AP
+SHA256_DIGEST_INFO_HEADER = vendor_client.SHA256_DIGEST_INFO_HEADER
+SHA256_OID = vendor_client.SHA256_OID
 
 
 def _public_key(cert_der: bytes) -> rsa.RSAPublicKey:
@@ -65,8 +66,6 @@ def test_unavailable_reason_is_none_or_precise() -> None:
 
 # --- with the private pcscd -------------------------------------------------------------------
 
-pcscd_mark = [pytest.mark.pcscd, pytest.mark.timeout(60)]
-
 
 @pytest.mark.pcscd
 @pytest.mark.timeout(60)
@@ -98,43 +97,14 @@ def test_vendor_style_client_login_sequence(pcscd: PrivatePcscd, insert_card: In
     except NoCardException as exc:
         raise AssertionError("No card detected") from exc
 
-    def send(apdu: list[int]) -> tuple[list[int], int, int]:
-        data, sw1, sw2 = connection.transmit(apdu)
-        if sw1 != 0x90:
-            raise AssertionError(f"APDU ERROR: sw1={sw1:x} sw2={sw2:x} for {apdu!r}")
-        return data, sw1, sw2
-
     try:
         assert bytes(connection.getATR()) == DEFAULT_ATR
-        # SELECT FILE: 公的個人認証AP
-        send([0x00, 0xA4, 0x04, 0x0C, len(JPKI_AP), *JPKI_AP])
-        # token: is this a My Number card?
-        send([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x06])
-        token, _, _ = send([0x00, 0xB0, 0x00, 0x00, 0x20])
-        assert bytes(token).rstrip(b" ") == b"JPKIAPICCTOKEN2"
-        # SELECT FILE: 認証用証明書, READ BINARY loop as mnbcard does it
-        send([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x0A])
-        head, _, _ = send([0x00, 0xB0, 0x00, 0x00, 0x04])
-        der: list[int] = []
-        for i in range(head[-2] + 1):
-            data, _, _ = send([0x00, 0xB0, i, 0x00, 0x00])
-            der += data
-        der = der[: ((head[2] << 8) | head[3]) + 4]
-        assert bytes(der) == state.credentials.auth_cert_der
-        # SELECT FILE: 認証用PIN, retry query
-        send([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18])
-        _, sw1, sw2 = connection.transmit([0x00, 0x20, 0x00, 0x80])
-        assert (sw1, sw2) == (0x63, 0xC3)
-        # VERIFY: 認証用PIN
-        send([0x00, 0x20, 0x00, 0x80, 4, *[ord(c) for c in state.auth_pin]])
-        # SELECT FILE: 認証用秘密鍵, COMPUTE DIGITAL SIGNATURE over a SHA-256 DigestInfo
-        send([0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x17])
         message = b"nonce from the eligibility system"
-        digest = list(hashlib.sha256(message).digest())
-        digest_info = SHA256_DIGEST_INFO_HEADER + SHA256_OID + digest
-        signature, _, _ = send([0x80, 0x2A, 0x00, 0x80, len(digest_info), *digest_info, 0x00])
+        cert_der, signature, tries = vendor_client.login(connection, state.auth_pin, message)
+        assert cert_der == state.credentials.auth_cert_der
+        assert tries == 3
         assert len(signature) == 256
-        _public_key(bytes(der)).verify(bytes(signature), message, padding.PKCS1v15(), hashes.SHA256())
+        _public_key(cert_der).verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
     finally:
         connection.disconnect()
         connection.release()
