@@ -290,8 +290,8 @@ def _qualification(r: _Reader, insurers: Mapping[str, Insurer]) -> Qualification
 def person_from_doc(
     doc: Mapping[str, Any], insurers: Mapping[str, Insurer], today: dt.date, source: str = "<store>"
 ) -> Person:
-    pid = str(doc.get("id") or "")
-    r = _Reader(source, f"person {pid or '(idなし)'}", doc, today)
+    pid = str(doc.get("id") or "") if isinstance(doc, Mapping) else ""
+    r = _Reader(source, f"person {pid or '(idなし)'}", doc, today)  # refuses a non-mapping
     if not pid:
         raise r.fail("id", "必須項目です (シナリオが参照する安定ID)")
     r.known(_PERSON_KEYS | EXTENSION_KEYS)
