@@ -169,7 +169,11 @@ def test_echo_header_never_raises() -> None:
     assert echo_header(
         {"MessageHeader": {"MedicalInstitutionCode": "bad", "ArbitraryFileIdentifier": ["a", "b"], "Other": "o"}}
     ) == {"MedicalInstitutionCode": "bad"}
-    full = {"QualificationConfirmationDate": "20250618", "MedicalInstitutionCode": "1", "ArbitraryFileIdentifier": "f"}
+    full: Tree = {
+        "QualificationConfirmationDate": "20250618",
+        "MedicalInstitutionCode": "1",
+        "ArbitraryFileIdentifier": "f",
+    }
     assert echo_header({"MessageHeader": full}) == full
 
 

@@ -28,8 +28,8 @@ def test_oqscd_values() -> None:
     assert [c.value for c in ReferenceClassification] == ["1", "2"]
     assert [c.value for c in SegmentOfResult] == ["1", "2", "9"]
     assert [c.value for c in ProcessingResultStatus] == ["1", "2"]
-    assert CharacterCode.UTF8 == "0"
-    assert CharacterCode.SHIFT_JIS == "1"
+    assert CharacterCode.UTF8.value == "0"
+    assert CharacterCode.SHIFT_JIS.value == "1"
     assert [c.value for c in Validity] == ["1", "2", "3", "4", "5", "6"]
     assert [c.value for c in Sex] == ["1", "2", "3"]
     assert [c.value for c in PersonalFamily] == ["1", "2"]

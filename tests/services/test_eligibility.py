@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mockgateway.domain.codes import CharacterCode
@@ -19,7 +21,7 @@ from tests.conftest import (
 )
 
 
-def ask(gateway: Gateway, **fields: str | None) -> Response:
+def ask(gateway: Gateway, **fields: Any) -> Response:
     return gateway.process(API_ID, eligibility_request(**fields), fmt=Format.XML, transport="test")
 
 
