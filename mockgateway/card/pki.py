@@ -264,8 +264,9 @@ class CardAuthority:
         sign_key = cache.rsa_key(f"jpki-test-ca-sign-{seed}")
         not_before = _start_of_day(ca_valid_from)
         not_after = _end_of_day(ca_valid_until)
-        auth_ca = _ca_certificate(auth_key, "JPKI TEST for user authentication", not_before, not_after, seed)
-        sign_ca = _ca_certificate(sign_key, "JPKI TEST for digital signature", not_before, not_after, seed)
+        # Distinct CA serials per seed and per CA, so the two CA certificates never share one.
+        auth_ca = _ca_certificate(auth_key, "JPKI TEST for user authentication", not_before, not_after, 1000 + 2 * seed)
+        sign_ca = _ca_certificate(sign_key, "JPKI TEST for digital signature", not_before, not_after, 1001 + 2 * seed)
         return cls(
             auth_ca_key=auth_key,
             sign_ca_key=sign_key,
@@ -464,7 +465,7 @@ def _opaque_common_name(serial: int) -> str:
 
 
 def _ca_certificate(
-    key: rsa.RSAPrivateKey, unit: str, not_before: dt.datetime, not_after: dt.datetime, seed: int
+    key: rsa.RSAPrivateKey, unit: str, not_before: dt.datetime, not_after: dt.datetime, serial: int
 ) -> x509.Certificate:
     name = x509.Name(
         [
@@ -479,7 +480,7 @@ def _ca_certificate(
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
-        .serial_number(1000 + seed)
+        .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -286,3 +287,16 @@ def test_two_slots_hold_two_cards(insert_card: InsertCard, make_state: Any) -> N
             connection.disconnect()
             connection.release()
     assert got == [first.credentials.auth_cert_der[:256], second.credentials.auth_cert_der[:256]]
+
+
+def test_unavailable_reasons_name_the_missing_piece(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import mockgateway.card.pcscd as mod
+
+    monkeypatch.setattr(mod.shutil, "which", lambda name: None)
+    monkeypatch.setattr(mod, "Path", lambda p: tmp_path / "absent")
+    assert "pcscd not found" in (pcscd_unavailable_reason() or "")
+    monkeypatch.undo()
+    if shutil.which("pcscd") is None:
+        pytest.skip("pcscd not installed: the driver check below needs it")
+    monkeypatch.setattr(mod, "VPCD_DRIVER", tmp_path / "libifdvpcd.so")
+    assert "vsmartcard-vpcd driver" in (pcscd_unavailable_reason() or "")
