@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -57,6 +58,8 @@ def pcscd_unavailable_reason(*, require_pyscard: bool = False, port: int = DEFAU
             f"another pcscd (pid {owner}) owns {PCSCD_RUN_DIR}; a private pcscd cannot start "
             "(stop it, or run the tests in their own mount namespace)"
         )
+    if _unix_socket_accepts(PCSCD_SOCKET):
+        return f"a pcscd (pid unknown) already answers on {PCSCD_SOCKET}; a private pcscd cannot start"
     busy = [p for p in (port, port + 1) if _tcp_listening(p)]
     if busy:
         return f"vpcd ports {port}/{port + 1}: {busy} already in use by another process"
@@ -71,9 +74,13 @@ def pcscd_unavailable_reason(*, require_pyscard: bool = False, port: int = DEFAU
 def running_pcscd_pid() -> int | None:
     """PID of a live pcscd recorded in /run/pcscd/pcscd.pid, if any."""
     try:
-        pid = int(PCSCD_PID_FILE.read_text().strip())
-    except (OSError, ValueError):
+        # pcscd writes "<pid>\n\0": take the leading digits only.
+        match = re.match(rb"\s*(\d+)", PCSCD_PID_FILE.read_bytes())
+    except OSError:
         return None
+    if match is None:
+        return None
+    pid = int(match.group(1))
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
