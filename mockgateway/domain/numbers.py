@@ -94,6 +94,11 @@ class InsurerNumber:
             raise NumberError("length", f"保険者番号は6桁または8桁です: {raw!r} ({len(stripped)}桁)")
         if len(raw) != len(stripped) and len(raw) != 8:
             raise NumberError("padding", f"保険者番号は8桁に右詰め(先頭空白)で指定します: {raw!r}")
+        if len(stripped) == 8 and stripped.startswith("00"):
+            # Zero-padding a 6-digit number keeps its check digit valid, so say so here (§1.3).
+            raise NumberError(
+                "padding", f"法別番号 00 はありません: 6桁の保険者番号はゼロではなく先頭空白で8桁にします: {raw!r}"
+            )
         expected = check_digit(stripped[:-1])
         if int(stripped[-1]) != expected:
             raise NumberError(
