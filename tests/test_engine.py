@@ -113,6 +113,14 @@ def test_bare_six_digit_refused_when_strict(gateway: Gateway) -> None:
     assert response.entry.segment == "9"
 
 
+@pytest.mark.parametrize("strict", [True, False])
+def test_zero_padded_six_digit_refused(make_gateway: GatewayFactory, strict: bool) -> None:
+    gateway = make_gateway(settings=Settings(strict_insurer_padding=strict))
+    segment, code, message = error_of(process(gateway, eligibility_request(**{**KOKUHO, "insurer": "00139998"})))
+    assert (segment, code) == ("9", "MGW1004")
+    assert message.startswith(f"項目の形式が正しくありません: {SEARCH}/InsurerNumber: 法別番号 00 はありません")
+
+
 def test_bare_six_digit_accepted_when_not_strict(make_gateway: GatewayFactory) -> None:
     gateway = make_gateway(settings=Settings(strict_insurer_padding=False))
     tree = reply_tree(process(gateway, eligibility_request(**{**KOKUHO, "insurer": "139998"})))

@@ -94,6 +94,16 @@ def test_six_digit_number_accepted_bare_and_padded() -> None:
     assert len(bare.padded) == 8
 
 
+def test_zero_padding_is_refused() -> None:
+    # 00 + a 6-digit number keeps a valid check digit (leading zeros add nothing), so it would
+    # otherwise pass as an 8-digit number of 法別番号 00
+    assert check_digit("0013999") == check_digit("13999")
+    with pytest.raises(NumberError) as info:
+        InsurerNumber.parse("00139998")
+    assert info.value.rule == "padding"
+    assert "ゼロではなく先頭空白" in info.value.detail
+
+
 def test_full_width_space_padding_is_stripped() -> None:
     assert InsurerNumber.parse("\u3000\u3000139998").value == "139998"
 
