@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from mockgateway import jsoncodec, xmlcodec
+from mockgateway.consents import ConsentBook
 from mockgateway.domain.clock import ClockState, VirtualClock, format_timestamp
 from mockgateway.domain.codes import (
     CharacterCode,
@@ -133,6 +134,7 @@ class Gateway:
         self.settings = settings or Settings()
         self.journal = journal if journal is not None else Journal()  # an empty Journal is falsy (__len__)
         self.faults = faults or FaultBook()
+        self.consents = ConsentBook(store)  # 閲覧同意 captured on card readers (durable, in the store)
         self.services: dict[str, Service] = {}
         self.on_reload: list[Callable[[Gateway], None]] = []
         self.workers: list[Worker] = []
