@@ -447,3 +447,35 @@ def test_default_personas_on_any_day(tmp_path: Path) -> None:
 def test_gateway_with_default_personas(gateway: Gateway) -> None:
     assert gateway.store.count_people() == 14
     assert gateway.store.insurers()["139998"] == "模擬市国民健康保険"
+
+
+# --- fixtures/README.md stays true -----------------------------------------------------------------
+
+README = DEFAULT_FIXTURES.parent / "README.md"
+
+
+def test_readme_example_loads() -> None:
+    text = README.read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    doc = yaml.load(example, Loader=yaml.BaseLoader)
+    data = load_documents([("README.md", doc)], TODAY)
+    assert data.persons["sample-taro"].name_kana == "ﾐﾎﾝ ﾀﾛｳ"
+
+
+def test_readme_documents_every_key_and_persona() -> None:
+    from mockgateway import fixtures
+
+    text = README.read_text(encoding="utf-8")
+    keys = (
+        fixtures._PERSON_KEYS
+        | fixtures._QUAL_KEYS
+        | fixtures.EXTENSION_KEYS
+        | {f"LimitApplicationCertificate{k}" for k in fixtures._LIMIT_SUFFIXES}
+        | {f"SpecificDiseases{k}" for k in fixtures._DISEASE_SUFFIXES}
+        | {"InsurerName", "ElderlyRecipientCertificateDate", "ElderlyRecipientValidStartDate",
+           "ElderlyRecipientValidEndDate", "ElderlyRecipientContributionRatio"}
+    )  # fmt: skip
+    for key in sorted(keys):
+        assert f"`{key}`" in text, key
+    for pid in load_paths([DEFAULT_FIXTURES], TODAY).persons:
+        assert f"| `{pid}` |" in text, pid

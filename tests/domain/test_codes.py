@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mockgateway.domain.codes import (
@@ -120,3 +122,9 @@ def test_with_overrides_rejects_unknown_keys() -> None:
 def test_with_overrides_rejects_a_non_mapping_entry() -> None:
     with pytest.raises(ValueError, match="expected a mapping"):
         ResultCodes().with_overrides({"maintenance": "E9000"})  # type: ignore[dict-item]
+
+
+def test_docs_list_every_result_code() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "codes.md").read_text(encoding="utf-8")
+    for name, entry in DEFAULT_RESULT_CODES.items():
+        assert f"| `{name}` | `{entry.code}` | {entry.message} |" in docs, name
