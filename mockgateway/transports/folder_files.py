@@ -1,0 +1,159 @@
+"""File-level pieces of the folder transport: names, atomic writes, ZIP containers.
+
+Kept apart from the watcher (folder.py) so they can be used and tested without threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import os
+import re
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+# <API-ID>req_<suffix>.xml|zip (§1.2: "ファイル名の例" <API-ID>(req|res)_xxx.xml|zip|pdf). The API id is
+# letters + 2 digits (OQSsiquc01, OQSmuquc02, YZKsiquc01); the suffix is free-form in practice.
+# The extension is matched case-insensitively because the real terminal is a Windows program.
+REQUEST_NAME = re.compile(r"(?P<api>[A-Za-z]+[0-9]{2})req_(?P<suffix>.*)\.(?P<ext>(?i:xml|zip))", re.DOTALL)
+TEMP_PREFIX = ".mgw-"  # our temporary files: a leading "." matches no client's pattern
+TEMP_SUFFIX = ".tmp"
+
+_temp_ids = itertools.count(1)
+_trash_ids = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestName:
+    name: str
+    api_id: str  # the part before "req_", e.g. OQSsiquc01
+    container: str  # "xml" or "zip" (lower case)
+    extension: str  # as spelt in the name, without the dot
+
+    def result_name(self, extension: str) -> str:
+        """`req_` → `res_` (first occurrence) and the result's extension (".xml", ".zip", ".pdf")."""
+        base = self.name[: -len(self.extension) - 1].replace("req_", "res_", 1)
+        if extension.lower() == f".{self.extension.lower()}":
+            extension = f".{self.extension}"  # a client that wrote .XML looks for .XML
+        return base + extension
+
+
+def parse_request_name(name: str) -> RequestName | None:
+    match = REQUEST_NAME.fullmatch(name)
+    if match is None:
+        return None
+    ext = match.group("ext")
+    return RequestName(name=name, api_id=match.group("api"), container=ext.lower(), extension=ext)
+
+
+def is_ignored(name: str) -> bool:
+    """Files a writer has not finished: dot/tilde temporaries and `*.tmp` (write-then-rename)."""
+    return name.startswith((".", "~")) or name.lower().endswith(TEMP_SUFFIX)
+
+
+def explain_name(name: str) -> str:
+    """Why `name` is not a request file name, in the interface's terms."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext.lower() not in ("xml", "zip"):
+        got = f".{ext}" if dot else "拡張子なし"
+        return f"{name}: 拡張子は .xml または .zip です (送信 {got})"
+    if "req_" not in stem:
+        if "res_" in stem:
+            return f"{name}: 結果ファイル名 (res_) です。要求ファイルは <API識別ID>req_… です"
+        return f"{name}: 'req_' がありません (期待 <API識別ID>req_<任意>.{ext})"
+    api = stem.split("req_", 1)[0]
+    return f"{name}: API識別ID {api!r} は英字と2桁の数字です (例 OQSsiquc01)"
+
+
+def atomic_write(directory: Path, name: str, data: bytes) -> Path:
+    """Write under a temporary name, fsync, rename over `name`, fsync the folder.
+
+    The folder fsync makes the rename durable before the caller moves the request out of `req`,
+    which is what makes "result first, then the request leaves" hold across a power cut.
+    """
+    target = directory / name
+    temp = directory / f"{TEMP_PREFIX}{os.getpid()}-{next(_temp_ids)}{TEMP_SUFFIX}"
+    try:
+        with open(temp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    fsync_dir(directory)
+    return target
+
+
+def fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems (SMB, FUSE) refuse fsync on folders; nothing better to do
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temp_files(directory: Path) -> int:
+    """Temporary files left by a crash in the middle of atomic_write (ours only)."""
+    removed = 0
+    for entry in os.scandir(directory):
+        if entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(TEMP_SUFFIX):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
+def unique_path(directory: Path, name: str) -> Path:
+    """`directory/name`, or `stem.<yyyyMMddHHmmss>-<n>.ext` when that is taken (trash keeps every copy)."""
+    target = directory / name
+    while target.exists():
+        stem, dot, ext = name.rpartition(".")
+        if not dot:
+            stem, ext = name, ""
+        stamp = time.strftime("%Y%m%d%H%M%S")
+        target = directory / f"{stem}.{stamp}-{next(_trash_ids)}{dot}{ext}"
+    return target
+
+
+class ContainerError(ValueError):
+    pass
+
+
+def unzip_single_xml(data: bytes, limit: int) -> bytes:
+    """The one XML inside a password-less ZIP (the encrypted-exchange container, §1.1)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ContainerError("ZIP形式ではありません") from None
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        if len(members) != 1 or not members[0].filename.lower().endswith(".xml"):
+            listed = ", ".join(info.filename for info in members) or "なし"
+            raise ContainerError(f"XMLファイルを1つだけ含むZIPが必要です (含まれていたもの: {listed})")
+        member = members[0]
+        if member.flag_bits & 0x1:
+            raise ContainerError(
+                "パスワード付き(暗号化)ZIPには対応していません。encrypt.conf で n (非暗号化) にしてください"
+            )
+        if member.file_size > limit:
+            raise ContainerError(f"{member.filename}: {member.file_size} バイトは上限 {limit} バイトを超えます")
+        try:
+            with archive.open(member) as handle:
+                content = handle.read(limit + 1)  # the declared size may lie
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, zlib.error) as exc:
+            raise ContainerError(f"{member.filename}: 展開できません ({exc})") from None
+        if len(content) > limit:
+            raise ContainerError(f"{member.filename}: 展開後のサイズが上限 {limit} バイトを超えます")
+        return content
