@@ -281,3 +281,35 @@ def wait_for_card_state(reader: str, *, present: bool, timeout: float = 10.0) ->
                 raise PcscdError(f"card not {state} in {reader!r} after {timeout} s")
     finally:
         scard.SCardReleaseContext(ctx)
+
+
+def stop_pyscard_card_monitor(timeout: float = 10.0) -> None:
+    """Stop pyscard's CardMonitor thread and release its PC/SC context, before pcscd stops.
+
+    pyscard starts one monitoring thread per process on the first `CardMonitor()` and never
+    stops it (deleteObserver does not, with pyscard's default _START_ON_DEMAND_ = False); the
+    thread sits in SCardGetStatusChange for up to 60 s. Tests that used a CardMonitor call this
+    so no thread or context outlives the test's pcscd. Touches pyscard internals on purpose.
+    """
+    from smartcard import scard
+    from smartcard.CardMonitoring import CardMonitor, CardMonitoringThread
+
+    thread = CardMonitoringThread.instance
+    if thread is None:
+        return
+    thread.stopEvent.set()
+    deadline = time.monotonic() + timeout
+    # A cancel only interrupts a call in progress; repeat it until the thread has really left.
+    while thread.is_alive() and time.monotonic() < deadline:
+        request = thread.cardrequest
+        if request is not None and request.pcsccardrequest.hcontext is not None:
+            scard.SCardCancel(request.pcsccardrequest.hcontext)
+        thread.join(0.05)
+    if thread.is_alive():
+        raise PcscdError(f"pyscard's card monitor thread did not stop within {timeout} s")
+    if thread.cardrequest is not None:
+        thread.cardrequest.pcsccardrequest.release()
+    with CardMonitoringThread.lock:
+        CardMonitoringThread.instance = None
+    with CardMonitor.lock:
+        CardMonitor.instance = None  # the next CardMonitor() starts a fresh thread

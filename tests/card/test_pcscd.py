@@ -19,6 +19,7 @@ from mockgateway.card.pcscd import (
     PCSCD_SOCKET,
     PrivatePcscd,
     pcscd_unavailable_reason,
+    stop_pyscard_card_monitor,
     wait_for_card_state,
     write_reader_conf,
 )
@@ -183,7 +184,6 @@ def test_card_request_waits_for_insertion(pcscd: PrivatePcscd, insert_card: Inse
 @pytest.mark.pcscd
 @pytest.mark.timeout(60)
 def test_card_monitor_sees_insert_and_remove(pcscd: PrivatePcscd, state: CardState) -> None:
-    from smartcard import scard
     from smartcard.CardMonitoring import CardMonitor, CardObserver
 
     events: queue.Queue[tuple[str, str, bytes]] = queue.Queue()
@@ -207,18 +207,8 @@ def test_card_monitor_sees_insert_and_remove(pcscd: PrivatePcscd, state: CardSta
         assert events.get(timeout=20) == ("removed", pcscd.face_auth_reader, DEFAULT_ATR)
     finally:
         slot.remove()
-        # The monitor thread sits in SCardGetStatusChange for up to 60 s; cancel it so that
-        # deleteObserver's join returns now (pyscard offers no public way to do this).
-        thread = monitor.rmthread
-        thread.stop()
-        request = thread.cardrequest
-        if request is not None:
-            scard.SCardCancel(request.pcsccardrequest.hcontext)
         monitor.deleteObserver(observer)
-        if request is not None:
-            # pyscard keeps the monitor's request alive past the test; release its context now,
-            # while pcscd still answers, instead of in a finaliser after pcscd has stopped.
-            request.pcsccardrequest.release()
+        stop_pyscard_card_monitor()
         wait_for_card_state(pcscd.face_auth_reader, present=False)
 
 
