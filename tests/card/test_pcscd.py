@@ -159,11 +159,11 @@ def test_card_request_waits_for_insertion(pcscd: PrivatePcscd, insert_card: Inse
     from smartcard.CardRequest import CardRequest
     from smartcard.CardType import ATRCardType
 
+    # Without newcardonly the request cannot miss a card pcscd saw before it started waiting.
     request = CardRequest(
         timeout=30,
         readers=[pcscd.face_auth_reader],
         cardType=ATRCardType(list(DEFAULT_ATR)),
-        newcardonly=True,
     )
     # Insert from another thread while this one blocks in waitforcard(), like a person would.
     inserter = threading.Thread(target=insert_card, args=(MyNumberCard(state),))
