@@ -5,6 +5,7 @@
 * `apdu`, `tlv`      command parsing, status words, BER-TLV
 * `profile`          `CardProfile` (card behaviour) and `CardState` (one person's card)
 * `model`            `MyNumberCard` / `GenericCard`: APDU in, APDU out, no I/O
+* `client`           `CardClient`: small APDU helper over any transmit function
 * `vpcd`             bridge to vsmartcard-vpcd (`VirtualCardSlot`)
 * `pcscd`            private pcscd with one vpcd entry (`PrivatePcscd`)
 * `inprocess_reader` pyscard ReaderFactory fallback without pcscd
