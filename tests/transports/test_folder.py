@@ -509,3 +509,19 @@ def test_stale_temp_files_are_removed_on_start(make_transport: TransportFactory)
     stale.write_bytes(b"half")
     transport.start()
     assert not stale.exists()
+
+
+def test_oversized_file_is_answered_too_large(make_transport: TransportFactory, gateway: Gateway) -> None:
+    gateway.settings.max_request_bytes = 100
+    transport = make_transport(start=False)
+    drop(transport.req, "OQSsiquc01req_big.xml", request())
+    assert transport.process_pending() == 1
+    assert header((transport.res / "OQSsiquc01res_big.xml").read_bytes())["ErrorCode"] == "MGW1009"
+
+
+def test_empty_file_is_answered_once_it_settles(transport: FolderTransport) -> None:
+    # An empty file may be a writer's create-then-reopen; once it stays empty it is malformed.
+    (transport.req / "OQSsiquc01req_empty.xml").touch()
+    result = transport.res / "OQSsiquc01res_empty.xml"
+    wait_for(result.exists, "the result of an empty file")
+    assert header(result.read_bytes())["SegmentOfResult"] == "9"
