@@ -15,7 +15,7 @@ from mockgateway.engine import Gateway, Settings
 from mockgateway.faults import FaultBook
 from mockgateway.fixtures import load_paths
 from mockgateway.journal import Journal
-from mockgateway.services import eligibility
+from mockgateway.services import bulk, eligibility, reference_numbers
 from mockgateway.store.sqlite import SqliteRepository
 
 
@@ -25,7 +25,11 @@ def _install_eligibility(gateway: Gateway) -> None:
 
 # Each feature contributes one `install(gateway)`; order matters only where a feature looks up
 # another's service (照会番号 decorates eligibility, so it comes after it).
-FEATURES: list[Callable[[Gateway], None]] = [_install_eligibility]
+FEATURES: list[Callable[[Gateway], None]] = [
+    _install_eligibility,
+    reference_numbers.install,  # after eligibility: sets its ReferenceNumber hook
+    bulk.install,  # after reference_numbers: OQSmuimm registers through it
+]
 
 
 def load_codes(path: Path | None) -> ResultCodes:
