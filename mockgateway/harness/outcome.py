@@ -1,0 +1,142 @@
+"""One order's outcome, seen twice: what the client reports, and what the gateway's journal saw.
+
+Then-steps assert on both. `sent_problems` compares the request(s) the client actually sent
+(from the journal) with the order: the right 医療機関コード, the 保険者番号 space-padded to eight,
+the 資格確認日, the card keys and the consent flag. Each problem names the element, what was
+expected and what came, so a vendor knows what to fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mockgateway import jsoncodec, xmlcodec
+from mockgateway.harness.adapters import Exchange
+from mockgateway.harness.orders import Order, Report
+from mockgateway.journal import JournalEntry
+from mockgateway.xmlcodec import Node, Tree
+
+MAX_REQUESTS_PER_ORDER = 3  # a client may retry once or twice; more is a loop
+
+
+@dataclass(slots=True)
+class Outcome:
+    order: Order
+    report: Report
+    exchange: Exchange | None = None  # the raw files, when the adapter saw them (reference client)
+    entries: list[JournalEntry] = field(default_factory=list)  # what the gateway journaled meanwhile
+
+    # -- what the gateway answered (for Then-steps about the terminal itself) -----------------
+
+    @property
+    def entry(self) -> JournalEntry:
+        """The journal entry of the client's request for this order (the last one, after retries)."""
+        mine = [e for e in self.entries if e.api_id == self.order.api_id]
+        assert mine, (
+            f"the client sent no {self.order.api_id} request to the gateway for order {self.order.order_id} "
+            f"(report: {self.report.status} {self.report.message!r})"
+        )
+        return mine[-1]
+
+    @property
+    def tree(self) -> Tree:
+        if self.exchange is not None:
+            return self.exchange.tree
+        return parse_any(self.entry.response)
+
+    @property
+    def encoding(self) -> str:
+        if self.exchange is not None:
+            return self.exchange.encoding
+        return xmlcodec.parse(self.entry.response).encoding
+
+    @property
+    def request_name(self) -> str:
+        if self.exchange is not None:
+            return self.exchange.request_name
+        return self.entry.name or ""
+
+    @property
+    def result_name(self) -> str:
+        if self.exchange is not None:
+            return self.exchange.result_name
+        if self.report.result_file:
+            return self.report.result_file
+        name = self.request_name
+        return name.replace("req_", "res_", 1)
+
+    # -- what the client sent ------------------------------------------------------------------
+
+    def sent_problems(self) -> list[str]:
+        if self.order.action == "raw":
+            return []
+        if self.report.status == "no-answer" and not self.entries:
+            return [f"the client sent nothing for order {self.order.order_id}: {self.report.message}"]
+        mine = [e for e in self.entries if e.api_id.startswith(self.order.api_id[:8])]
+        if not mine:
+            seen = ", ".join(f"{e.api_id} {e.name}" for e in self.entries) or "nothing"
+            order = self.order
+            return [f"the client sent no {order.api_id} request for order {order.order_id} (gateway saw: {seen})"]
+        problems: list[str] = []
+        if len(mine) > MAX_REQUESTS_PER_ORDER:
+            problems.append(f"{len(mine)} requests for one order (at most {MAX_REQUESTS_PER_ORDER} expected)")
+        if self.order.action == "eligibility":
+            problems += eligibility_problems(self.order, mine[-1])
+        return problems
+
+
+def parse_any(raw: bytes) -> Tree:
+    """A journaled body: XML (folder, convenience route) or JSON (Web API, in-process)."""
+    stripped = raw.lstrip()
+    if stripped.startswith((b"{", b"[")):
+        _, tree = jsoncodec.parse(raw)
+        return tree
+    return xmlcodec.parse(raw).tree
+
+
+def _text(tree: Tree, *path: str) -> str | None:
+    node: Node = tree
+    for name in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(name)
+    return node if isinstance(node, str) else None
+
+
+def eligibility_problems(order: Order, entry: JournalEntry) -> list[str]:
+    where = f"request {entry.name or entry.api_id} (journal #{entry.id})"
+    try:
+        tree = parse_any(entry.request)
+    except Exception as exc:  # the gateway journals what it could not parse too
+        return [f"{where}: not a readable request: {exc}"]
+    card = order.card
+    info = ("MessageBody", "QualificationConfirmSearchInfo")
+    expected: list[tuple[tuple[str, ...], str | None, str]] = [
+        (("MessageHeader", "MedicalInstitutionCode"), order.medical_institution, "医療機関コード"),
+        (("MessageHeader", "QualificationConfirmationDate"), order.confirmation_date, "資格確認日"),
+        ((*info, "InsurerNumber"), card.insurer_number.rjust(8, " "), "保険者番号 (8桁、6桁は先頭空白埋め)"),
+        ((*info, "InsuredCardSymbol"), card.symbol or None, "被保険者証記号"),
+        ((*info, "InsuredIdentificationNumber"), card.number, "被保険者証番号"),
+        ((*info, "InsuredBranchNumber"), card.branch or None, "被保険者証枝番"),
+        ((*info, "Birthdate"), card.birthdate, "生年月日"),
+        (
+            (*info, "LimitApplicationCertificateRelatedConsFlg"),
+            "1" if order.limit_consent else "0",
+            "限度額適用認定証提供同意フラグ",
+        ),
+    ]
+    problems = []
+    for path, want, label in expected:
+        got = _text(tree, *path)
+        if path[-1] == "LimitApplicationCertificateRelatedConsFlg" and got is None:
+            got = "0"  # absent means not consented
+        if (got or None) != want:
+            problems.append(f"{where}: {'/'.join(path)} ({label}) expected {want!r}, sent {got!r}")
+    return problems
+
+
+def report_problems(report: Report) -> list[str]:
+    """A report that cannot be asserted on at all (the client gave up or broke)."""
+    if report.status == "answered":
+        return []
+    return [f"the client reported {report.status}: {report.message}"]

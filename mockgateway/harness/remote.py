@@ -1,0 +1,168 @@
+"""A gateway in a subprocess (`python -m mockgateway serve …` on free ports, temporary root) and a
+small admin-API client for it: what the pytest plugin's session fixtures hand to a vendor's tests.
+
+Standard library only (urllib), so a vendor's test environment needs nothing more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class AdminError(RuntimeError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"admin API {status}: {message}")
+        self.status = status
+
+
+@dataclass(slots=True)
+class AdminClient:
+    """The admin API (docs/admin.md): clock, fixtures, journal, faults."""
+
+    base: str  # http://127.0.0.1:PORT
+    token: str
+    timeout: float = 10.0
+
+    def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None) -> Any:
+        data = raw if raw is not None else (json.dumps(body).encode("utf-8") if body is not None else None)
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"X-Admin-Token": self.token}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", errors="replace")
+            raise AdminError(exc.code, detail) from None
+
+    # clock
+    def now(self) -> str:
+        return str(self.call("GET", "/admin/clock")["now"])
+
+    def set_clock(self, now: str, *, running: bool = False) -> Any:
+        return self.call("POST", "/admin/clock", {"now": now, "running": running})
+
+    def advance(self, **delta: float) -> Any:
+        return self.call("POST", "/admin/clock/advance", delta)
+
+    # fixtures
+    def load_fixtures(self, document: str | bytes | Mapping[str, Any], *, replace: bool = True) -> Any:
+        if isinstance(document, Mapping):
+            raw = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        else:
+            raw = document.encode("utf-8") if isinstance(document, str) else document
+        return self.call("POST", f"/admin/fixtures?replace={'true' if replace else 'false'}", raw=raw)
+
+    def reset(self) -> Any:
+        return self.call("POST", "/admin/reset")
+
+    # journal
+    def journal(self, **query: Any) -> list[dict[str, Any]]:
+        qs = "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
+        return list(self.call("GET", "/admin/journal" + (f"?{qs}" if qs else ""))["entries"])
+
+    def clear_journal(self) -> Any:
+        return self.call("DELETE", "/admin/journal")
+
+    # faults
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        return dict(self.call("POST", "/admin/faults", rule))
+
+    def clear_faults(self) -> Any:
+        return self.call("DELETE", "/admin/faults")
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.call("GET", "/admin/status"))
+
+
+@dataclass(slots=True)
+class GatewayProcess:
+    """`python -m mockgateway serve` in a subprocess; stop() ends it (and only it)."""
+
+    root: Path
+    http_port: int
+    tls_port: int | None
+    token: str
+    process: subprocess.Popen[bytes] | None = None
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def admin(self) -> AdminClient:
+        return AdminClient(self.http, self.token)
+
+    @classmethod
+    def start(
+        cls,
+        root: Path,
+        *,
+        tls: bool = True,
+        extra_args: list[str] | None = None,
+        timeout: float = 60.0,
+    ) -> GatewayProcess:
+        token = secrets.token_urlsafe(16)
+        gp = cls(root, free_port(), free_port() if tls else None, token)
+        argv = [
+            sys.executable, "-m", "mockgateway", "serve",
+            "--root", str(root),
+            "--http-port", str(gp.http_port),
+            "--tls-port", str(gp.tls_port or 0),
+            "--admin-token", token,
+            *(extra_args or []),
+        ]  # fmt: skip
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        gp.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert gp.process is not None
+            assert gp.process.stdout is not None
+            for raw in gp.process.stdout:
+                line = raw.decode("utf-8", errors="replace").rstrip()
+                gp.output.append(line)
+                del gp.output[:-200]
+                if line.startswith("mockgateway ready"):
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True, name="mockgateway-output").start()
+        deadline = time.monotonic() + timeout
+        while not ready.wait(0.05):
+            if gp.process.poll() is not None or time.monotonic() > deadline:
+                gp.stop()
+                tail = "\n".join(gp.output[-20:])
+                raise RuntimeError(f"the gateway subprocess did not become ready ({' '.join(argv)}):\n{tail}")
+        return gp
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout)

@@ -1,0 +1,165 @@
+"""The self-contained HTML report: a summary by area, then every scenario with its steps and evidence.
+
+One file, no scripts, no external resources: it opens from a mail attachment or a CI artifact.
+Failed and errored scenarios are expanded; the evidence (orders, the client's reports, the
+request and result bodies from the gateway's journal) sits in collapsible blocks beneath.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from mockgateway.harness.results import STATUSES, EvidenceItem, RunSummary, ScenarioResult
+
+LABELS = {
+    "pass": "合格 pass",
+    "fail": "不合格 fail",
+    "error": "エラー error",
+    "skip": "スキップ skip",
+    "omit": "対象外 omit",
+}
+
+CSS = """
+:root { --pass:#1a7f37; --fail:#cf222e; --error:#9a6700; --skip:#6e7781; --omit:#8250df; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif; margin: 0; color: #1f2328;
+       background: #f6f8fa; line-height: 1.5; }
+header { background: #24292f; color: #fff; padding: 16px 28px; }
+header h1 { margin: 0 0 4px; font-size: 22px; }
+header .meta { font-size: 13px; color: #d0d7de; }
+main { padding: 16px 28px 40px; max-width: 1280px; }
+h2 { font-size: 18px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; margin-top: 28px; }
+table { border-collapse: collapse; background: #fff; }
+th, td { border: 1px solid #d0d7de; padding: 4px 10px; text-align: left; font-size: 14px; vertical-align: top; }
+th { background: #eaeef2; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.badge { display: inline-block; min-width: 92px; padding: 1px 8px; border-radius: 10px; color: #fff;
+         font-size: 12px; font-weight: 600; text-align: center; }
+.pass { background: var(--pass); } .fail { background: var(--fail); } .error { background: var(--error); }
+.skip { background: var(--skip); } .omit { background: var(--omit); }
+.totals .badge { font-size: 14px; margin-right: 6px; }
+details.scenario { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; margin: 6px 0; }
+details.scenario > summary { padding: 6px 10px; cursor: pointer; }
+details.scenario[data-status="fail"] { border-left: 5px solid var(--fail); }
+details.scenario[data-status="error"] { border-left: 5px solid var(--error); }
+details.scenario[data-status="pass"] { border-left: 5px solid var(--pass); }
+details.scenario[data-status="omit"], details.scenario[data-status="skip"] { border-left: 5px solid var(--omit); }
+.sid { font-family: ui-monospace, monospace; font-weight: 600; margin: 0 8px; }
+.body { padding: 4px 14px 12px; }
+.tags code { background: #eaeef2; padding: 0 4px; border-radius: 4px; margin-right: 4px; font-size: 12px; }
+ol.steps { padding-left: 22px; margin: 6px 0; }
+ol.steps li.passed::marker { color: var(--pass); } ol.steps li.failed { color: var(--fail); font-weight: 600; }
+ol.steps li.notrun { color: #8c959f; }
+.kw { color: #0550ae; font-weight: 600; margin-right: 4px; }
+pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: 8px; overflow-x: auto; font-size: 12px;
+      white-space: pre-wrap; word-break: break-all; margin: 4px 0; }
+pre.message { border-color: var(--fail); background: #fff8f8; }
+details.evidence { margin: 4px 0 4px 8px; }
+details.evidence > summary { cursor: pointer; font-size: 13px; }
+.kv td:first-child { color: #57606a; white-space: nowrap; }
+"""
+
+
+def _badge(status: str) -> str:
+    return f'<span class="badge {escape(status)}">{escape(LABELS.get(status, status))}</span>'
+
+
+def _evidence(item: EvidenceItem) -> str:
+    data = item.data
+    rows = []
+    bodies = []
+    for key, value in data.items():
+        if key in ("request", "response", "order", "report") and value not in (None, ""):
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
+            bodies.append(f"<div><b>{escape(key)}</b><pre>{escape(text)}</pre></div>")
+        elif value not in (None, "", {}, []):
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            rows.append(f"<tr><td>{escape(key)}</td><td>{escape(str(shown))}</td></tr>")
+    table = f'<table class="kv">{"".join(rows)}</table>' if rows else ""
+    return (
+        f'<details class="evidence" data-kind="{escape(item.kind)}"><summary>{escape(item.kind)}: '
+        f"{escape(item.title)}</summary>{table}{''.join(bodies)}</details>"
+    )
+
+
+def _scenario(s: ScenarioResult) -> str:
+    opened = " open" if s.status in ("fail", "error") else ""
+    tags = "".join(f"<code>{escape(r)}</code>" for r in s.rules)
+    caps = "".join(f"<code>capability:{escape(c)}</code>" for c in s.capabilities)
+    steps = []
+    for step in s.steps:
+        cls = {"passed": "passed", "failed": "failed"}.get(step.status, "notrun")
+        steps.append(f'<li class="{cls}"><span class="kw">{escape(step.keyword)}</span>{escape(step.text)}</li>')
+    message = f'<pre class="message">{escape(s.message)}</pre>' if s.message else ""
+    evidence = "".join(_evidence(e) for e in s.evidence) or "<p><i>no exchanges recorded</i></p>"
+    anchor = escape(s.id or s.nodeid)
+    return (
+        f'<details class="scenario" id="{anchor}" data-status="{escape(s.status)}"{opened}>'
+        f'<summary>{_badge(s.status)}<span class="sid">{escape(s.id or "—")}</span>{escape(s.title)}</summary>'
+        f'<div class="body"><div class="tags">{tags}{caps}</div>{message}'
+        f'<ol class="steps">{"".join(steps)}</ol><h4>証跡 / evidence</h4>{evidence}</div></details>'
+    )
+
+
+def render(summary: RunSummary, *, title: str = "mockgateway 接続試験レポート / certification report") -> str:
+    counts = summary.counts()
+    totals = "".join(f"{_badge(st)} {counts[st]}" for st in STATUSES)
+    head = "".join(f"<th>{escape(LABELS[st])}</th>" for st in STATUSES)
+    area_rows = []
+    for area in summary.areas():
+        c = summary.counts(area)
+        cells = "".join(f'<td class="n {st}-n">{c[st]}</td>' for st in STATUSES)
+        area_rows.append(f'<tr><td><a href="#area-{escape(area)}">{escape(area)}</a></td>{cells}</tr>')
+    changes = ""
+    if summary.expected_file is not None:
+        if summary.changes:
+            rows = "".join(
+                f'<tr><td>{escape(c.kind)}</td><td><a href="#{escape(c.id)}">{escape(c.id)}</a></td>'
+                f"<td>{escape(c.title)}</td><td>{escape(c.expected)}</td><td>{escape(c.actual)}</td></tr>"
+                for c in summary.changes
+            )
+            changes = (
+                f"<h2>前回との差分 / changes since {escape(summary.expected_file)}</h2>"
+                f'<table class="changes"><tr><th>kind</th><th>id</th><th>title</th><th>expected</th>'
+                f"<th>actual</th></tr>{rows}</table>"
+            )
+        else:
+            changes = f"<h2>前回との差分 / changes</h2><p>No change from {escape(summary.expected_file)}.</p>"
+    sections = []
+    for area in summary.areas():
+        items = sorted((s for s in summary.scenarios if s.area == area), key=lambda s: s.key)
+        sections.append(
+            f'<h2 id="area-{escape(area)}">{escape(area)}</h2>' + "".join(_scenario(s) for s in items)
+        )
+    caps = ", ".join(summary.capabilities) or "—"
+    meta = "".join(f" · {escape(str(k))}: {escape(str(v))}" for k, v in summary.meta.items())
+    return (
+        '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>{escape(title)}</h1><div class=\"meta\">adapter: <b>{escape(summary.adapter)}</b> · "
+        f"capabilities: {escape(caps)} · started {escape(summary.started)} · {summary.duration:.1f} s{meta}</div>"
+        "</header><main>"
+        f'<p class="totals">{totals}</p>'
+        f'<h2>領域別の結果 / results by area</h2><table class="areas"><tr><th>領域 area</th>{head}</tr>'
+        f"{''.join(area_rows)}</table>{changes}{''.join(sections)}</main></body></html>"
+    )
+
+
+def write(summary: RunSummary, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(summary), encoding="utf-8")
+    return path
+
+
+def evidence_from_entry(entry: Any) -> EvidenceItem:
+    """A journal entry (JournalEntry or its dict) as evidence: what went over the wire, both ways."""
+    doc = entry.as_dict() if hasattr(entry, "as_dict") else dict(entry)
+    keep = ("id", "at", "transport", "api_id", "name", "medical_institution", "segment", "validity", "reason", "fault")
+    data = {k: doc.get(k) for k in keep}
+    data["request"] = doc.get("request", "")
+    data["response"] = doc.get("response", "")
+    title = f"#{doc.get('id')} {doc.get('transport')} {doc.get('api_id')} {doc.get('name') or ''}".strip()
+    return EvidenceItem("exchange", title, data)
