@@ -78,7 +78,7 @@
     ならば 資格有効性は "1" である
     かつ 結果の "Name" は "双子　二花" である
 
-  @OQS-ELIG-010 @rule:oqs-interface-1.6
+  @OQS-ELIG-010 @rule:oqs-interface-1.6 @capability:raw-request
   シナリオ: 検証番号の誤った保険者番号はファイル単位のエラー
     もし レセコンが次の内容の "OQSsiquc01" 要求ファイルを置く:
       """
@@ -93,7 +93,7 @@
     かつ エラーコードは "MGW1005" である
     かつ エラーメッセージに "InsurerNumber" が含まれる
 
-  @OQS-ELIG-011 @rule:oqs-interface-1.6
+  @OQS-ELIG-011 @rule:oqs-interface-1.6 @capability:raw-request
   シナリオ: XML でないファイルもエラー結果で答える
     もし レセコンが次の内容の "OQSsiquc01" 要求ファイルを置く:
       """

@@ -1,13 +1,11 @@
-"""Steps where the レセコン (the client under test) acts."""
+"""Steps where the レセコン (the client under test) acts: each becomes an order for the adapter."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pytest_bdd import given, parsers, when
 
-from mockgateway.client.requests_xml import CardQuery, eligibility_request
-from mockgateway.domain.clock import parse_date
+from mockgateway.harness.orders import Card, yyyymmdd
+from mockgateway.pytest_plugin import omit
 from tests.steps.people_steps import card, person
 from tests.steps.world import World
 
@@ -17,29 +15,38 @@ def institution(world: World, code: str) -> None:
     world.medical_institution = code
 
 
+def card_of(
+    world: World,
+    person_id: str,
+    *,
+    previous: bool = False,
+    birthdate: str | None = None,
+    branch: str | None = None,
+) -> Card:
+    """The card as printed (bare 6 or 8 digit 保険者番号); the client must pad it itself."""
+    q = card(world, person_id, previous=previous)
+    return Card(
+        insurer_number=q.key.insurer_number,
+        symbol=q.key.symbol,
+        number=q.key.number,
+        branch=q.key.branch if branch is None else branch,
+        birthdate=birthdate or yyyymmdd(person(world, person_id).birthdate),
+    )
+
+
 def _query(
     world: World,
     person_id: str,
     *,
     previous: bool = False,
-    on: dt.date | None = None,
-    birthdate: dt.date | None = None,
+    on: str | None = None,
+    birthdate: str | None = None,
     branch: str | None = None,
     limit_consent: bool = False,
+    timeout: float | None = None,
 ) -> None:
-    q = card(world, person_id, previous=previous)
-    query = CardQuery(
-        insurer_number=q.key.insurer_number,
-        symbol=q.key.symbol,
-        number=q.key.number,
-        branch=q.key.branch if branch is None else branch,
-        birthdate=birthdate or person(world, person_id).birthdate,
-        limit_consent=limit_consent,
-    )
-    body = eligibility_request(
-        query, medical_institution=world.medical_institution, on=on or world.gateway.clock.today()
-    )
-    world.last = world.client.exchange("OQSsiquc01", body)
+    shown = card_of(world, person_id, previous=previous, birthdate=birthdate, branch=branch)
+    world.act(world.order("eligibility", cards=(shown,), on=on, limit_consent=limit_consent, timeout=timeout))
 
 
 @when(parsers.parse('レセコンが "{person_id}" の被保険者証で資格確認する'))
@@ -54,12 +61,12 @@ def query_previous_card(world: World, person_id: str) -> None:
 
 @when(parsers.parse('レセコンが "{person_id}" の被保険者証で資格確認日 "{on}" として資格確認する'))
 def query_card_on(world: World, person_id: str, on: str) -> None:
-    _query(world, person_id, on=parse_date(on))
+    _query(world, person_id, on=on)
 
 
 @when(parsers.parse('レセコンが "{person_id}" の被保険者証で生年月日を "{birthdate}" と誤って資格確認する'))
 def query_wrong_birthdate(world: World, person_id: str, birthdate: str) -> None:
-    _query(world, person_id, birthdate=parse_date(birthdate))
+    _query(world, person_id, birthdate=birthdate)
 
 
 @when(parsers.parse('レセコンが "{person_id}" の被保険者証で枝番を省いて資格確認する'))
@@ -72,6 +79,13 @@ def query_with_limit_consent(world: World, person_id: str) -> None:
     _query(world, person_id, limit_consent=True)
 
 
+@when(parsers.parse('レセコンが "{person_id}" の被保険者証で資格確認し、{seconds:d} 秒待って結果がなければ諦める'))
+def query_with_patience(world: World, person_id: str, seconds: int) -> None:
+    _query(world, person_id, timeout=float(seconds))
+
+
 @when(parsers.parse('レセコンが次の内容の "{api_id}" 要求ファイルを置く:'))
 def raw_request(world: World, api_id: str, docstring: str) -> None:
-    world.last = world.client.exchange(api_id, docstring.encode("utf-8"))
+    if "raw-request" not in world.adapter.capabilities:
+        omit("the scenario hands the client exact request bytes; only the reference client can send them")
+    world.act(world.order("raw", api_id=api_id, raw=docstring.encode("utf-8")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, then
 
+from mockgateway.harness.outcome import Outcome
 from tests.steps.world import World
 
 
@@ -16,6 +17,17 @@ def journal_reason(world: World, text: str) -> None:
 
 @then(parsers.parse('ジャーナルには医療機関コード "{code}" からの要求が記録されている'))
 def journal_institution(world: World, code: str) -> None:
-    entry = world.gateway.journal.entries(limit=1)[-1]
-    assert entry.medical_institution == code, entry.medical_institution
-    assert entry.transport == "folder"
+    last = world.result()
+    entry = last.entry if isinstance(last, Outcome) else world.gateway.journal.entries(limit=1)[-1]
+    assert entry.medical_institution == code, (
+        f"the client's request {entry.name} carried 医療機関コード {entry.medical_institution!r}, expected {code!r}"
+    )
+    assert entry.transport in ("folder", "http", "webapi", "inprocess"), entry.transport
+
+
+@then("レセコンが送った要求は指示どおりである")
+def sent_as_ordered(world: World) -> None:
+    last = world.result()
+    assert isinstance(last, Outcome), "this step needs an order's outcome"
+    problems = last.sent_problems()
+    assert not problems, "what the client sent differs from the order:\n  " + "\n  ".join(problems)

@@ -1,11 +1,20 @@
-"""The scenario's world: a real gateway (SQLite file, real folders watched by inotify) and the
-client under test. One per scenario, so scenarios never see each other's state."""
+"""The scenario's world: a real gateway (SQLite file, real folders watched by inotify) and the client
+under test behind its adapter. One gateway per scenario, so scenarios never see each other's state.
+
+Every step that acts as the レセコン goes through `world.act(order)`: the adapter (reference client,
+a vendor's folder-watching software, or a vendor command) does it, and the outcome keeps both what
+the client reported and what the gateway's journal saw. `world.client` (the reference folder
+client itself) remains for steps that have not been ported to orders yet; with any other adapter
+it omits the scenario, saying so.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +22,17 @@ from mockgateway.app import build_gateway
 from mockgateway.client.folder import Exchange, FolderClient
 from mockgateway.config import Config
 from mockgateway.engine import Gateway
+from mockgateway.harness.adapters import ClientAdapter, Environment, cleanup_folders
+from mockgateway.harness.orders import Action, Card, Order, yyyymmdd
+from mockgateway.harness.outcome import Outcome
+from mockgateway.harness.recorder import Recorder, scenario_of
+from mockgateway.harness.report import evidence_from_entry
+from mockgateway.harness.results import EvidenceItem
+from mockgateway.harness.settings import HarnessSettings
+from mockgateway.pytest_plugin import omit
 from mockgateway.transports.folder import FolderTransport
+
+MAX_EVIDENCE_ENTRIES = 40  # per scenario: keeps the report readable and bounded
 
 
 @dataclass
@@ -21,24 +40,132 @@ class World:
     root: Path
     gateway: Gateway
     folder: FolderTransport
-    client: FolderClient
+    adapter: ClientAdapter
+    settings: HarnessSettings
+    scenario_id: str = "scenario"
+    scenario_title: str = ""
     medical_institution: str = "1310112345"
-    last: Exchange | None = None
+    last: Outcome | Exchange | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
+    _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _mark: int = 0
 
-    def result(self) -> Exchange:
-        assert self.last is not None, "no result yet: a もし step must send a request first"
+    # -- the client under test -----------------------------------------------------------------
+
+    @property
+    def client(self) -> FolderClient:
+        """The reference folder client, for steps not yet expressed as orders."""
+        if self.adapter.name != "reference":
+            omit(f"a step drives the reference folder client directly, not the {self.adapter.name} adapter")
+        return FolderClient(self.root)
+
+    def order(
+        self,
+        action: Action,
+        *,
+        cards: tuple[Card, ...] = (),
+        limit_consent: bool = False,
+        on: str | None = None,
+        api_id: str = "OQSsiquc01",
+        raw: bytes | None = None,
+        timeout: float | None = None,
+    ) -> Order:
+        return Order(
+            order_id=f"{self.scenario_id}.{next(self._seq)}",
+            scenario_id=self.scenario_id,
+            scenario_title=self.scenario_title,
+            action=action,
+            medical_institution=self.medical_institution,
+            confirmation_date=on or yyyymmdd(self.gateway.clock.today()),
+            cards=cards,
+            limit_consent=limit_consent,
+            api_id=api_id,
+            raw=raw,
+            timeout_seconds=timeout if timeout is not None else self.settings.order_timeout,
+            gateway={"root": str(self.root)},
+        )
+
+    def act(self, order: Order) -> Outcome:
+        """Have the client under test carry out the order; keep its report and the journal's view."""
+        latest = self.gateway.journal.entries(limit=1)
+        self._mark = latest[-1].id if latest else 0
+        performed = self.adapter.perform(order)
+        if performed.report.status == "unsupported":
+            omit(f"the client reported it cannot do this ({order.action}): {performed.report.message}")
+        outcome = Outcome(order, performed.report, performed.exchange, self.gateway.journal.entries(since=self._mark))
+        self.outcomes.append(outcome)
+        self.last = outcome
+        return outcome
+
+    def progress(self) -> str:
+        """What the gateway saw since the current order, and what lies in the folders (for timeouts)."""
+        entries = self.gateway.journal.entries(since=self._mark)
+        seen = "; ".join(
+            f"#{e.id} {e.transport} {e.name or e.api_id} → SegmentOfResult {e.segment}" for e in entries
+        )
+        listing = {sub: sorted(p.name for p in (self.root / sub).glob("*"))[:5] for sub in ("req", "res")}
+        return f"{seen or 'no request'}; req/ holds {listing['req']}, res/ holds {listing['res']}"
+
+    def result(self) -> Outcome | Exchange:
+        assert self.last is not None, "no result yet: a もし step must have the client act first"
         return self.last
+
+    # -- evidence --------------------------------------------------------------------------------
+
+    def evidence(self) -> list[EvidenceItem]:
+        items: list[EvidenceItem] = []
+        for outcome in self.outcomes:
+            items.append(EvidenceItem("order", outcome.order.instruction(), {"order": outcome.order.as_json()}))
+            report = outcome.report
+            items.append(
+                EvidenceItem("report", f"{outcome.order.order_id}: {report.status}", {"report": report.as_json()})
+            )
+        entries = self.gateway.journal.entries()
+        for entry in entries[:MAX_EVIDENCE_ENTRIES]:
+            items.append(evidence_from_entry(entry))
+        if len(entries) > MAX_EVIDENCE_ENTRIES:
+            items.append(EvidenceItem("exchange", f"… {len(entries) - MAX_EVIDENCE_ENTRIES} more journal entries"))
+        return items
+
+
+def _scenario_id(request: pytest.FixtureRequest) -> tuple[str, str]:
+    info = scenario_of(request.node)
+    if info is None:
+        return "scenario", request.node.name
+    return info.id or request.node.name, info.title
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    config = Config(root=tmp_path / "oqs", fixtures=[], tls_port=None)
+def world(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    mockgateway_settings: HarnessSettings,
+    mockgateway_adapter: Any,
+    mockgateway_recorder: Recorder,
+) -> Iterator[World]:
+    settings = mockgateway_settings
+    root = settings.root if settings.root is not None else tmp_path / "oqs"
+    if settings.root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+        cleanup_folders(root)  # a vendor's fixed root: nothing of the previous scenario stays
+    config = Config(root=root, db=tmp_path / "mockgateway.sqlite3", fixtures=[], tls_port=None)
     gateway = build_gateway(config)
     folder = FolderTransport(gateway, config.root)
     folder.start()
+    for worker in gateway.workers:
+        worker.start()
+    scenario_id, title = _scenario_id(request)
+    w = World(config.root, gateway, folder, mockgateway_adapter, settings, scenario_id, title)
+    mockgateway_adapter.begin(Environment(root=config.root, progress=w.progress))
     try:
-        yield World(config.root, gateway, folder, FolderClient(config.root))
+        yield w
     finally:
-        folder.stop()
-        gateway.store.close()
+        try:
+            mockgateway_recorder.attach(request.node.nodeid, w.evidence())
+        finally:
+            mockgateway_adapter.end()
+            folder.stop()
+            for worker in gateway.workers:
+                worker.stop()
+            gateway.store.close()
