@@ -155,6 +155,7 @@ class FolderTransport:
             with self._lock:  # cancelled work never released its claim; a restart rescans anyway
                 self._inflight.clear()
                 self._held.clear()
+                self._failed.clear()
             self._stopping.clear()
             log.info("folder transport stopped")
 

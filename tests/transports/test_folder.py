@@ -525,3 +525,32 @@ def test_empty_file_is_answered_once_it_settles(transport: FolderTransport) -> N
     result = transport.res / "OQSsiquc01res_empty.xml"
     wait_for(result.exists, "the result of an empty file")
     assert header(result.read_bytes())["SegmentOfResult"] == "9"
+
+
+def test_maintenance_for_one_institution_answers_with_the_error(
+    make_transport: TransportFactory, gateway: Gateway
+) -> None:
+    # File names carry no 医療機関コード, so such a rule cannot hold files; the engine answers.
+    gateway.faults.add(FaultRule(kind="maintenance", medical_institution=MIC))
+    transport = make_transport(start=False)
+    drop(transport.req, "OQSsiquc01req_mic.xml", request())
+    assert transport.process_pending() == 1
+    assert header((transport.res / "OQSsiquc01res_mic.xml").read_bytes())["ErrorCode"] == "MGW9002"
+
+
+def test_a_failing_write_leaves_the_request_waiting(
+    make_transport: TransportFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mockgateway.transports.folder as folder_module
+
+    def disk_full(directory: Path, name: str, data: bytes) -> Path:
+        raise OSError(28, "No space left on device")
+
+    transport = make_transport(start=False)
+    drop(transport.req, "OQSsiquc01req_full.xml", request())
+    with monkeypatch.context() as patch:
+        patch.setattr(folder_module, "atomic_write", disk_full)
+        assert transport.process_pending() == 0
+    assert names(transport.req) == ["OQSsiquc01req_full.xml"]
+    assert transport.process_pending() == 1  # the disk has room again
+    assert names(transport.res) == ["OQSsiquc01res_full.xml"]
