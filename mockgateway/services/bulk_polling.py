@@ -10,6 +10,7 @@ once the client has finished its workflow: until then "gave up" cannot be told f
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass
 
@@ -58,7 +59,7 @@ def polling_pattern(gateway: Gateway, reception_number: str) -> PollingPattern:
     uploaded_at = job.accepted_real if job is not None else (uploads[0] if uploads else None)
     polls = [e for e in entries if e.extra.get("bulk") == "download"]
     times = [e.real_time for e in polls]
-    intervals = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    intervals = [later - earlier for earlier, later in itertools.pairwise(times)]
     successes = [i for i, e in enumerate(polls) if e.segment == SegmentOfResult.NORMAL.value]
     return PollingPattern(
         reception_number=reception_number,

@@ -106,6 +106,10 @@ def units_of(tree: Tree) -> list[Tree]:
     return [item for item in items if isinstance(item, dict)]
 
 
+def ident_of(unit: Tree) -> str | None:
+    return xmlcodec.text_at(unit, "QualificationConfirmSearchInfo", "ArbitraryIdentifier")
+
+
 def error_of(response: Response) -> tuple[str, str]:
     header = header_of(reply_tree(response))
     assert header["SegmentOfResult"] == "9", header
@@ -173,7 +177,7 @@ def test_not_a_bulk_request_is_refused_whole(make_gateway: GatewayFactory) -> No
 
 
 def _registration_file() -> bytes:
-    tree = {
+    tree: Tree = {
         "MessageHeader": {"MedicalInstitutionCode": MIC},
         "MessageBody": {"ReferenceNumberRegistrationInfo": {"ReferenceNumber": "1", "InsurerNumber": "06139992"}},
     }
@@ -238,9 +242,7 @@ def test_polling_while_processing_then_success(make_gateway: GatewayFactory) -> 
     assert header["NumberOfError"] == "0"
     assert header["ArbitraryFileIdentifier"] == "bulk-0001"
     assert header["QualificationConfirmationDate"] == TODAY
-    assert [u["QualificationConfirmSearchInfo"]["ArbitraryIdentifier"] for u in units_of(tree)] == [  # type: ignore[index]
-        f"R{i:03d}" for i in range(40)
-    ]
+    assert [ident_of(u) for u in units_of(tree)] == [f"R{i:03d}" for i in range(40)]
 
 
 def _persona_records() -> list[Record]:
@@ -338,12 +340,15 @@ def test_hundred_records_mixed_validity_and_errors(make_gateway: GatewayFactory,
 
 def _assert_same_as_single_query(gateway: Gateway, sent: Mapping[str, Node], unit: Tree) -> None:
     """A bulk unit says what the single 資格確認 says for the same card, on the same date."""
-    fields = {
-        "insurer": sent.get("InsurerNumber"), "symbol": sent.get("InsuredCardSymbol"),
-        "number": sent.get("InsuredIdentificationNumber"), "branch": sent.get("InsuredBranchNumber"),
-        "birthdate": sent.get("Birthdate"), "arbitrary": None,
-    }  # fmt: skip
-    single = reply_tree(gateway.process("OQSsiquc01", eligibility_request(**fields), fmt=Format.XML, transport="test"))
+    def get(name: str) -> str | None:
+        value = sent.get(name)
+        return value if isinstance(value, str) else None
+
+    raw = eligibility_request(
+        insurer=get("InsurerNumber"), symbol=get("InsuredCardSymbol"), number=get("InsuredIdentificationNumber"),
+        branch=get("InsuredBranchNumber"), birthdate=get("Birthdate"),
+    )  # fmt: skip
+    single = reply_tree(gateway.process("OQSsiquc01", raw, fmt=Format.XML, transport="test"))
     single_body = body_of(single)
     assert unit["QualificationValidity"] == single_body["QualificationValidity"]
     result_list = single_body.get("ResultList")
@@ -431,7 +436,7 @@ def test_reception_number_of_another_institution_is_unknown(make_gateway: Gatewa
     feature = install(gateway)
     number = reception_number(upload(gateway, [record()]))
     feature.worker.run_once()
-    code, message = error_of(download(gateway, number, mic=OTHER_MIC))
+    code, _ = error_of(download(gateway, number, mic=OTHER_MIC))
     assert code == "MGW1203"  # not "forbidden": another clinic learns nothing about it
     assert "BulkConfirmUnit" not in download(gateway, number, mic=OTHER_MIC).body.decode("cp932")
     assert header_of(reply_tree(download(gateway, number)))["SegmentOfResult"] == "1"
@@ -510,7 +515,7 @@ def test_restart_mid_job_completes_every_record_once(make_gateway: GatewayFactor
     clock.advance(10)  # the schedule counts from the upload: the job catches up, it does not restart
     again.worker.run_once()
     tree = reply_tree(download(restarted, number))
-    idents = [u["QualificationConfirmSearchInfo"]["ArbitraryIdentifier"] for u in units_of(tree)]  # type: ignore[index]
+    idents = [ident_of(u) for u in units_of(tree)]
     assert idents == [f"R{i:02d}" for i in range(50)]
 
 

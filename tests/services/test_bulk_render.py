@@ -1,0 +1,74 @@
+"""The fast bulk renderer produces exactly what `xmlcodec.render` produces."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from mockgateway import xmlcodec
+from mockgateway.services import bulk_render
+from mockgateway.xmlcodec import Node, Tree
+
+SEARCH: Tree = {"InsurerNumber": "  139998", "InsuredCardSymbol": "模擬市", "InsuredIdentificationNumber": "100234",
+                "Birthdate": "19650203", "ArbitraryIdentifier": "髙﨑 ①"}  # fmt: skip
+RESULT: Tree = {"InsurerNumber": "  139998", "Name": "国保　一郎", "NameKana": "ｺｸﾎ ｲﾁﾛｳ",
+                "ElderlyRecipientCertificateInfo": {"ElderlyRecipientContributionRatio": "020"}}  # fmt: skip
+
+
+def unit(**extra: Node) -> Tree:
+    return {"QualificationConfirmSearchInfo": dict(SEARCH), "ProcessingResultStatus": "1",
+            "QualificationValidity": "1", "ResultOfQualificationConfirmation": dict(RESULT), **extra}  # fmt: skip
+
+
+HEADER: Tree = {"ProcessExecutionTime": "20250618103000", "SegmentOfResult": "1", "ErrorMessage": None,
+                "NumberOfProcessingResult": "3"}  # fmt: skip
+
+CASES: list[list[Tree]] = [
+    [unit(), unit(ReferenceNumber="P-1"), unit()],
+    [unit(ResultOfQualificationConfirmation=[dict(RESULT), dict(RESULT, Name="二人目")])],  # 複数該当
+    [unit(ReferenceNumber="A&B <x> & y"), unit(QualificationConfirmSearchInfo={})],  # escapes, empty element
+    [
+        {
+            "QualificationConfirmSearchInfo": {"InsurerNumber": "1"},
+            "ProcessingResultStatus": "2",
+            "ProcessingResultCode": "MGW2003",
+            "ProcessingResultMessage": "…[2]/InsurerNumber: <missing>",
+        }
+    ],
+]
+
+
+@pytest.mark.parametrize("encoding", ["Shift_JIS", "UTF-8"])
+@pytest.mark.parametrize("units", CASES)
+def test_same_bytes_as_xmlcodec(units: list[Tree], encoding: str) -> None:
+    tree: Tree = {"MessageHeader": dict(HEADER), "MessageBody": {"BulkConfirmUnit": list(units)}}
+    expected = xmlcodec.render("XmlMsg", tree, encoding)
+    assert bulk_render.render(tree, encoding) == expected
+    assert bulk_render.render({"MessageHeader": dict(HEADER), "MessageBody": {}}, encoding,
+                              units=("BulkConfirmUnit", list(units))) == expected  # fmt: skip
+
+
+def test_plain_path_when_nothing_needs_escaping() -> None:
+    units = CASES[0] + CASES[1]
+    tree: Tree = {"MessageHeader": dict(HEADER), "MessageBody": {"BulkConfirmUnit": list(units)}}
+    expected = xmlcodec.render("XmlMsg", tree, "Shift_JIS")
+    got = bulk_render.render({"MessageHeader": dict(HEADER), "MessageBody": {}}, "Shift_JIS",
+                             units=("BulkConfirmUnit", list(units)), plain=True)  # fmt: skip
+    assert got == expected
+
+
+def test_units_need_a_trailing_message_body() -> None:
+    with pytest.raises(ValueError, match="MessageBody"):
+        bulk_render.render({"MessageBody": {}, "MessageHeader": {}}, "UTF-8", units=("U", [{}]))
+
+
+def test_zip_holds_one_named_file() -> None:
+    data = bulk_render.zip_document("OQSmuquc02res_1.xml", b"<XmlMsg/>", (2025, 6, 18, 10, 30, 0))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        (info,) = archive.infolist()
+        assert info.filename == "OQSmuquc02res_1.xml"
+        assert info.date_time == (2025, 6, 18, 10, 30, 0)
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        assert archive.read(info) == b"<XmlMsg/>"
