@@ -131,6 +131,8 @@ DEFAULT_RESULT_CODES: Mapping[str, ResultCode] = MappingProxyType(
         "api.unknown": ResultCode("MGW1007", "API識別IDが不明です: {detail}"),
         "xml.encoding": ResultCode("MGW1008", "文字コードが正しくありません: {detail}"),
         "file.too_large": ResultCode("MGW1009", "ファイルサイズが上限を超えています: {detail}"),
+        "file.name": ResultCode("MGW1010", "ファイル名が規定の形式ではありません: {detail}"),
+        "file.container": ResultCode("MGW1011", "ZIPファイルからXMLを取り出せません: {detail}"),
         "auth.token": ResultCode("MGW1101", "認証トークンが無効または期限切れです"),
         "auth.login": ResultCode("MGW1102", "ログインできません: {detail}"),
         "bulk.not_bulk": ResultCode("MGW1201", "一括処理の要求ではありません: {element}: {detail}"),
