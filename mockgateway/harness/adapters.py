@@ -14,6 +14,7 @@ The JSON of orders and reports is in mockgateway.harness.orders and docs/vendor-
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from mockgateway import xmlcodec
 from mockgateway.harness.catalogue import CAPABILITIES
@@ -128,6 +129,7 @@ class ReferenceAdapter:
     """Our own folder client: what a well-behaved レセコン does."""
 
     name = "reference"
+    bulk_poll_interval = 1.0  # seconds between 一括照会 downloads while the terminal answers 処理中
 
     def __init__(self) -> None:
         self.capabilities = frozenset(CAPABILITIES)
@@ -164,6 +166,8 @@ class ReferenceAdapter:
             )
         elif order.action == "raw" and order.raw is not None:
             body = order.raw
+        elif order.action == "bulk":
+            return self._bulk(client, order)
         else:
             return Performed(Report(order.order_id, "unsupported", message=f"{order.action} is not implemented"))
         name = client.send(order.api_id, body)
@@ -180,6 +184,94 @@ class ReferenceAdapter:
         exchange = Exchange(name, path.name, raw, parsed.tree, parsed.encoding)
         report = report_from_tree(order.order_id, parsed.tree, request_file=name, result_file=path.name)
         return Performed(report, exchange)
+
+    def _bulk(self, client: Any, order: Order) -> Performed:
+        """資格確認一括照会: upload (01), then poll the download (02) every `bulk_poll_interval` seconds
+        while the terminal answers 処理中 (SegmentOfResult 2), giving up after the order's timeout."""
+        from mockgateway.client.folder import ClientTimeout
+        from mockgateway.services.bulk_layout import CONFIRM, download_tree, upload_tree
+
+        records = [
+            {
+                "InsurerNumber": c.insurer_number.rjust(8, " "),
+                **({"InsuredCardSymbol": c.symbol} if c.symbol else {}),
+                "InsuredIdentificationNumber": c.number,
+                **({"InsuredBranchNumber": c.branch} if c.branch else {}),
+                "Birthdate": c.birthdate,
+            }
+            for c in order.cards
+        ]
+        upload = upload_tree(CONFIRM, order.medical_institution, records, confirmation_date=order.confirmation_date)
+        deadline = time.monotonic() + order.timeout_seconds
+        try:
+            first = client.exchange(f"{CONFIRM.family}01", xmlcodec.render("XmlMsg", upload, "Shift_JIS"))
+        except ClientTimeout as exc:
+            return Performed(Report(order.order_id, "no-answer", message=str(exc)))
+        reception = _find_text(first.tree, "ReceptionNumber")
+        if reception is None:
+            return Performed(
+                report_from_tree(
+                    order.order_id, first.tree, request_file=first.request_name, result_file=first.result_name
+                )
+            )
+        polls = 0
+        download = xmlcodec.render("XmlMsg", download_tree(order.medical_institution, reception), "Shift_JIS")
+        while True:
+            time.sleep(self.bulk_poll_interval)
+            polls += 1
+            try:
+                got = client.exchange(f"{CONFIRM.family}02", download)
+            except ClientTimeout as exc:
+                return Performed(
+                    Report(
+                        order.order_id,
+                        "no-answer",
+                        message=str(exc),
+                        extra={"reception_number": reception, "polls": polls},
+                    )
+                )
+            header = got.tree.get("MessageHeader")
+            segment = header.get("SegmentOfResult") if isinstance(header, dict) else None
+            if segment != "2":
+                report = report_from_tree(
+                    order.order_id, got.tree, request_file=got.request_name, result_file=got.result_name
+                )
+                units = _find_items(got.tree, CONFIRM.unit)
+                extra = {"reception_number": reception, "polls": polls}
+                return Performed(dataclasses.replace(report, results=tuple(_flat(u) for u in units), extra=extra))
+            if time.monotonic() + self.bulk_poll_interval > deadline:
+                message = f"一括照会 {reception} は {polls} 回問い合わせても処理中のままでした"
+                return Performed(
+                    Report(
+                        order.order_id,
+                        "no-answer",
+                        segment="2",
+                        message=message,
+                        extra={"reception_number": reception, "polls": polls},
+                    )
+                )
+
+
+def _find_text(tree: Tree, name: str) -> str | None:
+    for key, value in tree.items():
+        if key == name and isinstance(value, str):
+            return value
+        if isinstance(value, dict):
+            found = _find_text(value, name)
+            if found is not None:
+                return found
+    return None
+
+
+def _find_items(tree: Tree, name: str) -> list[Tree]:
+    for key, value in tree.items():
+        if key == name:
+            return _items(value)
+        if isinstance(value, dict):
+            found = _find_items(value, name)
+            if found:
+                return found
+    return []
 
 
 # -- (2) vendor software that watches the folders -------------------------------------------------

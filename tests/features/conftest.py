@@ -6,6 +6,7 @@ from typing import Any
 
 from tests.steps.client_steps import *  # noqa: F403
 from tests.steps.clock_steps import *  # noqa: F403
+from tests.steps.fault_steps import *  # noqa: F403
 from tests.steps.journal_steps import *  # noqa: F403
 from tests.steps.people_steps import *  # noqa: F403
 from tests.steps.result_steps import *  # noqa: F403

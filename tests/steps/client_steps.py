@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pytest_bdd import given, parsers, when
 
 from mockgateway.harness.orders import Card, yyyymmdd
@@ -89,3 +91,11 @@ def raw_request(world: World, api_id: str, docstring: str) -> None:
     if "raw-request" not in world.adapter.capabilities:
         omit("the scenario hands the client exact request bytes; only the reference client can send them")
     world.act(world.order("raw", api_id=api_id, raw=docstring.encode("utf-8")))
+
+
+@when(parsers.parse("レセコンが {people} を一括照会し、{seconds:d} 秒待って終わらなければ諦める"))
+def bulk_query(world: World, people: str, seconds: int) -> None:
+    ids = re.findall(r'"([^"]+)"', people)
+    assert ids, f"no quoted persona ids in {people!r}"
+    cards = tuple(card_of(world, person_id) for person_id in ids)
+    world.act(world.order("bulk", cards=cards, api_id="OQSmuquc01", timeout=float(seconds)))

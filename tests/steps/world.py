@@ -11,7 +11,7 @@ it omits the scenario, saying so.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ class World:
     last: Outcome | Exchange | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)  # run at the scenario's end, last first
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _mark: int = 0
 
@@ -101,9 +102,7 @@ class World:
     def progress(self) -> str:
         """What the gateway saw since the current order, and what lies in the folders (for timeouts)."""
         entries = self.gateway.journal.entries(since=self._mark)
-        seen = "; ".join(
-            f"#{e.id} {e.transport} {e.name or e.api_id} → SegmentOfResult {e.segment}" for e in entries
-        )
+        seen = "; ".join(f"#{e.id} {e.transport} {e.name or e.api_id} → SegmentOfResult {e.segment}" for e in entries)
         listing = {sub: sorted(p.name for p in (self.root / sub).glob("*"))[:5] for sub in ("req", "res")}
         return f"{seen or 'no request'}; req/ holds {listing['req']}, res/ holds {listing['res']}"
 
@@ -162,6 +161,8 @@ def world(
         yield w
     finally:
         try:
+            for cleanup in reversed(w.cleanups):
+                cleanup()
             mockgateway_recorder.attach(request.node.nodeid, w.evidence())
         finally:
             mockgateway_adapter.end()
