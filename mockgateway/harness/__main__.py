@@ -1,11 +1,11 @@
 """`python -m mockgateway.harness …` (also `mockgateway-harness …`): the certification harness's CLI.
 
-    index [--check]            write docs/catalogue.md from features/ (--check: fail if it is stale)
-    lint                       check the catalogue's conventions (ids, rule tags, areas)
-    run [pytest options…]      run the catalogue against your client: pytest on the catalogue with
-                               the --mg-… options you pass (see docs/vendor-guide.md)
-    compare OLD NEW            what changed between two summary.json files (exit 1 on a regression)
-    report SUMMARY [HTML]      (re)render the HTML report from a summary.json
+index [--check]            write docs/catalogue.md from features/ (--check: fail if it is stale)
+lint                       check the catalogue's conventions (ids, rule tags, areas)
+run [pytest options…]      run the catalogue against your client: pytest on the catalogue with
+                           the --mg-… options you pass (see docs/vendor-guide.md)
+compare OLD NEW            what changed between two summary.json files (exit 1 on a regression)
+report SUMMARY [HTML]      (re)render the HTML report from a summary.json
 """
 
 from __future__ import annotations

@@ -131,15 +131,13 @@ def render(summary: RunSummary, *, title: str = "mockgateway 接続試験レポ�
     sections = []
     for area in summary.areas():
         items = sorted((s for s in summary.scenarios if s.area == area), key=lambda s: s.key)
-        sections.append(
-            f'<h2 id="area-{escape(area)}">{escape(area)}</h2>' + "".join(_scenario(s) for s in items)
-        )
+        sections.append(f'<h2 id="area-{escape(area)}">{escape(area)}</h2>' + "".join(_scenario(s) for s in items))
     caps = ", ".join(summary.capabilities) or "—"
     meta = "".join(f" · {escape(str(k))}: {escape(str(v))}" for k, v in summary.meta.items())
     return (
         '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f"<header><h1>{escape(title)}</h1><div class=\"meta\">adapter: <b>{escape(summary.adapter)}</b> · "
+        f'<header><h1>{escape(title)}</h1><div class="meta">adapter: <b>{escape(summary.adapter)}</b> · '
         f"capabilities: {escape(caps)} · started {escape(summary.started)} · {summary.duration:.1f} s{meta}</div>"
         "</header><main>"
         f'<p class="totals">{totals}</p>'

@@ -114,8 +114,11 @@ def load(path: Path) -> HarnessSettings:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{path}: {exc}") from None
-    known = {"client": {"adapter", "command", "capabilities", "timeout_seconds"},
-             "folders": {"root", "orders"}, "report": {"dir", "expected"}}
+    known = {
+        "client": {"adapter", "command", "capabilities", "timeout_seconds"},
+        "folders": {"root", "orders"},
+        "report": {"dir", "expected"},
+    }
     for table, keys in doc.items():
         if table not in known:
             raise SettingsError(f"{path}: unknown table [{table}]; known: {sorted(known)}")
