@@ -17,12 +17,13 @@ Fixtures
   reachable (skips with the reason otherwise).
 
 Options (group "mockgateway"): --mg-config, --mg-adapter, --mg-command, --mg-capabilities,
---mg-root, --mg-orders, --mg-timeout, --mg-report, --mg-expected.
+--mg-root, --mg-orders, --mg-timeout, --mg-report, --mg-expected, --mg-select.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import socket
 import tempfile
 from collections.abc import Callable, Generator, Iterator
@@ -70,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mg-report", metavar="DIR", help="write summary.json, report.html (and junit.xml, cucumber.json) here"
     )
     group.addoption("--mg-expected", metavar="FILE", help="compare with an expected-results file (a summary.json)")
+    group.addoption(
+        "--mg-select", metavar="IDS", help="run only these scenario ids (comma-separated, wildcards: OQS-ELIG-*)"
+    )
 
 
 def _settings(config: pytest.Config) -> HarnessSettings:
@@ -144,6 +148,24 @@ def omission(config: pytest.Config, capabilities: tuple[str, ...]) -> str | None
         if absent:
             return f"the gateway does not serve {', '.join(absent)} ({cap}) in this build"
     return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--mg-select: keep only the scenarios whose id matches (other tests are left alone)."""
+    raw = config.getoption("--mg-select")
+    if not raw:
+        return
+    patterns = [p.strip() for p in str(raw).split(",") if p.strip()]
+    keep, drop = [], []
+    for item in items:
+        info = scenario_of(item)
+        if info is None or any(fnmatch.fnmatchcase(info.id or "", p) for p in patterns):
+            keep.append(item)
+        else:
+            drop.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.hookimpl(optionalhook=True)

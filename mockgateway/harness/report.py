@@ -23,6 +23,8 @@ LABELS = {
 }
 
 CSS = """
+.total { margin-right: 18px; white-space: nowrap; }
+.st { white-space: pre-wrap; }
 :root { --pass:#1a7f37; --fail:#cf222e; --error:#9a6700; --skip:#6e7781; --omit:#8250df; }
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif; margin: 0; color: #1f2328;
@@ -67,7 +69,7 @@ def _badge(status: str) -> str:
     return f'<span class="badge {escape(status)}">{escape(LABELS.get(status, status))}</span>'
 
 
-def _evidence(item: EvidenceItem) -> str:
+def _evidence(item: EvidenceItem, *, opened: bool = False) -> str:
     data = item.data
     rows = []
     bodies = []
@@ -80,7 +82,8 @@ def _evidence(item: EvidenceItem) -> str:
             rows.append(f"<tr><td>{escape(key)}</td><td>{escape(str(shown))}</td></tr>")
     table = f'<table class="kv">{"".join(rows)}</table>' if rows else ""
     return (
-        f'<details class="evidence" data-kind="{escape(item.kind)}"><summary>{escape(item.kind)}: '
+        f'<details class="evidence" data-kind="{escape(item.kind)}"{" open" if opened else ""}>'
+        f"<summary>{escape(item.kind)}: "
         f"{escape(item.title)}</summary>{table}{''.join(bodies)}</details>"
     )
 
@@ -92,9 +95,14 @@ def _scenario(s: ScenarioResult) -> str:
     steps = []
     for step in s.steps:
         cls = {"passed": "passed", "failed": "failed"}.get(step.status, "notrun")
-        steps.append(f'<li class="{cls}"><span class="kw">{escape(step.keyword)}</span>{escape(step.text)}</li>')
+        steps.append(
+            f'<li class="{cls}"><span class="kw">{escape(step.keyword)}</span>'
+            f'<span class="st">{escape(step.text)}</span></li>'
+        )
     message = f'<pre class="message">{escape(s.message)}</pre>' if s.message else ""
-    evidence = "".join(_evidence(e) for e in s.evidence) or "<p><i>no exchanges recorded</i></p>"
+    failed = s.status in ("fail", "error")
+    evidence = "".join(_evidence(e, opened=failed and e.kind == "exchange") for e in s.evidence)
+    evidence = evidence or "<p><i>no exchanges recorded</i></p>"
     anchor = escape(s.id or s.nodeid)
     return (
         f'<details class="scenario" id="{anchor}" data-status="{escape(s.status)}"{opened}>'
@@ -106,7 +114,7 @@ def _scenario(s: ScenarioResult) -> str:
 
 def render(summary: RunSummary, *, title: str = "mockgateway 接続試験レポート / certification report") -> str:
     counts = summary.counts()
-    totals = "".join(f"{_badge(st)} {counts[st]}" for st in STATUSES)
+    totals = "".join(f'<span class="total">{_badge(st)} <b>{counts[st]}</b></span>' for st in STATUSES)
     head = "".join(f"<th>{escape(LABELS[st])}</th>" for st in STATUSES)
     area_rows = []
     for area in summary.areas():

@@ -1,0 +1,156 @@
+"""A small fake "vendor" レセコン and its test driver, as a separate program.
+
+It knows nothing of mockgateway's code: it reads orders (JSON), writes request files into `req`
+the way a レセコン does (Shift_JIS, temp file + rename), waits for `res`, reads the result with the
+standard library and reports what it "displayed". Two ways to run it:
+
+    python fake_vendor.py watch --root ROOT --orders ORDERS [--wrong]   # the folder adapter's driver
+    python fake_vendor.py command [--wrong] < order.json > report.json  # the command adapter
+
+`--wrong` makes a deliberately faulty vendor: it zero-pads 6-digit 保険者番号 (instead of
+left-padding with spaces), never sends the 限度額 consent flag as 1, and does not show the
+資格喪失年月日 (DisqualificationDate) it received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+SEQ = itertools.count(1)
+STOP_FILE = "fake-vendor.stop"
+
+
+def request_xml(order: dict[str, Any], *, wrong: bool) -> bytes:
+    card = order["card"]
+    insurer = card["insurer_number"]
+    insurer = insurer.zfill(8) if wrong else insurer.rjust(8, " ")
+    consent = "0" if wrong else ("1" if order.get("limit_consent") else "0")
+    parts = [
+        f"<InsurerNumber>{insurer}</InsurerNumber>",
+        f"<InsuredCardSymbol>{card['symbol']}</InsuredCardSymbol>" if card.get("symbol") else "",
+        f"<InsuredIdentificationNumber>{card['number']}</InsuredIdentificationNumber>",
+        f"<InsuredBranchNumber>{card['branch']}</InsuredBranchNumber>" if card.get("branch") else "",
+        f"<Birthdate>{card['birthdate']}</Birthdate>",
+        f"<LimitApplicationCertificateRelatedConsFlg>{consent}</LimitApplicationCertificateRelatedConsFlg>",
+    ]
+    xml = (
+        '<?xml version="1.0" encoding="Shift_JIS" standalone="no"?>\r\n<XmlMsg><MessageHeader>'
+        f"<QualificationConfirmationDate>{order['confirmation_date']}</QualificationConfirmationDate>"
+        f"<MedicalInstitutionCode>{order['medical_institution']}</MedicalInstitutionCode>"
+        "</MessageHeader><MessageBody><QualificationConfirmSearchInfo>"
+        + "".join(parts)
+        + "</QualificationConfirmSearchInfo></MessageBody></XmlMsg>"
+    )
+    return xml.encode("cp932")
+
+
+def read_result(raw: bytes) -> ET.Element:
+    head = raw[:200].decode("ascii", errors="replace").lower()
+    text = raw.decode("cp932" if "shift_jis" in head else "utf-8")
+    if text.startswith("<?xml"):
+        text = text.split("?>", 1)[1]
+    return ET.fromstring(text)
+
+
+def element_value(element: ET.Element) -> Any:
+    children = list(element)
+    if not children:
+        return element.text or ""
+    return {child.tag: element_value(child) for child in children}
+
+
+def report_for(order: dict[str, Any], root: Path, *, wrong: bool) -> dict[str, Any]:
+    base = {"schema": "mockgateway.report/1", "order_id": order["order_id"]}
+    if order.get("action") != "eligibility":
+        return {**base, "status": "unsupported", "message": f"this software does not do {order.get('action')}"}
+    name = f"OQSsiquc01req_{time.strftime('%Y%m%d%H%M%S')}{os.getpid() % 1000:03d}{next(SEQ):04d}.xml"
+    temp = root / "req" / f".{name}.tmp"
+    temp.write_bytes(request_xml(order, wrong=wrong))
+    os.replace(temp, root / "req" / name)
+    result = root / "res" / name.replace("req_", "res_", 1)
+    deadline = time.monotonic() + float(order.get("timeout_seconds", 30))
+    while not result.exists():
+        if time.monotonic() > deadline:
+            return {**base, "status": "no-answer", "message": "結果が返りませんでした", "request_file": name}
+        time.sleep(0.02)
+    msg = read_result(result.read_bytes())
+    header = msg.find("MessageHeader")
+    body = msg.find("MessageBody")
+
+    def text(node: ET.Element | None, tag: str) -> str | None:
+        found = node.find(tag) if node is not None else None
+        return found.text if found is not None else None
+
+    results = []
+    for item in body.iter("ResultOfQualificationConfirmation") if body is not None else []:
+        shown = {child.tag: element_value(child) for child in item}
+        if wrong:
+            shown.pop("DisqualificationDate", None)
+        results.append(shown)
+    return {
+        **base,
+        "status": "answered",
+        "segment": text(header, "SegmentOfResult"),
+        "error_code": text(header, "ErrorCode"),
+        "error_message": text(header, "ErrorMessage"),
+        "validity": text(body, "QualificationValidity"),
+        "results": results,
+        "message": "資格確認しました",
+        "request_file": name,
+        "result_file": result.name,
+    }
+
+
+def watch(root: Path, orders: Path, *, wrong: bool) -> int:
+    handled: set[str] = set()
+    orders.mkdir(parents=True, exist_ok=True)
+    while not (orders / STOP_FILE).exists():
+        for path in sorted(orders.glob("*.order.json")):
+            if path.name in handled:
+                continue
+            try:
+                order = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                continue  # withdrawn or not complete yet: look again
+            handled.add(path.name)
+            report = report_for(order, root, wrong=wrong)
+            out = orders / f"{order['order_id']}.report.json"
+            temp = orders / f".{out.name}.tmp"
+            temp.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+            os.replace(temp, out)
+        time.sleep(0.02)
+    return 0
+
+
+def command(*, wrong: bool) -> int:
+    order = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    root = Path(order.get("gateway", {}).get("root") or os.environ["MOCKGATEWAY_ROOT"])
+    print(json.dumps(report_for(order, root, wrong=wrong), ensure_ascii=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="mode", required=True)
+    w = sub.add_parser("watch")
+    w.add_argument("--root", required=True)
+    w.add_argument("--orders", required=True)
+    w.add_argument("--wrong", action="store_true")
+    c = sub.add_parser("command")
+    c.add_argument("--wrong", action="store_true")
+    args = parser.parse_args(argv)
+    if args.mode == "watch":
+        return watch(Path(args.root), Path(args.orders), wrong=args.wrong)
+    return command(wrong=args.wrong)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

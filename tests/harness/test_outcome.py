@@ -1,0 +1,79 @@
+"""What the client sent, checked against the order from the journal's copy of the request."""
+
+from __future__ import annotations
+
+from mockgateway.harness.orders import Card, Order, Report
+from mockgateway.harness.outcome import Outcome, eligibility_problems
+from mockgateway.journal import JournalEntry
+
+ORDER = Order(
+    order_id="S.1",
+    scenario_id="S",
+    scenario_title="t",
+    action="eligibility",
+    medical_institution="1310112345",
+    confirmation_date="20261123",
+    cards=(Card("139998", "", "100234", "", "19650203"),),
+    limit_consent=True,
+)
+
+
+def entry(
+    insurer: str = "  139998", mic: str = "1310112345", consent: str | None = "1", date: str = "20261123"
+) -> JournalEntry:
+    flag = (
+        f"<LimitApplicationCertificateRelatedConsFlg>{consent}</LimitApplicationCertificateRelatedConsFlg>"
+        if consent
+        else ""
+    )
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><XmlMsg><MessageHeader>'
+        f"<QualificationConfirmationDate>{date}</QualificationConfirmationDate>"
+        f"<MedicalInstitutionCode>{mic}</MedicalInstitutionCode></MessageHeader><MessageBody>"
+        f"<QualificationConfirmSearchInfo><InsurerNumber>{insurer}</InsurerNumber>"
+        "<InsuredIdentificationNumber>100234</InsuredIdentificationNumber><Birthdate>19650203</Birthdate>"
+        f"{flag}</QualificationConfirmSearchInfo></MessageBody></XmlMsg>"
+    )
+    return JournalEntry(
+        id=7,
+        at="20261123100000",
+        real_time=0.0,
+        transport="folder",
+        api_id="OQSsiquc01",
+        name="OQSsiquc01req_1.xml",
+        medical_institution=mic,
+        request=xml.encode(),
+    )
+
+
+def test_a_request_as_ordered_has_no_problem() -> None:
+    assert eligibility_problems(ORDER, entry()) == []
+
+
+def test_each_difference_names_element_expected_and_sent() -> None:
+    problems = eligibility_problems(ORDER, entry(insurer="00139998", mic="1310199999", consent=None, date="20261122"))
+    text = "\n".join(problems)
+    assert "MessageHeader/MedicalInstitutionCode (医療機関コード) expected '1310112345', sent '1310199999'" in text
+    assert "QualificationConfirmationDate (資格確認日) expected '20261123', sent '20261122'" in text
+    assert "InsurerNumber (保険者番号 (8桁、6桁は先頭空白埋め)) expected '  139998', sent '00139998'" in text
+    assert "LimitApplicationCertificateRelatedConsFlg (限度額適用認定証提供同意フラグ) expected '1', sent '0'" in text
+    assert all(p.startswith("request OQSsiquc01req_1.xml (journal #7)") for p in problems)
+
+
+def test_sending_nothing_or_too_often_is_a_problem() -> None:
+    nothing = Outcome(ORDER, Report("S.1", "no-answer", message="gave up"))
+    assert "the client sent nothing for order S.1: gave up" in nothing.sent_problems()[0]
+    many = Outcome(ORDER, Report("S.1", "answered"), entries=[entry() for _ in range(4)])
+    assert "4 requests for one order" in many.sent_problems()[0]
+
+
+def test_the_gateway_side_comes_from_the_journal_when_the_adapter_saw_no_files() -> None:
+    e = entry()
+    e.response = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b"<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader></XmlMsg>"
+    )
+    found = Outcome(ORDER, Report("S.1", "answered", result_file="OQSsiquc01res_1.xml"), entries=[e])
+    assert found.tree["MessageHeader"] == {"SegmentOfResult": "1"}
+    assert found.encoding == "UTF-8"
+    assert (found.request_name, found.result_name) == ("OQSsiquc01req_1.xml", "OQSsiquc01res_1.xml")
