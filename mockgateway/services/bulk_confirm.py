@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import orjson
+
 from mockgateway.domain.clock import parse_date
 from mockgateway.domain.codes import ProcessingResultStatus
 from mockgateway.domain.eligibility import Match, SearchKey, confirm
@@ -89,17 +91,21 @@ def result_subset(match: Match) -> Tree:
         },
     }
     return {k: v for k, v in tree.items() if v is not None}
+_RESULT = b',"ResultOfQualificationConfirmation":'
+_REFERENCE = b',"ReferenceNumber":'
 _NORMAL = ProcessingResultStatus.NORMAL.value
 _ERROR = ProcessingResultStatus.ERROR.value
 
 
 class ConfirmProcessor:
+    """Units are assembled as JSON: each qualification's result subset is serialised once and
+    kept (as bytes) for as long as the index that holds it — none of its fields depends on the
+    date or the request — so a clinic's daily re-check of the same patients reuses it."""
+
     def __init__(self, gateway: Gateway, reference_numbers: ReferenceLookup | None = None) -> None:
         self.gateway = gateway
         self.reference_numbers = reference_numbers
-        # One result subtree per qualification, for as long as the index that holds it: none of
-        # the subset's fields depends on the date or the request.
-        self._subsets: dict[int, Tree] = {}
+        self._subsets: dict[int, bytes] = {}
         self._index: object = None
 
     def __call__(self, job: Job, records: list[tuple[int, Node]]) -> ChunkOutcome:
@@ -111,15 +117,16 @@ class ConfirmProcessor:
         if index is not self._index:
             self._subsets, self._index = {}, index
         subsets = self._subsets
+        dumps = orjson.dumps
 
-        def subset(match: Match) -> Tree:
+        def subset(match: Match) -> bytes:
             key = id(match)
-            tree = subsets.get(key)
-            if tree is None:
-                tree = subsets[key] = result_subset(match)
-            return tree
+            found = subsets.get(key)
+            if found is None:
+                found = subsets[key] = dumps(result_subset(match))
+            return found
 
-        units: list[tuple[Tree, bool]] = []
+        units: list[tuple[bytes, bool]] = []
         for seq, raw in records:
             path = record_path(CONFIRM, seq)
             try:
@@ -129,31 +136,31 @@ class ConfirmProcessor:
             except RequestError as exc:
                 code = codes.get("record.invalid", element=exc.element, detail=exc.detail)
                 echo: Tree = {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
-                units.append(
-                    (
-                        {
-                            CONFIRM.record: echo,
-                            "ProcessingResultStatus": _ERROR,
-                            "ProcessingResultCode": code.code,
-                            "ProcessingResultMessage": code.message,
-                        },
-                        True,
-                    )
-                )
+                error: Tree = {
+                    CONFIRM.record: echo,
+                    "ProcessingResultStatus": _ERROR,
+                    "ProcessingResultCode": code.code,
+                    "ProcessingResultMessage": code.message,
+                }
+                units.append((dumps(error), True))
                 continue
             outcome = confirm(index.candidates(info.card.number), SearchKey(info.card, info.birthdate), on)
-            unit: Tree = {
+            head = {
                 CONFIRM.record: info.raw,
                 "ProcessingResultStatus": _NORMAL,
                 "QualificationValidity": outcome.validity.value,
             }
+            parts = [dumps(head)[:-1]]  # "{…" — the unit is closed after the optional parts
             if outcome.matches:
-                trees: list[Node] = [subset(m) for m in outcome.matches]
-                unit["ResultOfQualificationConfirmation"] = trees[0] if len(trees) == 1 else trees
+                found = [subset(m) for m in outcome.matches]
+                parts.append(_RESULT)
+                parts.append(found[0] if len(found) == 1 else b"[" + b",".join(found) + b"]")
             single = outcome.match
             if lookup is not None and single is not None:
                 number = lookup(job.mic, single.qualification.key)
                 if number is not None:
-                    unit["ReferenceNumber"] = number
-            units.append((unit, False))
+                    parts.append(_REFERENCE)
+                    parts.append(dumps(number))
+            parts.append(b"}")
+            units.append((b"".join(parts), False))
         return ChunkOutcome(units)

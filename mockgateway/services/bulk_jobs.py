@@ -124,10 +124,12 @@ class Job:
 
 @dataclass(slots=True)
 class ChunkOutcome:
-    """What a processor made of a chunk: one (unit tree, is_error) per record, in order, and
-    side effects to run inside the chunk's transaction (`apply`) and after its commit (`after`)."""
+    """What a processor made of a chunk: one (unit as JSON, is_error) per record, in order, and
+    side effects to run inside the chunk's transaction (`apply`) and after its commit (`after`).
+    Units come as JSON bytes: a processor may assemble them from pre-serialised parts, and bytes
+    put no load on the garbage collector while a large chunk is held."""
 
-    units: list[tuple[Tree, bool]]
+    units: list[tuple[bytes, bool]]
     apply: Callable[[sqlite3.Connection], None] | None = None
     after: Callable[[], None] | None = None
 
@@ -221,7 +223,7 @@ class JobStore:
                 return start
             db.execute(
                 "INSERT INTO bulk_results (job, start, units) VALUES (?, ?, ?)",
-                (job.id, start, orjson.dumps([unit for unit, _ in outcome.units])),
+                (job.id, start, b"[" + b",".join([unit for unit, _ in outcome.units]) + b"]"),
             )
             if outcome.apply is not None:
                 outcome.apply(db)

@@ -22,6 +22,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import orjson
+
 from mockgateway.domain.clock import format_timestamp, parse_date
 from mockgateway.domain.codes import ProcessingResultStatus, ResultCode, ResultCodes, SegmentOfResult
 from mockgateway.domain.eligibility import Match
@@ -272,7 +274,7 @@ class RegistrationProcessor:
         on = parse_date(job.confirmation_date)
         at = gateway.clock.now()
         strict = gateway.settings.strict_insurer_padding
-        units: list[tuple[Tree, bool]] = []
+        units: list[tuple[bytes, bool]] = []
         writes: list[tuple[CardKey, str]] = []
         for seq, raw in records:
             echo: Tree = {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
@@ -282,12 +284,12 @@ class RegistrationProcessor:
                 request = parse_registration(raw, record_path(REGISTRATION, seq), strict_padding=strict)
             except RequestError as exc:
                 code = codes.get("reference.invalid", element=exc.element, detail=exc.detail)
-                units.append(({RECORD: echo, **_status_fields(code)}, True))
+                units.append((orjson.dumps({RECORD: echo, **_status_fields(code)}), True))
                 continue
             match, error = check(index, codes, request.card, on)
             if match is not None:
                 writes.append((match.qualification.key, request.reference_number))
-            units.append(({RECORD: request.raw, **_status_fields(error)}, error is not None))
+            units.append((orjson.dumps({RECORD: request.raw, **_status_fields(error)}), error is not None))
 
         def apply(db: sqlite3.Connection) -> None:
             for key, number in writes:
