@@ -1,0 +1,177 @@
+"""The catalogue run against a fake vendor's software (tests/harness/fake_vendor.py, a separate
+program), as a vendor would run it: pytest with --mg-adapter folder / command, then the report.
+
+The well-behaved vendor passes everything it claims (the rest is omitted); the deliberately wrong
+one fails, and the report shows why, with the request it actually sent as evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_VENDOR = Path(__file__).with_name("fake_vendor.py")
+# A representative subset for the slower variants: the whole 被保険者証 area, 資格喪失, two faults.
+SUBSET = "OQS-ELIG-*,OQS-LOSS-001,OQS-LOSS-004,OQS-FAULT-001,OQS-FAULT-002"
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+    report: Path
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads((self.report / "summary.json").read_text(encoding="utf-8"))
+        return doc
+
+    def scenario(self, sid: str) -> dict[str, Any]:
+        found = [s for s in self.summary["scenarios"] if s["id"] == sid]
+        assert found, f"{sid} not in the summary"
+        return found[0]
+
+    def statuses(self) -> dict[str, str]:
+        return {s["id"]: s["status"] for s in self.summary["scenarios"]}
+
+
+def run_catalogue(report: Path, *options: str) -> Run:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKGATEWAY_"))}
+    argv = [sys.executable, "-m", "pytest", "tests/features", "-p", "no:cacheprovider", "-q", "-rs",
+            f"--mg-report={report}", *options]  # fmt: skip
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env, check=False)
+    return Run(done.returncode, done.stdout + done.stderr, report)
+
+
+@pytest.fixture
+def vendor(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Path, Path]]:
+    """The fake vendor watching ROOT and ORDERS; `wrong` by indirect parametrisation."""
+    wrong = bool(getattr(request, "param", False))
+    root, orders = tmp_path / "oqs", tmp_path / "orders"
+    argv = [sys.executable, str(FAKE_VENDOR), "watch", "--root", str(root), "--orders", str(orders)]
+    process = subprocess.Popen([*argv, *(["--wrong"] if wrong else [])])
+    try:
+        yield root, orders
+    finally:
+        orders.mkdir(parents=True, exist_ok=True)
+        (orders / "fake-vendor.stop").touch()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def good_baseline(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The well-behaved vendor over the folder adapter, the whole catalogue."""
+    tmp = tmp_path_factory.mktemp("good")
+    root, orders = tmp / "oqs", tmp / "orders"
+    process = subprocess.Popen(
+        [sys.executable, str(FAKE_VENDOR), "watch", "--root", str(root), "--orders", str(orders)]
+    )
+    try:
+        return run_catalogue(tmp / "report", "--mg-adapter=folder", f"--mg-root={root}", f"--mg-orders={orders}")
+    finally:
+        orders.mkdir(parents=True, exist_ok=True)
+        (orders / "fake-vendor.stop").touch()
+        process.wait(10)
+
+
+def test_a_well_behaved_vendor_passes_what_it_claims(good_baseline: Run) -> None:
+    run = good_baseline
+    assert run.returncode == 0, run.output[-4000:]
+    statuses = run.statuses()
+    assert set(statuses.values()) <= {"pass", "omit"}, statuses
+    assert statuses["OQS-ELIG-001"] == "pass"
+    assert statuses["OQS-FAULT-002"] == "pass"  # it gave up on a lost answer and said so
+    omitted = {s["id"]: s["message"] for s in run.summary["scenarios"] if s["status"] == "omit"}
+    assert omitted["OQS-ELIG-010"].startswith("the client does not claim capability raw-request")
+    assert all(run.scenario(sid)["capabilities"] != ["eligibility"] for sid in omitted), omitted
+    # CI outputs next to the summary
+    assert (run.report / "junit.xml").read_text(encoding="utf-8").startswith("<?xml")
+    cucumber = json.loads((run.report / "cucumber.json").read_text(encoding="utf-8"))
+    ran = [s for s in statuses.values() if s != "omit"]  # omitted before their first step: not in cucumber.json
+    assert sum(len(f["elements"]) for f in cucumber) == len(ran)
+
+
+def test_evidence_is_what_went_over_the_folders(good_baseline: Run) -> None:
+    evidence = good_baseline.scenario("OQS-ELIG-003")["evidence"]
+    kinds = [e["kind"] for e in evidence]
+    assert kinds[:2] == ["order", "report"]
+    exchange = next(e for e in evidence if e["kind"] == "exchange")
+    assert exchange["data"]["transport"] == "folder"
+    assert "<InsurerNumber>  139998</InsurerNumber>" in exchange["data"]["request"]
+    assert "<QualificationValidity>1</QualificationValidity>" in exchange["data"]["response"]
+    report = next(e for e in evidence if e["kind"] == "report")["data"]["report"]
+    assert report["status"] == "answered"
+    assert report["results"][0]["InsurerNumber"] == "  139998"
+
+
+@pytest.mark.parametrize("vendor", [True], indirect=True)
+def test_a_wrong_vendor_fails_with_evidence_and_the_changes_since_the_baseline(
+    vendor: tuple[Path, Path], good_baseline: Run, tmp_path: Path
+) -> None:
+    root, orders = vendor
+    run = run_catalogue(
+        tmp_path / "report", "--mg-adapter=folder", f"--mg-root={root}", f"--mg-orders={orders}",
+        f"--mg-select={SUBSET}", f"--mg-expected={good_baseline.report / 'summary.json'}",
+    )  # fmt: skip
+    assert run.returncode == 1, run.output[-4000:]
+    statuses = run.statuses()
+    assert statuses["OQS-ELIG-001"] == "pass"  # an 8-digit 保険者番号: nothing to pad
+    padded = run.scenario("OQS-ELIG-003")
+    assert padded["status"] == "fail"
+    assert (
+        "InsurerNumber (保険者番号 (8桁、6桁は先頭空白埋め)) expected '  139998', sent '00139998'" in padded["message"]
+    )
+    sent = [e["data"]["request"] for e in padded["evidence"] if e["kind"] == "exchange"]
+    assert any("<InsurerNumber>00139998</InsurerNumber>" in r for r in sent)
+    consent = run.scenario("OQS-ELIG-006")
+    assert consent["status"] == "fail"
+    assert (
+        "LimitApplicationCertificateRelatedConsFlg (限度額適用認定証提供同意フラグ) expected '1', sent '0'"
+        in consent["message"]
+    )
+    lost = run.scenario("OQS-LOSS-004")
+    assert lost["status"] == "fail"
+    assert "the client did not report DisqualificationDate" in lost["message"]
+    steps = {s["text"]: s["status"] for s in lost["steps"]}
+    assert steps['結果の "DisqualificationDate" は "20261016" である'] == "failed"
+    # what changed since the well-behaved baseline
+    changes = {c["id"]: c["kind"] for c in run.summary["changes"]}
+    assert changes["OQS-ELIG-003"] == "regression"
+    assert changes["OQS-ELIG-006"] == "regression"
+    assert changes["OQS-FAULT-003"] == "removed"  # not selected in this run
+    # the HTML report says the same, with the evidence
+    doc = lxml.html.fromstring((run.report / "report.html").read_text(encoding="utf-8"))
+    failed = doc.xpath("//details[@id='OQS-ELIG-003']")[0]
+    assert failed.get("data-status") == "fail"
+    assert "<InsurerNumber>00139998</InsurerNumber>" in failed.text_content()
+    assert "regression" in doc.xpath("string(//table[@class='changes'])")
+
+
+def test_the_command_adapter_runs_a_vendor_command_per_order(tmp_path: Path) -> None:
+    command = f"{sys.executable} {FAKE_VENDOR} command"
+    run = run_catalogue(
+        tmp_path / "report", "--mg-adapter=command", f"--mg-command={command}", f"--mg-root={tmp_path / 'oqs'}",
+        f"--mg-select={SUBSET}",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output[-4000:]
+    statuses = run.statuses()
+    assert statuses["OQS-ELIG-003"] == "pass"
+    assert statuses["OQS-FAULT-002"] == "pass"
+    assert statuses["OQS-ELIG-011"] == "omit"
+    assert run.summary["adapter"] == "command"
