@@ -10,12 +10,14 @@ emergency (flag 3) view.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from mockgateway.domain.clock import format_timestamp
 from mockgateway.domain.codes import ConsentFlag, ResultCode, SegmentOfResult
 from mockgateway.domain.consent import Consent, ConsentKind
+from mockgateway.domain.model import Person
 from mockgateway.domain.retention import InformationKind, viewing_window
 from mockgateway.engine import Context, Gateway, Reply
 from mockgateway.services import medical_pdf, medical_xml
@@ -47,7 +49,13 @@ class MedicalFeature:
         self.rebuild(gateway)
 
     def rebuild(self, gateway: Gateway) -> None:
-        self.index = MedicalIndex.build(gateway.index.people.values(), gateway.clock.today())
+        index = gateway.index
+        # A store-backed index offers `with_extension`, which walks only the people who have one.
+        walk = getattr(index, "with_extension", None)
+        people: Iterable[Person] = (
+            walk("medical") if callable(walk) else (p for p in index.people.values() if "medical" in p.extensions)
+        )
+        self.index = MedicalIndex.build(people, gateway.clock.today())
 
     def records_of(self, person_id: str) -> MedicalRecords:
         return self.index.of(person_id)
