@@ -3,7 +3,7 @@
 - `GET  /admin/medical/settings`, `PUT /admin/medical/settings` — retention years, viewer roles, font
 - `POST /admin/medical/consents` — record consents as a card reader would (until the card feature
   does): `{"person_id", "medical_institution", "kinds": ["drug", …] | "all", "flag": "1",
-  "at": "YYYYMMDDHHmmss" (default: the clock), "grace_period": false}`
+  "at": "YYYYMMDDHHmmss" (default: the clock), "grace_period": false}`; `DELETE` forgets them all
 - `POST /admin/medical/emergency` — 救急時: flag 3 for every kind `{"person_id", "medical_institution"}`
 - `GET  /admin/medical/records?id=<person>` — the person's records as stored, and as the clock's
   date shows them after retention; the fixture error if they could not be read
@@ -35,6 +35,7 @@ def add_routes(gateway: Gateway, feature: MedicalFeature) -> None:
     routes[("GET", "/admin/medical/settings")] = lambda _: (200, feature.settings.as_dict())
     routes[("PUT", "/admin/medical/settings")] = lambda r: (200, feature.update_settings(_object(r)).as_dict())
     routes[("POST", "/admin/medical/consents")] = lambda r: record_consents(feature, _object(r))
+    routes[("DELETE", "/admin/medical/consents")] = lambda _: clear_consents(feature)
     routes[("POST", "/admin/medical/emergency")] = lambda r: record_emergency(feature, _object(r))
     routes[("GET", "/admin/medical/records")] = lambda r: records(feature, r.query.get("id", ""))
     routes[("GET", "/admin/medical/views")] = lambda r: views(gateway, r.query)
@@ -78,6 +79,12 @@ def record_consents(feature: MedicalFeature, doc: dict[str, Any]) -> tuple[int, 
             feature.grace.mark(consent)
         recorded.append(_consent(consent, grace))
     return 201, {"recorded": recorded}
+
+
+def clear_consents(feature: MedicalFeature) -> tuple[int, Any]:
+    feature.gateway.consents.clear()
+    feature.grace.clear()
+    return 200, {"cleared": True}
 
 
 def record_emergency(feature: MedicalFeature, doc: dict[str, Any]) -> tuple[int, Any]:

@@ -74,7 +74,7 @@ def parse_facts(info: Mapping[str, Node]) -> Facts:
     name = text(info, "Name", INFO)
     kana = text(info, "NameKana", INFO)
     if name is None and kana is None:
-        raise RequestError("xml.required", f"{INFO}/Name", "氏名 (Name: 漢字 か NameKana: カナ) が必要です")
+        raise RequestError("xml.required", f"{INFO}/Name (または NameKana)", "氏名 (漢字 か カナ) が必要です")
     if name is not None and kana is None and is_half_width_kana("".join(to_half_width_kana(name).split())):
         name, kana = None, name  # a kana name typed into Name
     birth = date(info, "Birthdate", INFO, required=True)
@@ -83,9 +83,7 @@ def parse_facts(info: Mapping[str, Node]) -> Facts:
         raise RequestError("xml.required", f"{INFO}/Sex", "性別 (1 男 / 2 女) が必要です")
     insurer_name, address = text(info, "InsurerName", INFO), text(info, "Address", INFO)
     if insurer_name is None and address is None:
-        raise RequestError(
-            "xml.required", f"{INFO}/InsurerName", "保険者名称 (InsurerName) か住所の一部 (Address) が必要です"
-        )
+        raise RequestError("xml.required", f"{INFO}/InsurerName (または Address)", "保険者名称か住所の一部が必要です")
     assert birth is not None
     return Facts(
         name=squeeze(name) if name else None,
@@ -186,8 +184,10 @@ class DisasterSearchService:
             )
             return Reply(error, segment=SegmentOfResult.ABNORMAL, reason=refusal.detail, extra={"disaster": facts})
 
-        declaration, refusal = decide(self.book.declarations(), place, ctx.now)
+        declarations = self.book.declarations()
+        declaration, refusal = decide(declarations, place, ctx.now)
         facts["declaration"] = declaration.summary() if declaration else None
+        facts["declarations_considered"] = [d.id for d in declarations]
         if refusal is not None:
             return refuse(refusal)
         assert declaration is not None
