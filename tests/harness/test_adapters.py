@@ -1,0 +1,172 @@
+"""The client adapters on their own: timeouts and broken reports say what happened and what to do."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mockgateway.harness.adapters import (
+    AdapterError,
+    CommandAdapter,
+    Environment,
+    FolderAdapter,
+    parse_capabilities,
+    report_from_tree,
+)
+from mockgateway.harness.orders import Card, Order
+
+ORDER = Order(
+    order_id="OQS-TEST-001.1",
+    scenario_id="OQS-TEST-001",
+    scenario_title="試験",
+    action="eligibility",
+    medical_institution="1310112345",
+    confirmation_date="20261123",
+    cards=(Card("06139992", "7001", "33", "00", "19850101"),),
+    timeout_seconds=0.2,
+)
+
+
+def folder_adapter(tmp_path: Path, announced: list[str]) -> FolderAdapter:
+    adapter = FolderAdapter(tmp_path / "orders", grace_seconds=0.3, announce=announced.append)
+    adapter.begin(Environment(root=tmp_path / "oqs", progress=lambda: "no request; req/ holds []"))
+    return adapter
+
+
+def test_folder_adapter_hands_over_an_order_and_reads_the_report(tmp_path: Path) -> None:
+    announced: list[str] = []
+    adapter = folder_adapter(tmp_path, announced)
+    orders = tmp_path / "orders"
+
+    def driver() -> None:
+        path = orders / "OQS-TEST-001.1.order.json"
+        while not path.exists():
+            time.sleep(0.01)
+        order = json.loads(path.read_text(encoding="utf-8"))
+        report = {"order_id": order["order_id"], "status": "answered", "validity": "1", "results": [{"Name": "x"}]}
+        (orders / "OQS-TEST-001.1.report.json").write_text(json.dumps(report), encoding="utf-8")
+
+    thread = threading.Thread(target=driver)
+    thread.start()
+    performed = adapter.perform(ORDER)
+    thread.join()
+    assert performed.report.status == "answered"
+    assert performed.report.validity == "1"
+    assert not (orders / "OQS-TEST-001.1.order.json").exists()  # answered: withdrawn
+    assert (orders / "done" / "OQS-TEST-001.1.report.json").exists()
+    assert "保険者番号 06139992 記号 7001 番号 33 枝番 00" in announced[0]
+    assert (orders / "instructions.log").read_text(encoding="utf-8").startswith("[OQS-TEST-001.1] 医療機関コード")
+
+
+def test_folder_adapter_timeout_says_where_it_waited_and_what_the_gateway_saw(tmp_path: Path) -> None:
+    adapter = folder_adapter(tmp_path, [])
+    report = adapter.perform(ORDER).report
+    assert report.status == "no-answer"
+    assert report.extra == {"harness_timeout": True}
+    assert "no report for order OQS-TEST-001.1 within 0.5 s" in report.message
+    assert "must write OQS-TEST-001.1.report.json" in report.message
+    assert "What the gateway saw since the order: no request" in report.message
+    assert not (tmp_path / "orders" / "OQS-TEST-001.1.order.json").exists()  # a late driver finds nothing
+
+
+def answer_when_ordered(orders: Path, text: str) -> threading.Thread:
+    def driver() -> None:
+        while not (orders / "OQS-TEST-001.1.order.json").exists():
+            time.sleep(0.01)
+        (orders / "OQS-TEST-001.1.report.json").write_text(text, encoding="utf-8")
+
+    thread = threading.Thread(target=driver, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_folder_adapter_refuses_a_malformed_report_by_name(tmp_path: Path) -> None:
+    adapter = folder_adapter(tmp_path, [])
+    answer_when_ordered(tmp_path / "orders", '{"status": "ok"}').join(0)
+    report = adapter.perform(ORDER).report
+    assert report.status == "error"
+    assert "status must be one of" in report.message
+
+
+def test_folder_adapter_forgets_stale_orders_at_the_start(tmp_path: Path) -> None:
+    stale = tmp_path / "orders" / "OLD.1.order.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}", encoding="utf-8")
+    folder_adapter(tmp_path, [])
+    assert not stale.exists()
+
+
+def script(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "vendor.py"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return f"{sys.executable} {path}"
+
+
+def command_adapter(command: str, tmp_path: Path) -> CommandAdapter:
+    adapter = CommandAdapter.from_string(command, grace_seconds=0.5)
+    adapter.begin(Environment(root=tmp_path / "oqs", http="http://127.0.0.1:1"))
+    return adapter
+
+
+def test_command_adapter_passes_the_order_and_environment(tmp_path: Path) -> None:
+    command = script(
+        tmp_path,
+        """
+        import json, os, sys
+        order = json.load(sys.stdin)
+        print(json.dumps({"order_id": order["order_id"], "status": "answered", "message":
+            os.environ["MOCKGATEWAY_ROOT"] + " " + os.environ["MOCKGATEWAY_HTTP"] + " " + order["card"]["number"]}))
+        """,
+    )
+    report = command_adapter(command, tmp_path).perform(ORDER).report
+    assert report.status == "answered"
+    assert report.message == f"{tmp_path / 'oqs'} http://127.0.0.1:1 33"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ("import sys; print('boom', file=sys.stderr); sys.exit(3)", "error", "exited with status 3; stderr: boom"),
+        ("print('not json')", "error", "stdout is not one JSON report: 'not json'"),
+        ("import json; print(json.dumps({'status': 'maybe'}))", "error", "report: status must be one of"),
+        ("import time; time.sleep(5)", "no-answer", "did not finish within 0.7 s"),
+    ],
+)
+def test_command_adapter_reports_a_broken_command(tmp_path: Path, body: str, status: str, message: str) -> None:
+    report = command_adapter(script(tmp_path, body), tmp_path).perform(ORDER).report
+    assert report.status == status
+    assert message in report.message
+
+
+def test_command_adapter_missing_program_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(AdapterError, match="was not found"):
+        command_adapter("/nonexistent/vendor-driver", tmp_path).perform(ORDER)
+    with pytest.raises(AdapterError, match="needs a command"):
+        CommandAdapter.from_string("  ")
+
+
+def test_capabilities_are_checked_by_name() -> None:
+    assert parse_capabilities("eligibility, bulk") == {"eligibility", "bulk"}
+    assert "face" in parse_capabilities("all")
+    assert parse_capabilities(None) == {"eligibility"}
+    with pytest.raises(AdapterError, match=r"unknown capabilities \['teleport'\]"):
+        parse_capabilities("eligibility,teleport")
+
+
+def test_the_reference_reading_of_a_result_tree() -> None:
+    tree = {
+        "MessageHeader": {"SegmentOfResult": "9", "ErrorCode": "E1", "ErrorMessage": "だめ"},
+        "MessageBody": {
+            "QualificationValidity": "2",
+            "ResultList": {"ResultOfQualificationConfirmation": [{"Name": "a", "Info": {"X": "1"}}, {"Name": "b"}]},
+        },
+    }
+    report = report_from_tree("o.1", tree, request_file="q", result_file="r")
+    assert (report.segment, report.error_code, report.error_message, report.validity) == ("9", "E1", "だめ", "2")
+    assert report.results == ({"Name": "a", "Info": '{"X": "1"}'}, {"Name": "b"})
