@@ -328,21 +328,28 @@ def mockgateway_journal(mockgateway_admin: AdminClient) -> JournalView:
     return view
 
 
-@pytest.fixture
-def mockgateway_reader(mockgateway_admin: AdminClient) -> Any:
-    """The card-reader seam: a handle to present a persona's My Number card on the face-auth reader.
+class Reader:
+    """The face-authenticating card reader (the card feature's admin routes, docs/card.md)."""
 
-    The card feature (mockgateway/card) adds admin routes under /admin/card…; until a build serves
-    them this fixture skips, naming what is missing.
-    """
-    routes: list[str] = []
-    try:
-        mockgateway_admin.call("GET", "/admin/not-a-route")
-    except Exception as exc:  # the admin API lists every route on an unknown path
-        routes = [r for r in str(exc).split('"') if r.startswith(("GET /admin/card", "POST /admin/card"))]
-    if not routes:
-        pytest.skip("the card reader is not served by this gateway build (no /admin/card… route yet)")
-    return mockgateway_admin
+    PLACE = "POST /admin/reader/place"
+
+    def __init__(self, admin: AdminClient) -> None:
+        self.admin = admin
+
+    def place(self, person_id: str | None, **options: Any) -> dict[str, Any]:
+        """Put a persona's My Number card on the reader (options: mode, pins, face, consents, …)."""
+        return dict(self.admin.call("POST", "/admin/reader/place", {"person_id": person_id, **options}))
+
+    def last(self) -> dict[str, Any]:
+        return dict(self.admin.call("GET", "/admin/reader/last"))
+
+
+@pytest.fixture
+def mockgateway_reader(mockgateway_admin: AdminClient) -> Reader:
+    """The card-reader seam: skips, saying so, when this gateway build serves no reader routes."""
+    if Reader.PLACE not in mockgateway_admin.routes():
+        pytest.skip(f"the card reader is not served by this gateway build (no {Reader.PLACE})")
+    return Reader(mockgateway_admin)
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ class AdminError(RuntimeError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"admin API {status}: {message}")
         self.status = status
+        self.detail = message
 
 
 @dataclass(slots=True)
@@ -94,6 +95,16 @@ class AdminClient:
     def status(self) -> dict[str, Any]:
         return dict(self.call("GET", "/admin/status"))
 
+    def routes(self) -> list[str]:
+        """Every admin route this gateway build serves (the admin API lists them on an unknown path)."""
+        try:
+            self.call("GET", "/admin/-routes-")
+        except AdminError as exc:
+            if exc.status == 404:
+                return [str(r) for r in json.loads(exc.detail).get("routes", [])]
+            raise
+        return []
+
 
 @dataclass(slots=True)
 class GatewayProcess:
@@ -105,6 +116,7 @@ class GatewayProcess:
     token: str
     process: subprocess.Popen[bytes] | None = None
     output: list[str] = field(default_factory=list)
+    pump: threading.Thread | None = None
 
     @property
     def http(self) -> str:
@@ -147,7 +159,8 @@ class GatewayProcess:
                 if line.startswith("mockgateway ready"):
                     ready.set()
 
-        threading.Thread(target=pump, daemon=True, name="mockgateway-output").start()
+        gp.pump = threading.Thread(target=pump, daemon=True, name="mockgateway-output")
+        gp.pump.start()
         deadline = time.monotonic() + timeout
         while not ready.wait(0.05):
             if gp.process.poll() is not None or time.monotonic() > deadline:
@@ -157,12 +170,17 @@ class GatewayProcess:
         return gp
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
                 self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout)
+        if self.pump is not None:
+            self.pump.join(timeout)  # reads to EOF, which the process's exit brings
+        if self.process.stdout is not None:
+            self.process.stdout.close()
