@@ -8,6 +8,8 @@ fixture skips with that reason.
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -29,12 +31,32 @@ def client() -> Any:
         import docker
     except ImportError:
         raise DockerUnavailable("the docker SDK is not installed (pip install 'mockgateway[harness]')") from None
+    _probe_socket()
+    engine = None
     try:
         engine = docker.from_env(timeout=10)
         engine.ping()
     except Exception as exc:  # DockerException, requests' ConnectionError, PermissionError, …
+        if engine is not None:
+            engine.close()
         raise DockerUnavailable(f"no Docker engine reachable: {exc}") from None
     return engine
+
+
+def _probe_socket() -> None:
+    """Fail early, and without leaking the SDK's socket, when the local engine's socket is not there."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        return  # tcp:// or ssh://: let the SDK try
+    path = host.removeprefix("unix://")
+    if not Path(path).exists():
+        raise DockerUnavailable(f"no Docker engine reachable: {path} does not exist (no Docker daemon runs here)")
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(2)
+            probe.connect(path)
+    except OSError as exc:
+        raise DockerUnavailable(f"no Docker engine reachable: cannot connect to {path}: {exc}") from None
 
 
 @dataclass(slots=True)
@@ -48,6 +70,8 @@ class Container:
             self.container.stop(timeout=5)
         with contextlib.suppress(Exception):
             self.container.remove(force=True)
+        with contextlib.suppress(Exception):
+            self.container.client.close()
 
     def logs(self) -> str:
         return bytes(self.container.logs()).decode("utf-8", errors="replace")
