@@ -57,13 +57,13 @@ def test_dockerignore_lets_in_only_what_the_image_needs() -> None:
 def test_the_container_answers_over_the_mounted_folders_and_http(mockgateway_docker: Container) -> None:
     root = mockgateway_docker.root
     request = (
-        '<?xml version="1.0" encoding="UTF-8"?><XmlMsg><MessageHeader><QualificationConfirmationDate>'
-        "20261123</QualificationConfirmationDate><MedicalInstitutionCode>1310112345</MedicalInstitutionCode>"
-        "</MessageHeader><MessageBody><QualificationConfirmSearchInfo><InsurerNumber>01139997</InsurerNumber>"
-        "<InsuredCardSymbol>12-34</InsuredCardSymbol><InsuredIdentificationNumber>5678</InsuredIdentificationNumber>"
-        "<InsuredBranchNumber>00</InsuredBranchNumber><Birthdate>19800401</Birthdate>"
-        "</QualificationConfirmSearchInfo></MessageBody></XmlMsg>"
-    ).encode()
+        b'<?xml version="1.0" encoding="UTF-8"?><XmlMsg><MessageHeader><QualificationConfirmationDate>'
+        b"20261123</QualificationConfirmationDate><MedicalInstitutionCode>1310112345</MedicalInstitutionCode>"
+        b"</MessageHeader><MessageBody><QualificationConfirmSearchInfo><InsurerNumber>01139997</InsurerNumber>"
+        b"<InsuredCardSymbol>12-34</InsuredCardSymbol><InsuredIdentificationNumber>5678</InsuredIdentificationNumber>"
+        b"<InsuredBranchNumber>00</InsuredBranchNumber><Birthdate>19800401</Birthdate>"
+        b"</QualificationConfirmSearchInfo></MessageBody></XmlMsg>"
+    )
     temp = root / "req" / ".OQSsiquc01req_docker.part"
     temp.write_bytes(request)
     os.replace(temp, root / "req" / "OQSsiquc01req_docker.xml")
