@@ -71,7 +71,7 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
         raise SystemExit(f"{tests} not found: the catalogue's step definitions come with the source checkout")
     argv = [sys.executable, "-m", "pytest", str(tests), "-p", "no:cacheprovider", "-rs", *rest]
     print("running:", " ".join(argv), flush=True)
-    return subprocess.call(argv, cwd=features.parent)
+    return subprocess.call(argv)  # from your folder: relative --mg-… paths are yours
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
