@@ -82,6 +82,9 @@ class Outcome:
             problems.append(f"{len(mine)} requests for one order (at most {MAX_REQUESTS_PER_ORDER} expected)")
         if self.order.action == "eligibility":
             problems += eligibility_problems(self.order, mine[-1])
+        elif self.order.action == "bulk":
+            uploads = [e for e in mine if e.api_id == self.order.api_id]
+            problems += bulk_problems(self.order, uploads[-1]) if uploads else ["no 一括照会 upload was sent"]
         return problems
 
 
@@ -132,6 +135,34 @@ def eligibility_problems(order: Order, entry: JournalEntry) -> list[str]:
             got = "0"  # absent means not consented
         if (got or None) != want:
             problems.append(f"{where}: {'/'.join(path)} ({label}) expected {want!r}, sent {got!r}")
+    return problems
+
+
+def bulk_problems(order: Order, entry: JournalEntry) -> list[str]:
+    """The 一括照会 upload: the right 医療機関コード, and every card's keys as ordered (space-padded)."""
+    where = f"upload {entry.name or entry.api_id} (journal #{entry.id})"
+    try:
+        tree = parse_any(entry.request)
+    except Exception as exc:
+        return [f"{where}: not a readable request: {exc}"]
+    problems = []
+    mic = _text(tree, "MessageHeader", "MedicalInstitutionCode")
+    if mic != order.medical_institution:
+        problems.append(f"{where}: MedicalInstitutionCode expected {order.medical_institution!r}, sent {mic!r}")
+    body = tree.get("MessageBody")
+    node: Node = body.get("QualificationConfirmSearchInfo") if isinstance(body, dict) else None
+    records = [r for r in (node if isinstance(node, list) else [node]) if isinstance(r, dict)]
+    if len(records) != len(order.cards):
+        problems.append(f"{where}: {len(records)} records sent, {len(order.cards)} cards ordered")
+    for i, (record, card) in enumerate(zip(records, order.cards, strict=False), 1):
+        for element, want in (
+            ("InsurerNumber", card.insurer_number.rjust(8, " ")),
+            ("InsuredIdentificationNumber", card.number),
+            ("Birthdate", card.birthdate),
+        ):
+            got = record.get(element)
+            if got != want:
+                problems.append(f"{where}: record {i} {element} expected {want!r}, sent {got!r}")
     return problems
 
 

@@ -77,3 +77,36 @@ def test_the_gateway_side_comes_from_the_journal_when_the_adapter_saw_no_files()
     assert found.tree["MessageHeader"] == {"SegmentOfResult": "1"}
     assert found.encoding == "UTF-8"
     assert (found.request_name, found.result_name) == ("OQSsiquc01req_1.xml", "OQSsiquc01res_1.xml")
+
+
+def test_a_bulk_upload_is_checked_record_by_record() -> None:
+    from dataclasses import replace
+
+    from mockgateway.harness.outcome import bulk_problems
+
+    bulk = replace(
+        ORDER, action="bulk", api_id="OQSmuquc01", cards=(ORDER.card, Card("06139992", "7", "33", "", "19850101"))
+    )
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><XmlMsg><MessageHeader><MedicalInstitutionCode>1310112345'
+        "</MedicalInstitutionCode></MessageHeader><MessageBody>"
+        "<QualificationConfirmSearchInfo><InsurerNumber>00139998</InsurerNumber>"
+        "<InsuredIdentificationNumber>100234</InsuredIdentificationNumber><Birthdate>19650203</Birthdate>"
+        "</QualificationConfirmSearchInfo><QualificationConfirmSearchInfo><InsurerNumber>06139992</InsurerNumber>"
+        "<InsuredIdentificationNumber>33</InsuredIdentificationNumber><Birthdate>19850101</Birthdate>"
+        "</QualificationConfirmSearchInfo></MessageBody></XmlMsg>"
+    )
+    upload = JournalEntry(
+        id=3,
+        at="",
+        real_time=0.0,
+        transport="folder",
+        api_id="OQSmuquc01",
+        name="OQSmuquc01req_1.xml",
+        medical_institution="1310112345",
+        request=xml.encode(),
+    )
+    assert bulk_problems(bulk, upload) == [
+        "upload OQSmuquc01req_1.xml (journal #3): record 1 InsurerNumber expected '  139998', sent '00139998'"
+    ]
+    assert Outcome(bulk, Report("S.1", "answered"), entries=[upload]).sent_problems() == bulk_problems(bulk, upload)

@@ -117,6 +117,8 @@ def processed_after(world: World, when: str) -> None:
 @then("レセコンは一括照会が処理中のまま終わらなかったと報告する")
 def bulk_still_processing(world: World) -> None:
     found = _outcome(world)
+    problems = found.sent_problems()
+    assert not problems, "what the client sent differs from the order:\n  " + "\n  ".join(problems)
     report = found.report
     assert not report.extra.get("harness_timeout"), f"the client never reported: {report.message}"
     assert report.status == "no-answer", f"the client reported {report.status!r}: {report.message!r}"
