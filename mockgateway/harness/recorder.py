@@ -7,6 +7,7 @@ and the HTML report.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,8 @@ class Recorder:
     evidence: dict[str, list[EvidenceItem]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     started: str = field(default_factory=now_iso)
+    # Part of every order id, so ids never repeat across runs (a driver may remember what it did).
+    run_token: str = field(default_factory=lambda: secrets.token_hex(2))
     _t0: float = field(default_factory=time.monotonic)
 
     def attach(self, nodeid: str, items: list[EvidenceItem]) -> None:

@@ -45,6 +45,7 @@ class World:
     scenario_id: str = "scenario"
     scenario_title: str = ""
     medical_institution: str = "1310112345"
+    run_token: str = "run"
     last: Outcome | Exchange | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
@@ -73,7 +74,7 @@ class World:
         timeout: float | None = None,
     ) -> Order:
         return Order(
-            order_id=f"{self.scenario_id}.{next(self._seq)}",
+            order_id=f"{self.scenario_id}.{self.run_token}.{next(self._seq)}",
             scenario_id=self.scenario_id,
             scenario_title=self.scenario_title,
             action=action,
@@ -156,6 +157,7 @@ def world(
         worker.start()
     scenario_id, title = _scenario_id(request)
     w = World(config.root, gateway, folder, mockgateway_adapter, settings, scenario_id, title)
+    w.run_token = mockgateway_recorder.run_token
     mockgateway_adapter.begin(Environment(root=config.root, progress=w.progress))
     try:
         yield w
