@@ -29,7 +29,7 @@ from mockgateway.messages import RequestError
 from mockgateway.results import result_header
 from mockgateway.services import bulk_render, reference_numbers
 from mockgateway.services.bulk_confirm import ConfirmProcessor
-from mockgateway.services.bulk_jobs import BulkWorker, Job, JobStore, Processor
+from mockgateway.services.bulk_jobs import BulkWorker, Job, JobStore, Processor, quiet_gc
 from mockgateway.services.bulk_layout import (
     CONFIRM,
     REGISTRATION,
@@ -251,34 +251,33 @@ class DownloadService:
         )
 
     def _result(self, ctx: Context, job: Job, extra: dict[str, Any]) -> Reply:
-        units, plain = self.feature.jobs.results(job)
+        with quiet_gc():
+            return self._render_result(ctx, job, extra)
+
+    def _render_result(self, ctx: Context, job: Job, extra: dict[str, Any]) -> Reply:
         counts = (job.total, job.total - job.errors, job.errors)
         header = self._job_header(ctx, job, SegmentOfResult.NORMAL, counts)
-        unit_nodes: list[Node] = list(units)
-        tree: Tree = {"MessageHeader": header, "MessageBody": {self.layout.unit: unit_nodes} if units else {}}
+        encoding = ctx.gateway.settings.output_encoding
+        xml = bulk_render.document(header, self.feature.jobs.results(job), encoding)
         self.feature.jobs.mark_downloaded(job)
         extra.update(downloads=job.downloads + 1, errors=job.errors)
         reason = f"結果 {job.total}件 (正常 {counts[1]}, エラー {counts[2]})"
+        # The units are stored rendered; the tree carries the header only (the document is the answer).
+        tree: Tree = {"MessageHeader": header, "MessageBody": {}}
         zipped = self.feature.settings.result_format == "zip"
         if ctx.transport in JSON_TRANSPORTS and not zipped:
-            return Reply(tree, reason=reason, extra=extra)  # the engine renders JSON
-        encoding = ctx.gateway.settings.output_encoding
-        xml = bulk_render.render(
-            {"MessageHeader": header, "MessageBody": {}}, encoding, units=(self.layout.unit, units), plain=plain
-        )
+            return Reply(xmlcodec.parse(xml).tree, reason=reason, extra=extra)  # the engine renders JSON
         if not zipped:
             label = "Shift_JIS" if xmlcodec.is_shift_jis(encoding) else "UTF-8"
-            return Reply(
-                tree, reason=reason, document=xml, media_type=f"application/xml; charset={label}", extra=extra
-            )
+            media_type = f"application/xml; charset={label}"
+            return Reply(tree, reason=reason, document=xml, media_type=media_type, extra=extra)
         inner = result_file_name(ctx.name, ctx.api_id, job.reception_number)
         stamp = ctx.now.timetuple()
+        when = (stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec)
         return Reply(
             tree,
             reason=reason,
-            document=bulk_render.zip_document(
-                inner, xml, (stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec)
-            ),
+            document=bulk_render.zip_document(inner, xml, when),
             extension=".zip",
             media_type="application/zip",
             extra={**extra, "zip_entry": inner},

@@ -17,14 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import orjson
-
 from mockgateway.domain.clock import parse_date
 from mockgateway.domain.codes import ProcessingResultStatus
 from mockgateway.domain.eligibility import Match, SearchKey, confirm
-from mockgateway.domain.model import CardKey
+from mockgateway.domain.model import CardKey, Person
 from mockgateway.engine import Gateway
 from mockgateway.messages import RequestError, parse_search_info
+from mockgateway.services import bulk_render
 from mockgateway.services.bulk_jobs import ChunkOutcome, Job
 from mockgateway.services.bulk_layout import CONFIRM, record_path
 from mockgateway.xmlcodec import Node, Tree
@@ -39,6 +38,7 @@ RESULT_FIELDS = (
 )  # fmt: skip
 
 ReferenceLookup = Callable[[str, CardKey], str | None]
+SUBSET_CACHE = 100_000  # rendered results kept (about 1 KB each)
 
 
 def _d(value: dt.date | None) -> str | None:
@@ -91,21 +91,26 @@ def result_subset(match: Match) -> Tree:
         },
     }
     return {k: v for k, v in tree.items() if v is not None}
-_RESULT = b',"ResultOfQualificationConfirmation":'
-_REFERENCE = b',"ReferenceNumber":'
-_NORMAL = ProcessingResultStatus.NORMAL.value
+_RESULT = "ResultOfQualificationConfirmation"
+_OPEN = f"<{CONFIRM.unit}><{CONFIRM.record}>"
+_STATUS = (
+    f"</{CONFIRM.record}><ProcessingResultStatus>{ProcessingResultStatus.NORMAL.value}</ProcessingResultStatus>"
+    "<QualificationValidity>"
+)
+_VALIDITY_END = "</QualificationValidity>"
+_CLOSE = f"</{CONFIRM.unit}>"
 _ERROR = ProcessingResultStatus.ERROR.value
 
 
 class ConfirmProcessor:
-    """Units are assembled as JSON: each qualification's result subset is serialised once and
-    kept (as bytes) for as long as the index that holds it — none of its fields depends on the
-    date or the request — so a clinic's daily re-check of the same patients reuses it."""
+    """Each unit is rendered to XML here. A qualification's ResultOfQualificationConfirmation is
+    rendered once and kept for as long as the index that holds it — none of its fields depends on
+    the date or the request — so a clinic's daily re-check of the same patients reuses it."""
 
     def __init__(self, gateway: Gateway, reference_numbers: ReferenceLookup | None = None) -> None:
         self.gateway = gateway
         self.reference_numbers = reference_numbers
-        self._subsets: dict[int, bytes] = {}
+        self._subsets: dict[tuple[str, CardKey], tuple[Person, str]] = {}
         self._index: object = None
 
     def __call__(self, job: Job, records: list[tuple[int, Node]]) -> ChunkOutcome:
@@ -117,16 +122,22 @@ class ConfirmProcessor:
         if index is not self._index:
             self._subsets, self._index = {}, index
         subsets = self._subsets
-        dumps = orjson.dumps
+        children, escape = bulk_render.children, bulk_render.escape
 
-        def subset(match: Match) -> bytes:
-            key = id(match)
+        def subset(match: Match) -> str:
+            # Keyed by person and card, and valid only for the very Person object it was made
+            # from: a store-backed index may rebuild or replace people between chunks.
+            key = (match.person.id, match.qualification.key)
             found = subsets.get(key)
-            if found is None:
-                found = subsets[key] = dumps(result_subset(match))
-            return found
+            if found is not None and found[0] is match.person:
+                return found[1]
+            if len(subsets) >= SUBSET_CACHE:
+                subsets.clear()
+            xml = f"<{_RESULT}>{children(result_subset(match))}</{_RESULT}>"
+            subsets[key] = (match.person, xml)
+            return xml
 
-        units: list[tuple[bytes, bool]] = []
+        units: list[tuple[str, bool]] = []
         for seq, raw in records:
             path = record_path(CONFIRM, seq)
             try:
@@ -142,25 +153,22 @@ class ConfirmProcessor:
                     "ProcessingResultCode": code.code,
                     "ProcessingResultMessage": code.message,
                 }
-                units.append((dumps(error), True))
+                units.append((bulk_render.element(CONFIRM.unit, error), True))
                 continue
             outcome = confirm(index.candidates(info.card.number), SearchKey(info.card, info.birthdate), on)
-            head = {
-                CONFIRM.record: info.raw,
-                "ProcessingResultStatus": _NORMAL,
-                "QualificationValidity": outcome.validity.value,
-            }
-            parts = [dumps(head)[:-1]]  # "{…" — the unit is closed after the optional parts
-            if outcome.matches:
-                found = [subset(m) for m in outcome.matches]
-                parts.append(_RESULT)
-                parts.append(found[0] if len(found) == 1 else b"[" + b",".join(found) + b"]")
+            parts = [
+                _OPEN,
+                children(info.raw),
+                _STATUS,
+                outcome.validity.value,
+                _VALIDITY_END,
+                *[subset(m) for m in outcome.matches],
+            ]
             single = outcome.match
             if lookup is not None and single is not None:
                 number = lookup(job.mic, single.qualification.key)
                 if number is not None:
-                    parts.append(_REFERENCE)
-                    parts.append(dumps(number))
-            parts.append(b"}")
-            units.append((b"".join(parts), False))
+                    parts.append(f"<ReferenceNumber>{escape(number)}</ReferenceNumber>")
+            parts.append(_CLOSE)
+            units.append(("".join(parts), False))
         return ChunkOutcome(units)

@@ -7,18 +7,21 @@ commit together, so after `kill -9` a chunk either has its results or is process
 lost, never twice (results rows are keyed by job and first position, and the progress counter
 moves only with them).
 
-Records are stored in blocks of BLOCK per row and results per processed chunk, as orjson arrays:
-per-record rows cost more in SQLite than the processing itself.
+Records are stored in blocks of BLOCK per row (orjson arrays of the trees as sent) and results
+per processed chunk (the chunk's unit elements as UTF-8 XML): per-record rows cost more in
+SQLite than the processing itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,7 +30,7 @@ import orjson
 from mockgateway.domain.clock import VirtualClock, format_timestamp
 from mockgateway.services.bulk_settings import BulkSettings, Pace
 from mockgateway.store.sqlite import SqliteRepository
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.xmlcodec import Node
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +127,28 @@ class Job:
 
 @dataclass(slots=True)
 class ChunkOutcome:
-    """What a processor made of a chunk: one (unit as JSON, is_error) per record, in order, and
-    side effects to run inside the chunk's transaction (`apply`) and after its commit (`after`).
-    Units come as JSON bytes: a processor may assemble them from pre-serialised parts, and bytes
-    put no load on the garbage collector while a large chunk is held."""
+    """What a processor made of a chunk: one (unit as an XML element, is_error) per record, in
+    order, and side effects to run inside the chunk's transaction (`apply`) and after its commit
+    (`after`). Units are rendered here, once (bulk_render), so a download only joins them."""
 
-    units: list[tuple[bytes, bool]]
+    units: list[tuple[str, bool]]
     apply: Callable[[sqlite3.Connection], None] | None = None
     after: Callable[[], None] | None = None
+
+
+@contextmanager
+def quiet_gc() -> Iterator[None]:
+    """Hold off the cyclic garbage collector during a burst of short-lived, acyclic trees (a chunk
+    being processed, 100,000 units being rendered). With a large people index on the heap, the
+    full collections such a burst triggers cost more than the work itself; refcounting still
+    frees everything. Re-enables only what it disabled, so nesting and threads are safe."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Processor(Protocol):
@@ -223,7 +240,7 @@ class JobStore:
                 return start
             db.execute(
                 "INSERT INTO bulk_results (job, start, units) VALUES (?, ?, ?)",
-                (job.id, start, b"[" + b",".join([unit for unit, _ in outcome.units]) + b"]"),
+                (job.id, start, "".join([unit for unit, _ in outcome.units]).encode("utf-8")),
             )
             if outcome.apply is not None:
                 outcome.apply(db)
@@ -236,19 +253,12 @@ class JobStore:
             outcome.after()
         return stop
 
-    def results(self, job: Job) -> tuple[list[Tree], bool]:
-        """Every unit in request order, and whether all are plain: no text needing XML escapes and
-        no null (checked on the stored JSON, so the renderer can skip per-value checks)."""
+    def results(self, job: Job) -> bytes:
+        """Every unit element in request order, as UTF-8 XML."""
         rows = self.store.connection().execute(
             "SELECT units FROM bulk_results WHERE job = ? ORDER BY start", (job.id,)
         )
-        out: list[Tree] = []
-        plain = True
-        for (blob,) in rows:
-            if plain and (b"&" in blob or b"<" in blob or b">" in blob or b":null" in blob or b"[]" in blob):
-                plain = False
-            out.extend(orjson.loads(blob))
-        return out, plain
+        return b"".join([bytes(blob) for (blob,) in rows])
 
     def mark_downloaded(self, job: Job) -> None:
         with self.store.transaction() as db:
@@ -345,10 +355,11 @@ class BulkWorker:
                     next_due = wait if next_due is None else min(next_due, wait)
                     break
                 stop = min(allowed, done + chunk)
-                records = self.jobs.records(job, done, stop)
-                if not records:  # expired (records purged) while open
-                    break
-                advanced = self.jobs.complete_chunk(job, done, processor(job, records), self.real_time())
+                with quiet_gc():
+                    records = self.jobs.records(job, done, stop)
+                    if not records:  # expired (records purged) while open
+                        break
+                    advanced = self.jobs.complete_chunk(job, done, processor(job, records), self.real_time())
                 if advanced <= done or advanced >= job.total:
                     break
                 done = advanced

@@ -22,8 +22,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import orjson
-
 from mockgateway.domain.clock import format_timestamp, parse_date
 from mockgateway.domain.codes import ProcessingResultStatus, ResultCode, ResultCodes, SegmentOfResult
 from mockgateway.domain.eligibility import Match
@@ -39,7 +37,7 @@ from mockgateway.domain.numbers import (
 from mockgateway.engine import Context, Gateway, Reply
 from mockgateway.messages import RequestError, child, message, parse_header, text
 from mockgateway.results import result_header
-from mockgateway.services import eligibility
+from mockgateway.services import bulk_render, eligibility
 from mockgateway.services.bulk_jobs import ChunkOutcome, Job
 from mockgateway.services.bulk_layout import REGISTRATION, record_path
 from mockgateway.store.index import PeopleIndex
@@ -183,7 +181,9 @@ class ReferenceNumberRegistry:
         """Fixture extension `reference_numbers: {医療機関コード: 照会番号}` on a person: registered
         against the person's qualifications in force on `on`, unless that key already has a number."""
         rows: list[tuple[str, CardKey, str]] = []
-        for person in index.people.values():
+        with_extension = getattr(index, "with_extension", None)  # a store-backed index walks only these
+        people = with_extension("reference_numbers") if with_extension else index.people.values()
+        for person in people:
             wanted = person.extensions.get("reference_numbers")
             if not isinstance(wanted, Mapping):
                 continue
@@ -274,7 +274,8 @@ class RegistrationProcessor:
         on = parse_date(job.confirmation_date)
         at = gateway.clock.now()
         strict = gateway.settings.strict_insurer_padding
-        units: list[tuple[bytes, bool]] = []
+        units: list[tuple[str, bool]] = []
+        unit = REGISTRATION.unit
         writes: list[tuple[CardKey, str]] = []
         for seq, raw in records:
             echo: Tree = {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
@@ -284,12 +285,13 @@ class RegistrationProcessor:
                 request = parse_registration(raw, record_path(REGISTRATION, seq), strict_padding=strict)
             except RequestError as exc:
                 code = codes.get("reference.invalid", element=exc.element, detail=exc.detail)
-                units.append((orjson.dumps({RECORD: echo, **_status_fields(code)}), True))
+                units.append((bulk_render.element(unit, {RECORD: echo, **_status_fields(code)}), True))
                 continue
             match, error = check(index, codes, request.card, on)
             if match is not None:
                 writes.append((match.qualification.key, request.reference_number))
-            units.append((orjson.dumps({RECORD: request.raw, **_status_fields(error)}), error is not None))
+            result = {RECORD: request.raw, **_status_fields(error)}
+            units.append((bulk_render.element(unit, result), error is not None))
 
         def apply(db: sqlite3.Connection) -> None:
             for key, number in writes:

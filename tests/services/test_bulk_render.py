@@ -46,22 +46,15 @@ def test_same_bytes_as_xmlcodec(units: list[Tree], encoding: str) -> None:
     tree: Tree = {"MessageHeader": dict(HEADER), "MessageBody": {"BulkConfirmUnit": list(units)}}
     expected = xmlcodec.render("XmlMsg", tree, encoding)
     assert bulk_render.render(tree, encoding) == expected
-    assert bulk_render.render({"MessageHeader": dict(HEADER), "MessageBody": {}}, encoding,
-                              units=("BulkConfirmUnit", list(units))) == expected  # fmt: skip
+    stored = "".join(bulk_render.element("BulkConfirmUnit", unit) for unit in units).encode("utf-8")
+    assert bulk_render.document(dict(HEADER), stored, encoding) == expected
 
 
-def test_plain_path_when_nothing_needs_escaping() -> None:
-    units = CASES[0] + CASES[1]
-    tree: Tree = {"MessageHeader": dict(HEADER), "MessageBody": {"BulkConfirmUnit": list(units)}}
-    expected = xmlcodec.render("XmlMsg", tree, "Shift_JIS")
-    got = bulk_render.render({"MessageHeader": dict(HEADER), "MessageBody": {}}, "Shift_JIS",
-                             units=("BulkConfirmUnit", list(units)), plain=True)  # fmt: skip
-    assert got == expected
-
-
-def test_units_need_a_trailing_message_body() -> None:
-    with pytest.raises(ValueError, match="MessageBody"):
-        bulk_render.render({"MessageBody": {}, "MessageHeader": {}}, "UTF-8", units=("U", [{}]))
+def test_characters_outside_cp932_become_references() -> None:
+    tree: Tree = {"MessageHeader": {"X": "🏥"}, "MessageBody": {}}
+    assert bulk_render.render(tree, "Shift_JIS") == xmlcodec.render("XmlMsg", tree, "Shift_JIS")
+    stored = bulk_render.element("U", {"Name": "𠮷野"}).encode("utf-8")
+    assert b"<Name>&#134071;\x96\xec</Name>" in bulk_render.document({}, stored, "Shift_JIS")
 
 
 def test_zip_holds_one_named_file() -> None:
