@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from mockgateway.harness.results import STATUSES, EvidenceItem, RunSummary, ScenarioResult
+from mockgateway.harness.results import STATUSES, Change, EvidenceItem, RunSummary, ScenarioResult
 
 LABELS = {
     "pass": "合格 pass",
@@ -112,6 +112,33 @@ def _scenario(s: ScenarioResult) -> str:
     )
 
 
+KIND_ORDER = ("regression", "fixed", "changed", "new", "removed")
+
+
+def _change_rows(changes: list[Change]) -> str:
+    return "".join(
+        f'<tr><td>{escape(c.kind)}</td><td><a href="#{escape(c.id)}">{escape(c.id)}</a></td>'
+        f"<td>{escape(c.title)}</td><td>{escape(c.expected)}</td><td>{escape(c.actual)}</td></tr>"
+        for c in changes
+    )
+
+
+def _changes(summary: RunSummary) -> str:
+    """Regressions first; scenarios only new to (or gone from) the catalogue folded away below."""
+    ordered = sorted(summary.changes, key=lambda c: (KIND_ORDER.index(c.kind), c.id))
+    head = "<tr><th>kind</th><th>id</th><th>title</th><th>expected</th><th>actual</th></tr>"
+    main = [c for c in ordered if c.kind in ("regression", "fixed", "changed")]
+    other = [c for c in ordered if c.kind in ("new", "removed")]
+    out = f'<table class="changes">{head}{_change_rows(main)}</table>' if main else "<p>No status changed.</p>"
+    if other:
+        counts = ", ".join(f"{sum(1 for c in other if c.kind == k)} {k}" for k in ("new", "removed"))
+        out += (
+            f'<details class="catalogue-changes"><summary>catalogue changes: {counts}</summary>'
+            f'<table class="changes-catalogue">{head}{_change_rows(other)}</table></details>'
+        )
+    return out
+
+
 def render(summary: RunSummary, *, title: str = "mockgateway 接続試験レポート / certification report") -> str:
     counts = summary.counts()
     totals = "".join(f'<span class="total">{_badge(st)} <b>{counts[st]}</b></span>' for st in STATUSES)
@@ -124,16 +151,7 @@ def render(summary: RunSummary, *, title: str = "mockgateway 接続試験レポ�
     changes = ""
     if summary.expected_file is not None:
         if summary.changes:
-            rows = "".join(
-                f'<tr><td>{escape(c.kind)}</td><td><a href="#{escape(c.id)}">{escape(c.id)}</a></td>'
-                f"<td>{escape(c.title)}</td><td>{escape(c.expected)}</td><td>{escape(c.actual)}</td></tr>"
-                for c in summary.changes
-            )
-            changes = (
-                f"<h2>前回との差分 / changes since {escape(summary.expected_file)}</h2>"
-                f'<table class="changes"><tr><th>kind</th><th>id</th><th>title</th><th>expected</th>'
-                f"<th>actual</th></tr>{rows}</table>"
-            )
+            changes = f"<h2>前回との差分 / changes since {escape(summary.expected_file)}</h2>" + _changes(summary)
         else:
             changes = f"<h2>前回との差分 / changes</h2><p>No change from {escape(summary.expected_file)}.</p>"
     sections = []
