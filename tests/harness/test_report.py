@@ -76,7 +76,10 @@ def summary() -> RunSummary:
         "2026-11-23T10:00:00+09:00",
         3.2,
         [failing, passing, omitted],
-        changes=[Change("OQS-ELIG-003", "6桁の市町村国保", "pass", "fail")],
+        changes=[
+            Change("OQS-NEW-001", "新しい", "(absent)", "pass"),
+            Change("OQS-ELIG-003", "6桁の市町村国保", "pass", "fail"),
+        ],
         expected_file="baseline.json",
     )
 
@@ -99,6 +102,8 @@ def check_content(doc: lxml.html.HtmlElement) -> None:
     assert EVIDENCE_REQUEST in evidence.text_content()
     assert doc.xpath("//details[@id='OQS-ELIG-001']")[0].get("open") is None
     assert "regression" in doc.xpath("string(//table[@class='changes'])")
+    assert "OQS-NEW-001" not in doc.xpath("string(//table[@class='changes'])")  # catalogue growth is folded away
+    assert "1 new, 0 removed" in doc.xpath("string(//details[@class='catalogue-changes']/summary)")
     assert "the client does not claim capability bulk" in doc.xpath("string(//details[@id='OQS-FAULT-005'])")
 
 
