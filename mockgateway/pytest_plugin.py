@@ -17,7 +17,7 @@ Fixtures
   reachable (skips with the reason otherwise).
 
 Options (group "mockgateway"): --mg-config, --mg-adapter, --mg-command, --mg-capabilities,
---mg-root, --mg-orders, --mg-timeout, --mg-report, --mg-expected, --mg-select.
+--mg-root, --mg-orders, --mg-timeout, --mg-report, --mg-expected, --mg-http-port, --mg-select.
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--mg-expected", metavar="FILE", help="compare with an expected-results file (a summary.json)")
     group.addoption(
+        "--mg-http-port",
+        metavar="PORT",
+        type=int,
+        help="during the catalogue, serve /oqs/{API_ID} and the Web API (plain HTTP) on this port (0: a free one)",
+    )
+    group.addoption(
         "--mg-select", metavar="IDS", help="run only these scenario ids (comma-separated, wildcards: OQS-ELIG-*)"
     )
 
@@ -88,6 +94,7 @@ def _settings(config: pytest.Config) -> HarnessSettings:
         timeout=config.getoption("--mg-timeout"),
         report_dir=config.getoption("--mg-report"),
         expected=config.getoption("--mg-expected"),
+        http_port=config.getoption("--mg-http-port"),
     )
 
 
@@ -247,6 +254,20 @@ def mockgateway_adapter(mockgateway_settings: HarnessSettings, tmp_path_factory:
         return mockgateway_settings.make_adapter(orders_fallback=tmp_path_factory.mktemp("orders"))
     except SettingsError as exc:
         raise pytest.UsageError(f"mockgateway: {exc}") from None
+
+
+@pytest.fixture(scope="session")
+def mockgateway_catalogue_http(mockgateway_settings: HarnessSettings) -> Iterator[Any]:
+    """One HTTP listener for the catalogue run (--mg-http-port), serving the current scenario's gateway."""
+    from mockgateway.harness.http import CatalogueHttp
+
+    if mockgateway_settings.http_port is None:
+        pytest.skip("no --mg-http-port: the catalogue serves the folders only")
+    listener = CatalogueHttp(mockgateway_settings.http_port).start()
+    try:
+        yield listener
+    finally:
+        listener.stop()
 
 
 # -- fixtures: a gateway --------------------------------------------------------------------------

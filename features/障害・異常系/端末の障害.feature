@@ -35,7 +35,7 @@
     ならば 資格有効性は "1" である
     かつ レセコンは同じ要求を 1 回だけ送った
 
-  @OQS-FAULT-004 @doc:folder-maintenance @doc:admin-faults
+  @OQS-FAULT-004 @doc:folder-maintenance @doc:admin-faults @capability:eligibility @capability:folder
   シナリオ: 端末のメンテナンス中に置いた要求は、メンテナンス終了後に結果が返る
     前提 資格確認端末は "2026-11-23 10:00" から "2026-11-23 10:30" までメンテナンス中である
     かつ メンテナンス中に要求が届いたら、時計を "2026-11-23 10:30" に進める

@@ -49,6 +49,7 @@ CAPABILITIES: dict[str, str] = {
     "certificate": "マイナンバーカードの電子証明書を扱う",
     "card-reader": "PC/SC カードリーダーでマイナンバーカードを読む",
     "raw-request": "指定されたバイト列をそのまま要求ファイルとして送る (参照クライアントのみ)",
+    "folder": "資格確認端末経由方式: req/res フォルダでやり取りする (フォルダ方式のアダプタでは自動)",
 }
 
 AREA_CAPABILITIES: dict[str, str] = {

@@ -11,6 +11,9 @@ timeout_seconds = 30                # how long the client may take for one order
 root = "/srv/oqs"                   # the folder your software watches (req/ res/ face/ trash/)
 orders = "/srv/oqs-orders"          # folder adapter: where orders and reports are exchanged
 
+[http]
+port = 8080                         # also serve /oqs/{API_ID} and the Web API (plain HTTP); 0 = free port
+
 [report]
 dir = "mg-report"                   # summary.json, report.html, junit.xml, cucumber.json
 expected = "baseline/summary.json"  # compare with a previous run
@@ -53,6 +56,7 @@ class HarnessSettings:
     orders: Path | None = None  # folder adapter; None: <root>/../orders or a temporary folder
     report_dir: Path | None = None
     expected: Path | None = None
+    http_port: int | None = None  # serve the convenience route + Web API (plain HTTP) here; 0 = a free port
     source: Path | None = None  # the TOML file, if any
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -65,7 +69,9 @@ class HarnessSettings:
     def claimed(self) -> frozenset[str]:
         if self.adapter == "reference":
             return ReferenceAdapter().capabilities if self.capabilities is None else self.capabilities
-        return self.capabilities if self.capabilities is not None else frozenset({"eligibility"})
+        claimed = self.capabilities if self.capabilities is not None else frozenset({"eligibility"})
+        # Software driven through the folder adapter talks to the terminal through its folders, by definition.
+        return claimed | {"folder"} if self.adapter == "folder" else claimed
 
     def make_adapter(self, *, orders_fallback: Path | None = None) -> ClientAdapter:
         caps = self.claimed()
@@ -101,6 +107,8 @@ class HarnessSettings:
                 value = Path(given)
             elif key == "timeout":
                 value = float(given)
+            elif key == "http_port":
+                value = int(given)
             changes[key] = value
         result = replace(self, **changes)
         if result.adapter not in ADAPTERS:
@@ -117,6 +125,7 @@ def load(path: Path) -> HarnessSettings:
     known = {
         "client": {"adapter", "command", "capabilities", "timeout_seconds"},
         "folders": {"root", "orders"},
+        "http": {"port"},
         "report": {"dir", "expected"},
     }
     for table, keys in doc.items():
@@ -137,6 +146,7 @@ def load(path: Path) -> HarnessSettings:
 
     client = doc.get("client", {})
     folders = doc.get("folders", {})
+    http = doc.get("http", {})
     report = doc.get("report", {})
     try:
         caps = parse_capabilities(client["capabilities"]) if "capabilities" in client else None
@@ -151,6 +161,7 @@ def load(path: Path) -> HarnessSettings:
         orders=rel(folders.get("orders")),
         report_dir=rel(report.get("dir")),
         expected=rel(report.get("expected")),
+        http_port=int(http["port"]) if "port" in http else None,
         source=path.resolve(),
     )
     if settings.adapter not in ADAPTERS:

@@ -5,7 +5,7 @@ the way a レセコン does (Shift_JIS, temp file + rename), waits for `res`, re
 standard library and reports what it "displayed". Two ways to run it:
 
     python fake_vendor.py watch --root ROOT --orders ORDERS [--wrong]   # the folder adapter's driver
-    python fake_vendor.py command [--wrong] < order.json > report.json  # the command adapter
+    python fake_vendor.py command [--wrong] [--http] < order.json > report.json  # the command adapter
 
 `--wrong` makes a deliberately faulty vendor: it zero-pads 6-digit 保険者番号 (instead of
 left-padding with spaces), never sends the 限度額 consent flag as 1, and does not show the
@@ -15,11 +15,14 @@ left-padding with spaces), never sends the 限度額 consent flag as 1, and does
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import json
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -67,21 +70,40 @@ def element_value(element: ET.Element) -> Any:
     return {child.tag: element_value(child) for child in children}
 
 
-def report_for(order: dict[str, Any], root: Path, *, wrong: bool) -> dict[str, Any]:
+def over_http(order: dict[str, Any], base: dict[str, Any], *, wrong: bool) -> tuple[bytes | None, dict[str, Any]]:
+    """The convenience route: POST the request file's XML, get the result file's XML back."""
+    url = f"{order['gateway']['http']}/oqs/OQSsiquc01"
+    request = urllib.request.Request(url, data=request_xml(order, wrong=wrong), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=float(order.get("timeout_seconds", 30))) as answer:
+            return answer.read(), {}
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # refused, cut, timed out
+        return None, {**base, "status": "no-answer", "message": f"結果が返りませんでした ({exc})"}
+
+
+def report_for(order: dict[str, Any], root: Path, *, wrong: bool, http: bool = False) -> dict[str, Any]:
     base = {"schema": "mockgateway.report/1", "order_id": order["order_id"]}
     if order.get("action") != "eligibility":
         return {**base, "status": "unsupported", "message": f"this software does not do {order.get('action')}"}
-    name = f"OQSsiquc01req_{time.strftime('%Y%m%d%H%M%S')}{os.getpid() % 1000:03d}{next(SEQ):04d}.xml"
-    temp = root / "req" / f".{name}.tmp"
-    temp.write_bytes(request_xml(order, wrong=wrong))
-    os.replace(temp, root / "req" / name)
-    result = root / "res" / name.replace("req_", "res_", 1)
-    deadline = time.monotonic() + float(order.get("timeout_seconds", 30))
-    while not result.exists():
-        if time.monotonic() > deadline:
-            return {**base, "status": "no-answer", "message": "結果が返りませんでした", "request_file": name}
-        time.sleep(0.02)
-    msg = read_result(result.read_bytes())
+    name: str | None = None
+    result_name: str | None = None
+    if http:
+        raw, failed = over_http(order, base, wrong=wrong)
+        if raw is None:
+            return failed
+    else:
+        name = f"OQSsiquc01req_{time.strftime('%Y%m%d%H%M%S')}{os.getpid() % 1000:03d}{next(SEQ):04d}.xml"
+        temp = root / "req" / f".{name}.tmp"
+        temp.write_bytes(request_xml(order, wrong=wrong))
+        os.replace(temp, root / "req" / name)
+        result = root / "res" / name.replace("req_", "res_", 1)
+        deadline = time.monotonic() + float(order.get("timeout_seconds", 30))
+        while not result.exists():
+            if time.monotonic() > deadline:
+                return {**base, "status": "no-answer", "message": "結果が返りませんでした", "request_file": name}
+            time.sleep(0.02)
+        raw, result_name = result.read_bytes(), result.name
+    msg = read_result(raw)
     header = msg.find("MessageHeader")
     body = msg.find("MessageBody")
 
@@ -105,7 +127,7 @@ def report_for(order: dict[str, Any], root: Path, *, wrong: bool) -> dict[str, A
         "results": results,
         "message": "資格確認しました",
         "request_file": name,
-        "result_file": result.name,
+        "result_file": result_name,
     }
 
 
@@ -130,10 +152,10 @@ def watch(root: Path, orders: Path, *, wrong: bool) -> int:
     return 0
 
 
-def command(*, wrong: bool) -> int:
+def command(*, wrong: bool, http: bool) -> int:
     order = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     root = Path(order.get("gateway", {}).get("root") or os.environ["MOCKGATEWAY_ROOT"])
-    print(json.dumps(report_for(order, root, wrong=wrong), ensure_ascii=False))
+    print(json.dumps(report_for(order, root, wrong=wrong, http=http), ensure_ascii=False))
     return 0
 
 
@@ -146,10 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--wrong", action="store_true")
     c = sub.add_parser("command")
     c.add_argument("--wrong", action="store_true")
+    c.add_argument("--http", action="store_true", help="use the order's gateway.http convenience route")
     args = parser.parse_args(argv)
     if args.mode == "watch":
         return watch(Path(args.root), Path(args.orders), wrong=args.wrong)
-    return command(wrong=args.wrong)
+    return command(wrong=args.wrong, http=args.http)
 
 
 if __name__ == "__main__":

@@ -28,13 +28,16 @@ def test_toml_file_with_paths_relative_to_it(tmp_path: Path) -> None:
             [folders]
             root = "oqs"
             orders = "/srv/orders"
+            [http]
+            port = 8080
             [report]
             dir = "out"
             """,
         )
     )
     assert settings.adapter == "folder"
-    assert settings.claimed() == {"eligibility", "bulk"}
+    assert settings.claimed() == {"eligibility", "bulk", "folder"}  # the folder adapter implies folders
+    assert settings.http_port == 8080
     assert settings.order_timeout == 12
     assert settings.root == tmp_path / "oqs"
     assert settings.orders == Path("/srv/orders")
@@ -60,7 +63,8 @@ def test_defaults_are_the_reference_client_claiming_everything() -> None:
     assert isinstance(settings.make_adapter(), ReferenceAdapter)
     assert "raw-request" in settings.claimed()
     assert settings.order_timeout == 15.0
-    assert HarnessSettings(adapter="folder").claimed() == {"eligibility"}
+    assert HarnessSettings(adapter="folder").claimed() == {"eligibility", "folder"}
+    assert HarnessSettings(adapter="command").claimed() == {"eligibility"}
 
 
 @pytest.mark.parametrize(

@@ -163,15 +163,21 @@ def test_a_wrong_vendor_fails_with_evidence_and_the_changes_since_the_baseline(
     assert "regression" in doc.xpath("string(//table[@class='changes'])")
 
 
-def test_the_command_adapter_runs_a_vendor_command_per_order(tmp_path: Path) -> None:
-    command = f"{sys.executable} {FAKE_VENDOR} command"
+def test_the_command_adapter_runs_a_vendor_command_per_order_over_http(tmp_path: Path) -> None:
+    """A vendor command that talks HTTP (the convenience route) to the catalogue's one listener."""
+    command = f"{sys.executable} {FAKE_VENDOR} command --http"
     run = run_catalogue(
-        tmp_path / "report", "--mg-adapter=command", f"--mg-command={command}", f"--mg-root={tmp_path / 'oqs'}",
-        f"--mg-select={SUBSET}",
+        tmp_path / "report", "--mg-adapter=command", f"--mg-command={command}", "--mg-http-port=0",
+        f"--mg-select={SUBSET},OQS-FAULT-004",
     )  # fmt: skip
     assert run.returncode == 0, run.output[-4000:]
     statuses = run.statuses()
     assert statuses["OQS-ELIG-003"] == "pass"
-    assert statuses["OQS-FAULT-002"] == "pass"
+    assert statuses["OQS-FAULT-002"] == "pass"  # the cut connection was reported as no answer
     assert statuses["OQS-ELIG-011"] == "omit"
+    assert run.scenario("OQS-FAULT-004")["message"].startswith("the client does not claim capability folder")
     assert run.summary["adapter"] == "command"
+    exchange = next(e for e in run.scenario("OQS-ELIG-003")["evidence"] if e["kind"] == "exchange")
+    assert (exchange["data"]["transport"], exchange["data"]["name"]) == ("http", "/oqs/OQSsiquc01")
+    order = next(e for e in run.scenario("OQS-ELIG-003")["evidence"] if e["kind"] == "order")["data"]["order"]
+    assert order["gateway"]["http"].startswith("http://127.0.0.1:")

@@ -10,6 +10,7 @@ it omits the scenario, saying so.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class World:
     scenario_title: str = ""
     medical_institution: str = "1310112345"
     run_token: str = "run"
+    http: str | None = None  # base URL of /oqs/{API_ID} and the Web API, when --mg-http-port serves them
     last: Outcome | Exchange | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
@@ -85,7 +87,7 @@ class World:
             api_id=api_id,
             raw=raw,
             timeout_seconds=timeout if timeout is not None else self.settings.order_timeout,
-            gateway={"root": str(self.root)},
+            gateway={"root": str(self.root), **({"http": self.http} if self.http else {})},
         )
 
     def act(self, order: Order) -> Outcome:
@@ -158,10 +160,16 @@ def world(
     scenario_id, title = _scenario_id(request)
     w = World(config.root, gateway, folder, mockgateway_adapter, settings, scenario_id, title)
     w.run_token = mockgateway_recorder.run_token
-    mockgateway_adapter.begin(Environment(root=config.root, progress=w.progress))
+    serving = contextlib.ExitStack()
+    if settings.http_port is not None:  # one listener for the run, answering from this scenario's gateway
+        listener = request.getfixturevalue("mockgateway_catalogue_http")
+        serving.enter_context(listener.serving(gateway))
+        w.http = listener.url
+    mockgateway_adapter.begin(Environment(root=config.root, http=w.http, progress=w.progress))
     try:
         yield w
     finally:
+        serving.close()
         try:
             for cleanup in reversed(w.cleanups):
                 cleanup()
