@@ -76,7 +76,8 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     new = RunSummary.read(Path(args.new))
-    changes = compare(read_expected(Path(args.old)), new.scenarios)
+    order = ("regression", "fixed", "changed", "new", "removed")
+    changes = sorted(compare(read_expected(Path(args.old)), new.scenarios), key=lambda c: (order.index(c.kind), c.id))
     for c in changes:
         print(f"{c.kind:10} {c.id:16} {c.expected:>9} → {c.actual:<9} {c.title}")
     print(f"{len(changes)} changes")
