@@ -91,6 +91,8 @@ def result_subset(match: Match) -> Tree:
         },
     }
     return {k: v for k, v in tree.items() if v is not None}
+
+
 _RESULT = "ResultOfQualificationConfirmation"
 _OPEN = f"<{CONFIRM.unit}><{CONFIRM.record}>"
 _STATUS = (
