@@ -57,7 +57,12 @@ class ScenarioResult:
 
     @property
     def key(self) -> str:
-        return self.id or self.nodeid
+        """The scenario id, plus the example's parameters for a scenario outline (`OQS-X-001[ex1]`)."""
+        if not self.id:
+            return self.nodeid
+        return self.id + (
+            self.nodeid[self.nodeid.index("[") :] if self.nodeid.endswith("]") and "[" in self.nodeid else ""
+        )
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -167,7 +172,7 @@ def read_expected(path: Path) -> dict[str, str]:
     """
     doc = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(doc, dict) and "scenarios" in doc:
-        return {str(s.get("id") or s["nodeid"]): str(s["status"]) for s in doc["scenarios"]}
+        return {r.key: r.status for r in (ScenarioResult.from_json(s) for s in doc["scenarios"])}
     if isinstance(doc, dict) and all(isinstance(v, str) for v in doc.values()):
         bad = {k: v for k, v in doc.items() if v not in STATUSES}
         if bad:

@@ -68,3 +68,12 @@ def test_expected_file_may_be_a_flat_map_and_is_checked(tmp_path: Path) -> None:
     flat.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(ValueError, match=r"expected a summary\.json or an object"):
         read_expected(flat)
+
+
+def test_examples_of_a_scenario_outline_are_told_apart() -> None:
+    one, two = result("OQS-X-001", "pass"), result("OQS-X-001", "fail")
+    one.nodeid, two.nodeid = "t::test_x[ex1]", "t::test_x[ex2]"
+    assert (one.key, two.key) == ("OQS-X-001[ex1]", "OQS-X-001[ex2]")
+    assert [c.id for c in compare({"OQS-X-001[ex1]": "pass", "OQS-X-001[ex2]": "pass"}, [one, two])] == [
+        "OQS-X-001[ex2]"
+    ]
