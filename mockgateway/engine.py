@@ -87,6 +87,7 @@ class Context:
     transport: str
     now: dt.datetime
     name: str | None
+    fmt: Format = Format.XML  # what the caller reads back: a service may prefer to answer in it
 
     @property
     def codes(self) -> ResultCodes:
@@ -177,7 +178,7 @@ class Gateway:
     ) -> Response:
         started = time.perf_counter()
         now = self.clock.now()
-        ctx = Context(self, api_id, transport, now, name)
+        ctx = Context(self, api_id, transport, now, name, fmt)
         tree: Tree = {}
         service = self.services.get(api_id)
         reference = service.reference if service else None

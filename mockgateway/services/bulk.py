@@ -24,7 +24,7 @@ from mockgateway import xmlcodec
 from mockgateway.domain.clock import format_timestamp
 from mockgateway.domain.codes import ResultCode, SegmentOfResult
 from mockgateway.domain.model import CardKey
-from mockgateway.engine import Context, Gateway, Reply
+from mockgateway.engine import Context, Format, Gateway, Reply
 from mockgateway.messages import RequestError
 from mockgateway.results import result_header
 from mockgateway.services import bulk_render, reference_numbers
@@ -42,10 +42,6 @@ from mockgateway.services.bulk_settings import STATE_KEY, BulkSettings
 from mockgateway.xmlcodec import Node, Tree
 
 log = logging.getLogger(__name__)
-
-# Transports whose callers read JSON (the Web API); every other one gets the 02res as XML bytes.
-JSON_TRANSPORTS = frozenset({"webapi", "inprocess"})
-
 
 class BulkFeature:
     """The bulk machinery of one gateway: settings, durable job store, background worker."""
@@ -265,7 +261,7 @@ class DownloadService:
         # The units are stored rendered; the tree carries the header only (the document is the answer).
         tree: Tree = {"MessageHeader": header, "MessageBody": {}}
         zipped = self.feature.settings.result_format == "zip"
-        if ctx.transport in JSON_TRANSPORTS and not zipped:
+        if ctx.fmt is Format.JSON and not zipped:
             return Reply(xmlcodec.parse(xml).tree, reason=reason, extra=extra)  # the engine renders JSON
         if not zipped:
             label = "Shift_JIS" if xmlcodec.is_shift_jis(encoding) else "UTF-8"
