@@ -7,6 +7,7 @@ request and result bodies from the gateway's journal) sits in collapsible blocks
 
 from __future__ import annotations
 
+import hashlib
 import json
 from html import escape
 from pathlib import Path
@@ -178,12 +179,34 @@ def write(summary: RunSummary, path: Path) -> Path:
     return path
 
 
+MAX_BODY_CHARS = 20_000  # per request or response in the report; the journal has its own bound
+
+
+def body_text(raw: bytes | str) -> str:
+    """A journaled body as readable text: binary results (PDF, ZIP) are described, long ones clipped."""
+    if isinstance(raw, bytes):
+        kind = "PDF" if raw.startswith(b"%PDF") else "ZIP" if raw.startswith(b"PK\x03\x04") else None
+        if kind is None and b"\x00" in raw[:1024]:
+            kind = "binary"
+        if kind is not None:
+            digest = hashlib.sha256(raw).hexdigest()[:16]
+            return f"({kind}, {len(raw):,} bytes, sha256 {digest}…)"
+        from mockgateway.journal import JournalEntry
+
+        text = str(JournalEntry(0, "", 0.0, "", "", None, None, raw).as_dict()["request"])
+    else:
+        text = raw
+    if len(text) > MAX_BODY_CHARS:
+        return text[:MAX_BODY_CHARS] + f"\n… ({len(text) - MAX_BODY_CHARS:,} more characters clipped)"
+    return str(text)
+
+
 def evidence_from_entry(entry: Any) -> EvidenceItem:
     """A journal entry (JournalEntry or its dict) as evidence: what went over the wire, both ways."""
     doc = entry.as_dict() if hasattr(entry, "as_dict") else dict(entry)
     keep = ("id", "at", "transport", "api_id", "name", "medical_institution", "segment", "validity", "reason", "fault")
     data = {k: doc.get(k) for k in keep}
-    data["request"] = doc.get("request", "")
-    data["response"] = doc.get("response", "")
+    data["request"] = body_text(getattr(entry, "request", None) or doc.get("request", ""))
+    data["response"] = body_text(getattr(entry, "response", None) or doc.get("response", ""))
     title = f"#{doc.get('id')} {doc.get('transport')} {doc.get('api_id')} {doc.get('name') or ''}".strip()
     return EvidenceItem("exchange", title, data)

@@ -150,3 +150,18 @@ def test_report_in_headless_chromium(tmp_path: Path) -> None:
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1280, 1400)
     print(f"screenshot: {shot}")
+
+
+def test_binary_and_long_bodies_are_described_not_dumped() -> None:
+    from mockgateway.harness.report import MAX_BODY_CHARS, body_text, evidence_from_entry
+    from mockgateway.journal import JournalEntry
+
+    request = b'<?xml version="1.0" encoding="Shift_JIS"?><X>\x95\xdb\x8c\xaf</X>'
+    entry = JournalEntry(3, "20261123100000", 0.0, "folder", "YZKsiquc01", "YZKsiquc01req_1.xml", "1310112345",
+                         request=request, response=b"%PDF-1.3\n\x00\x01")  # fmt: skip
+    data = evidence_from_entry(entry).data
+    assert "保険" in data["request"]  # Shift_JIS decoded as the declaration says
+    assert data["response"].startswith("(PDF, 11 bytes, sha256 ")
+    assert body_text(b"PK\x03\x04rest").startswith("(ZIP, 8 bytes")
+    clipped = body_text("x" * (MAX_BODY_CHARS + 5))
+    assert clipped.endswith("(5 more characters clipped)")
