@@ -35,6 +35,8 @@ from mockgateway.xmlcodec import Node, Tree
 log = logging.getLogger("mockgateway.harness")
 
 ADAPTERS = ("reference", "folder", "command")
+# Shorthands accepted by --mg-capabilities: "card" is everything a My Number card brings.
+CAPABILITY_ALIASES: dict[str, tuple[str, ...]] = {"card": ("face", "card-reader", "certificate")}
 
 
 @dataclass(slots=True)
@@ -445,16 +447,20 @@ def _tail(raw: bytes | str | None, limit: int = 600) -> str:
 
 
 def parse_capabilities(raw: str | Sequence[str] | None, default: Sequence[str] = ("eligibility",)) -> frozenset[str]:
-    """`bulk,face` or a list → a set; unknown names are refused with the known ones listed."""
+    """`bulk,face` or a list → a set (`card` = face + card-reader + certificate, `all` = every one);
+    unknown names are refused with the known ones listed."""
     if raw is None:
         return frozenset(default)
     items = [p.strip() for p in raw.split(",")] if isinstance(raw, str) else [str(p).strip() for p in raw]
     names = {p for p in items if p}
     if "all" in names:
         return frozenset(CAPABILITIES)
+    for alias, meant in CAPABILITY_ALIASES.items():
+        if alias in names:
+            names = (names - {alias}) | set(meant)
     unknown = sorted(names - set(CAPABILITIES))
     if unknown:
-        raise AdapterError(f"unknown capabilities {unknown}; known: {sorted(CAPABILITIES)} (or 'all')")
+        raise AdapterError(f"unknown capabilities {unknown}; known: {sorted(CAPABILITIES)} (or 'card', 'all')")
     return frozenset(names)
 
 

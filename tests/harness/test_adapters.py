@@ -154,6 +154,7 @@ def test_command_adapter_missing_program_is_a_configuration_error(tmp_path: Path
 def test_capabilities_are_checked_by_name() -> None:
     assert parse_capabilities("eligibility, bulk") == {"eligibility", "bulk"}
     assert "face" in parse_capabilities("all")
+    assert parse_capabilities("bulk,card") == {"bulk", "face", "card-reader", "certificate"}
     assert parse_capabilities(None) == {"eligibility"}
     with pytest.raises(AdapterError, match=r"unknown capabilities \['teleport'\]"):
         parse_capabilities("eligibility,teleport")
