@@ -156,7 +156,7 @@ class Gateway:
     def reload(self) -> None:
         """Rebuild the in-memory index from the store and swap it in whole."""
         with self._reload_lock:
-            self.index = PeopleIndex.build(self.store.insurers(), self.store.documents(), self.clock.today())
+            self.index = PeopleIndex.from_store(self.store, self.clock.today())
             for hook in self.on_reload:
                 hook(self)
 
