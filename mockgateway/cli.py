@@ -119,6 +119,10 @@ def parser() -> argparse.ArgumentParser:
     check = fx_sub.add_parser("check", help="validate fixture files and report")
     check.add_argument("files", nargs="+")
     check.set_defaults(func=_fixtures_check)
+
+    from mockgateway.population.cli import add_parser as add_population_parser
+
+    add_population_parser(sub)
     return top
 
 

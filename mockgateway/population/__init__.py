@@ -1,0 +1,1 @@
+"""A synthetic insured population calibrated to published statistics (docs/population.md)."""
