@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from mockgateway import jsoncodec, xmlcodec
 from mockgateway.consents import ConsentBook
-from mockgateway.domain.clock import ClockState, VirtualClock, format_timestamp
+from mockgateway.domain.clock import ClockState, VirtualClock
 from mockgateway.domain.codes import (
     CharacterCode,
     ReferenceClassification,
@@ -32,6 +32,7 @@ from mockgateway.fixtures import Dataset
 from mockgateway.journal import Journal, JournalEntry
 from mockgateway.messages import RequestError, echo_header
 from mockgateway.results import result_header
+from mockgateway.results import timestamp_memo as timestamp
 from mockgateway.store.index import PeopleIndex
 from mockgateway.store.sqlite import SqliteRepository
 from mockgateway.xmlcodec import Tree, XmlError
@@ -213,7 +214,7 @@ class Gateway:
         entry = self.journal.record(
             JournalEntry(
                 id=0,
-                at=format_timestamp(now),
+                at=timestamp(now),
                 real_time=time.time(),
                 transport=transport,
                 api_id=api_id,

@@ -7,6 +7,7 @@ than sent empty, except where clients are known to expect the element.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -22,11 +23,27 @@ from mockgateway.domain.codes import (
 )
 from mockgateway.domain.eligibility import Match
 from mockgateway.domain.model import LimitCertificate, Qualification, SpecificDiseaseCertificate
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.xmlcodec import Node, Rendered, Tree
+
+TREE_CACHE = 30_000  # qualification results kept rendered (about 2 KB each)
 
 
 def _d(value: dt.date | None) -> str | None:
     return format_date(value) if value is not None else None
+
+
+_last_timestamp: list[tuple[float, str]] = [(math.nan, "")]
+
+
+def timestamp_memo(now: dt.datetime) -> str:
+    """format_timestamp, remembered for the last second (requests within a second share it)."""
+    second = math.floor(now.timestamp())
+    last, text = _last_timestamp[0]
+    if last == second:
+        return text
+    text = format_timestamp(now)
+    _last_timestamp[0] = (second, text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +68,36 @@ class ResultOptions:
 CONSENT_KINDS = ("SpecificHealthCheckupsInfo", "PharmacistsInfo", "DiagnosisInfo", "OperationInfo")
 
 
+_trees: dict[tuple[object, ...], tuple[object, object, Rendered]] = {}
+
+
 def qualification_tree(match: Match, options: ResultOptions) -> Tree:
+    """ResultOfQualificationConfirmation. Without per-request consents the tree depends only on the
+    match and a few options, so it is built and rendered once and shared (`xmlcodec.Rendered`)."""
+    if options.consents:
+        return _qualification_tree(match, options)
+    person, q = match.person, match.qualification
+    limit = options.limit_consent
+    key = (
+        id(person),
+        id(q),
+        limit,
+        options.reference_number,
+        options.arbitrary_identifier,
+        options.on if limit else None,
+        options.now if limit else None,
+    )
+    hit = _trees.get(key)
+    if hit is not None and hit[0] is person and hit[1] is q:  # the ids are still these objects
+        return hit[2]
+    tree = Rendered(_qualification_tree(match, options))
+    if len(_trees) >= TREE_CACHE:
+        _trees.clear()
+    _trees[key] = (person, q, tree)
+    return tree
+
+
+def _qualification_tree(match: Match, options: ResultOptions) -> Tree:
     person, q = match.person, match.qualification
     tree: Tree = {
         "InsuredCardClassification": q.card_classification,
@@ -83,12 +129,12 @@ def qualification_tree(match: Match, options: ResultOptions) -> Tree:
     }
     tree["LimitApplicationCertificateRelatedConsFlg"] = "1" if options.limit_consent else "0"
     if options.limit_consent:
-        tree["LimitApplicationCertificateRelatedConsTime"] = format_timestamp(options.now)
+        tree["LimitApplicationCertificateRelatedConsTime"] = timestamp_memo(options.now)
         limits: list[Node] = [_limit(c) for c in q.limits if c.in_force(options.on)]
         tree["LimitApplicationCertificateRelatedInfo"] = limits[0] if len(limits) == 1 else (limits or None)
         diseases: list[Node] = [_disease(c) for c in q.specific_diseases if c.in_force(options.on)]
         tree["SpecificDiseasesCertificateRelatedConsFlg"] = "1"
-        tree["SpecificDiseasesCertificateRelatedConsTime"] = format_timestamp(options.now)
+        tree["SpecificDiseasesCertificateRelatedConsTime"] = timestamp_memo(options.now)
         if diseases:
             tree["SpecificDiseasesCertificateList"] = {"SpecificDiseasesCertificateInfo": diseases}
     for kind in CONSENT_KINDS:
@@ -157,9 +203,9 @@ def result_header(
 ) -> Tree:
     date = confirmation_date if isinstance(confirmation_date, str) or confirmation_date is None else None
     if isinstance(confirmation_date, dt.date):
-        date = format_date(confirmation_date)
+        date = f"{confirmation_date.year:04d}{confirmation_date.month:02d}{confirmation_date.day:02d}"
     header: dict[str, Node] = {
-        "ProcessExecutionTime": format_timestamp(now),
+        "ProcessExecutionTime": timestamp_memo(now),
         "QualificationConfirmationDate": date,
         "MedicalInstitutionCode": mic,
         "ArbitraryFileIdentifier": arbitrary_file_identifier,

@@ -11,6 +11,7 @@ cp932 codec before lxml sees it, and output is encoded with cp932 as well.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -42,7 +43,19 @@ class ParsedXml:
     encoding: str  # as declared ("UTF-8" when there was no declaration)
 
 
+_local_parsers = threading.local()
+
+
 def _parser() -> etree.XMLParser:
+    """One hardened parser per thread (lxml parsers must not be shared across threads; making one
+    costs more than parsing a request)."""
+    parser: etree.XMLParser | None = getattr(_local_parsers, "parser", None)
+    if parser is None:
+        parser = _local_parsers.parser = _new_parser()
+    return parser
+
+
+def _new_parser() -> etree.XMLParser:
     # No entities, no DTD, no network: a request file must never make us read or fetch anything.
     return etree.XMLParser(
         resolve_entities=False,
@@ -82,14 +95,17 @@ def parse(data: bytes) -> ParsedXml:
         raise XmlError(kind, str(exc)) from exc
     except ValueError as exc:  # e.g. unsupported encoding names
         raise XmlError("xml.encoding", str(exc)) from exc
-    if getattr(root.getroottree().docinfo, "doctype", ""):
+    # Asking lxml for the doctype costs more than the rest of a small parse; in an ASCII-compatible
+    # document without the marker there can be none, so only the others are asked.
+    maybe_doctype = b"<!DOCTYPE" in data or data.lstrip()[:1] != b"<"
+    if maybe_doctype and bool(getattr(root.getroottree().docinfo, "doctype", "")):
         raise XmlError("xml.malformed", "DOCTYPE 宣言は受け付けません")
     return ParsedXml(root=_local(root.tag), tree=_to_tree(root, 0), encoding=declared)
 
 
 def _local(tag: object) -> str:
     name = str(tag)
-    return name.rsplit("}", 1)[-1]
+    return name.rsplit("}", 1)[-1] if "}" in name else name
 
 
 def _to_tree(element: etree._Element, depth: int) -> Tree:
@@ -97,9 +113,10 @@ def _to_tree(element: etree._Element, depth: int) -> Tree:
         raise XmlError("xml.malformed", f"要素の入れ子が深すぎます (>{MAX_DEPTH})")
     out: Tree = {}
     for child in element:
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             continue
-        name = _local(child.tag)
+        name = tag.rsplit("}", 1)[-1] if "}" in tag else tag
         value: Node = _to_tree(child, depth + 1) if len(child) else (child.text or "")
         if name in out:
             existing = out[name]
@@ -115,19 +132,81 @@ def _to_tree(element: etree._Element, depth: int) -> Tree:
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
+def _escape(text: str) -> str:
+    # Most values hold none of the three characters: three `in` tests are cheaper than translate.
+    if "&" in text or "<" in text or ">" in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
+class Rendered(dict[str, Node]):
+    """A frozen subtree that remembers its rendered XML (the children, without its own tags).
+
+    Results that repeat across requests (one person's qualification) are built once, rendered once
+    and then shared: `render` copies the remembered text instead of walking the tree again. It is
+    still a dict for every other reader (JSON rendering, tests); it refuses changes, so a shared
+    subtree can never drift from its text. `copy.copy`/`deepcopy` give plain dicts.
+    """
+
+    __slots__ = ("xml",)
+
+    def __init__(self, tree: Mapping[str, Node]) -> None:
+        frozen = {k: freeze(v) for k, v in tree.items()}
+        super().__init__(frozen)
+        parts: list[str] = []
+        _emit_children(parts, frozen)
+        self.xml = "".join(parts)
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a Rendered subtree is shared and read-only: copy it with dict(tree)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type[dict[str, Node]], tuple[dict[str, Node]]]:
+        return dict, (dict(self),)
+
+    def __copy__(self) -> dict[str, Node]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> dict[str, Node]:
+        import copy
+
+        return {k: copy.deepcopy(v, memo) for k, v in self.items()}
+
+
+def freeze(node: Node) -> Node:
+    """Nested dicts become `Rendered` (read-only); lists become new lists of frozen items."""
+    if isinstance(node, Rendered) or node is None or isinstance(node, str):
+        return node
+    if isinstance(node, dict):
+        return Rendered(node)
+    return [freeze(item) for item in node]
+
+
+def _emit_children(parts: list[str], tree: Mapping[str, Node]) -> None:
+    for name, value in tree.items():
+        if value is None:
+            continue
+        if type(value) is str:
+            parts.append(f"<{name}>{_escape(value)}</{name}>")
+        else:
+            _emit(parts, name, value)
+
+
 def _emit(parts: list[str], name: str, value: Node) -> None:
     if value is None:
         return
-    if isinstance(value, list):
-        for item in value:
-            _emit(parts, name, item)
+    if isinstance(value, str):
+        parts.append(f"<{name}>{_escape(value)}</{name}>")
+    elif isinstance(value, Rendered):
+        parts.append(f"<{name}>{value.xml}</{name}>")
     elif isinstance(value, dict):
         parts.append(f"<{name}>")
-        for key, child in value.items():
-            _emit(parts, key, child)
+        _emit_children(parts, value)
         parts.append(f"</{name}>")
     else:
-        parts.append(f"<{name}>{value.translate(_ESCAPES)}</{name}>")
+        for item in value:
+            _emit(parts, name, item)
 
 
 def render(root: str, tree: Mapping[str, Node], encoding: str = "UTF-8") -> bytes:
