@@ -30,6 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
         journal_entries=args.journal_entries,
         folder=not args.no_folder,
         poll_interval=args.poll_interval,
+        latency=args.latency,
     )
 
     def ready(running: object) -> None:
@@ -102,6 +103,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-entries", type=int, default=10_000)
     serve.add_argument("--no-folder", action="store_true", help="do not watch the folders")
     serve.add_argument("--poll-interval", type=float, default=0.2)
+    serve.add_argument(
+        "--latency",
+        default="off",
+        help="answer after a log-normal delay: off (default), realistic (per-transport presets), or MEDIAN_MS:P99_MS",
+    )
     serve.set_defaults(func=_serve)
 
     pki = sub.add_parser("pki", help="test PKI for 医療機関 client certificates")

@@ -28,6 +28,7 @@ class Config:
     folder: bool = True
     poll_interval: float = 0.2  # seconds, for the polling fallback when inotify is unavailable
     fault_seed: int | None = None
+    latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.latency)
 
     @property
     def db_path(self) -> Path:

@@ -30,6 +30,7 @@ from mockgateway.domain.codes import (
 from mockgateway.faults import Decision, FaultBook
 from mockgateway.fixtures import Dataset
 from mockgateway.journal import Journal, JournalEntry
+from mockgateway.latency import LatencyModel
 from mockgateway.messages import RequestError, echo_header
 from mockgateway.results import result_header
 from mockgateway.results import timestamp_memo as timestamp
@@ -50,6 +51,7 @@ class Settings:
     output_encoding: str = "Shift_JIS"  # or "UTF-8"; reflected in CharacterCodeIdentifier
     max_request_bytes: int = 16 * 1024 * 1024
     strict_insurer_padding: bool = True  # 6-digit 保険者番号 must be space-padded to 8 (§1.3)
+    latency: LatencyModel | None = None  # realistic latency (mockgateway.latency); None: answer at once
 
     @property
     def character_code(self) -> CharacterCode:
@@ -211,6 +213,11 @@ class Gateway:
             )
             reply.reason = repr(exc)
         body, media_type = self._render(reply, fmt)
+        delay = decision.delay if decision else 0.0
+        if self.settings.latency is not None:
+            realistic = self.settings.latency.sample(transport)
+            reply.extra["latency_ms"] = round(realistic * 1000, 1)
+            delay += realistic
         entry = self.journal.record(
             JournalEntry(
                 id=0,
@@ -234,7 +241,7 @@ class Gateway:
             body=body,
             media_type=media_type,
             extension=reply.extension,
-            delay=decision.delay if decision else 0.0,
+            delay=delay,
             action=decision.action if decision else None,
             entry=entry,
         )

@@ -23,6 +23,7 @@ from typing import Any
 from mockgateway.app import build_gateway
 from mockgateway.config import Config
 from mockgateway.engine import Gateway
+from mockgateway.latency import parse_latency
 from mockgateway.pki import TestPKI
 from mockgateway.tokens import TokenBook
 from mockgateway.transports.admin import AdminApi
@@ -92,6 +93,7 @@ def _servers(config: Config, app_plain: HttpApp, app_tls: HttpApp | None) -> lis
 def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> Running:
     """Build and run everything; blocks until stopped (SIGINT/SIGTERM or Running.stop())."""
     gateway = build_gateway(config)
+    gateway.settings.latency = parse_latency(config.latency, config.fault_seed)
     # The index and fixtures are long-lived: move them out of the cycle collector's generations,
     # so full collections do not walk a million objects on the request path.
     gc.collect()
