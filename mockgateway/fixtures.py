@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from mockgateway.card.spec import CardSpecError, parse_card_spec
 from mockgateway.domain.codes import (
     INSURED_CARD_CLASSIFICATION,
     LIMIT_CERTIFICATE_CLASSIFICATION,
@@ -307,6 +308,8 @@ def person_from_doc(
     quals = tuple(_qualification(q, insurers) for q in r.children("qualifications"))
     if not quals:
         raise r.fail("qualifications", "資格が1件以上必要です")
+    if "card" in doc:
+        _check_card(r, doc["card"], birth)
     other_kana = r.text("NameOfOtherKana")
     return Person(
         id=pid,
@@ -322,6 +325,14 @@ def person_from_doc(
         post_number=r.text("PostNumber"),
         extensions={k: doc[k] for k in EXTENSION_KEYS if k in doc},
     )
+
+
+def _check_card(r: _Reader, card: object, birth: dt.date) -> None:
+    """The `card:` extension (マイナンバーカード): validated here, kept raw in `extensions["card"]`."""
+    try:
+        parse_card_spec(card, birthdate=birth, today=r.today, resolve_date=resolve_date)
+    except CardSpecError as exc:
+        raise r.fail(f"card/{exc.field}", exc.detail) from None
 
 
 def _plain(value: Any) -> Any:

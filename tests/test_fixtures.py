@@ -141,7 +141,7 @@ def test_every_qualification_key() -> None:
             Address="東京都",
             PostNumber="100-0001",
             comment="メモ",
-            card={"anything": "for later features"},
+            card={"registered": "false", "comment": "read by the card feature"},
         )
     ).persons["test-person"]
     (parsed,) = p.qualifications
@@ -158,7 +158,7 @@ def test_every_qualification_key() -> None:
     assert parsed.specific_diseases[0].self_pay == "20000"
     assert p.sex2 is Sex.MALE
     assert p.name_of_other_kana == "ﾂｳｼｮｳ"
-    assert p.extensions == {"card": {"anything": "for later features"}}
+    assert p.extensions == {"card": {"registered": "false", "comment": "read by the card feature"}}
 
 
 def test_hiragana_name_kana_is_accepted_and_converted() -> None:

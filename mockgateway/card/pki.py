@@ -294,18 +294,22 @@ class CardAuthority:
         *,
         address: str = "",
         sex: str = "9",
+        expires_on: dt.date | None = None,
     ) -> CardCredentials:
         """Keys and both certificates for one person (keys come from the key cache by person_id).
 
         `sex` is the ISO 5218 code as on the card (1 male, 2 female, 9 not applicable).
-        Validity runs from `issued_on` to the 5th birthday after it.
+        Validity runs from `issued_on` to the 5th birthday after it, or to the end of
+        `expires_on` when given (fixtures and scenarios pin the expiry day).
         """
         if not person_id:
             raise ValueError("person_id: must not be empty")
         if sex not in {"1", "2", "9"}:
             raise ValueError(f"sex: expected ISO 5218 code 1, 2 or 9, got {sex!r}")
+        if expires_on is not None and expires_on < issued_on:
+            raise ValueError(f"expires_on {expires_on} is before issued_on {issued_on}")
         not_before = _start_of_day(issued_on)
-        not_after = _end_of_day(nth_birthday_after(birthdate, issued_on, 5))
+        not_after = _end_of_day(expires_on or nth_birthday_after(birthdate, issued_on, 5))
         auth_key = self.key_cache.rsa_key(f"{person_id}-auth")
         sign_key = self.key_cache.rsa_key(f"{person_id}-sign")
         auth_serial = self._new_serial(CertKind.AUTH)
