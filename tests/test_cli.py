@@ -20,7 +20,7 @@ from mockgateway.config import DEFAULT_FIXTURES
 def test_fixtures_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fixtures", "check", str(DEFAULT_FIXTURES)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("OK 6 insurers, 14 people")
+    assert out.startswith("OK 6 insurers, 21 people")
 
 
 def test_fixtures_check_names_file_person_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,7 +91,7 @@ def test_serve_runs_all_transports_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert (root / "pki" / "ca.pem").exists()
         token = (root / "admin-token").read_text(encoding="ascii").strip()
         status = requests.get(f"http://127.0.0.1:{http}/admin/status", headers={"X-Admin-Token": token}, timeout=5)
-        assert status.json()["people"] == 14
+        assert status.json()["people"] == 21
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:

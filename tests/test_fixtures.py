@@ -424,6 +424,13 @@ def test_default_personas_load() -> None:
         "futago-ichika",
         "futago-nika",
         "kumiai-natsu",
+        "myna-kigen-chikai",
+        "myna-yuyo",
+        "myna-kigire",
+        "myna-shikkou",
+        "myna-mitouroku",
+        "myna-lock",
+        "myna-kao",
     ]
     assert sorted(data.insurers) == ["01139997", "06139992", "133991", "139998", "31139991", "39139993"]
     assert all(is_half_width_kana(p.name_kana) for p in data.persons.values())
@@ -441,11 +448,11 @@ def test_default_personas_every_comment_names_a_validity() -> None:
 def test_default_personas_on_any_day(tmp_path: Path) -> None:
     # relative dates keep every persona loadable whatever the date
     for today in (dt.date(2024, 2, 29), dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2026, 3, 31)):
-        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 14
+        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 21
 
 
 def test_gateway_with_default_personas(gateway: Gateway) -> None:
-    assert gateway.store.count_people() == 14
+    assert gateway.store.count_people() == 21
     assert gateway.store.insurers()["139998"] == "模擬市国民健康保険"
 
 
