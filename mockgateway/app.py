@@ -15,7 +15,7 @@ from mockgateway.engine import Gateway, Settings
 from mockgateway.faults import FaultBook
 from mockgateway.fixtures import load_paths
 from mockgateway.journal import Journal
-from mockgateway.services import bulk, eligibility, medical_disaster, medical_service, reference_numbers
+from mockgateway.services import bulk, eligibility, face, medical_disaster, medical_service, reference_numbers
 from mockgateway.store.sqlite import SqliteRepository
 
 
@@ -31,6 +31,7 @@ FEATURES: list[Callable[[Gateway], None]] = [
     bulk.install,  # after reference_numbers: OQSmuimm registers through it
     medical_service.install,  # 薬剤・診療 (YZKsiquc01) and 特定健診 (TKKsiquc01) under consent
     medical_disaster.install,  # after medical_service: 災害時 card-less search (MGWdsquc01, ours)
+    face.install,  # マイナ保険証: the face-auth card reader, card registry, face files (docs/card.md)
 ]
 
 
@@ -60,6 +61,8 @@ def build_gateway(config: Config, *, real_time: Callable[[], float] = time.time)
     )
     for install in FEATURES:
         install(gateway)
+    if config.folder:
+        face.use_folder(gateway, config.root / "face")  # the folder transport's face/
     if store.count_people() == 0 and config.fixtures:
         gateway.load(load_paths(config.fixtures, gateway.clock.today()))
     return gateway

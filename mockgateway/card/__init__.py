@@ -9,6 +9,9 @@
 * `vpcd`             bridge to vsmartcard-vpcd (`VirtualCardSlot`)
 * `pcscd`            private pcscd with one vpcd entry (`PrivatePcscd`)
 * `inprocess_reader` pyscard ReaderFactory fallback without pcscd
+* `spec`, `registry`  the fixture `card:` key; each person's card, issued from the TEST CA on first use
+* `reader`           the face-auth reader's slots (direct, pcscd) and APDU sequences
+* `faceauth`         the reader's workflow: place card → identity → check → consent → result
 
 See docs/card.md.
 """

@@ -140,12 +140,29 @@ DEFAULT_RESULT_CODES: Mapping[str, ResultCode] = MappingProxyType(
         "bulk.unknown_reception": ResultCode("MGW1203", "受付番号が見つかりません: {detail}"),
         "bulk.expired": ResultCode("MGW1204", "受付番号の保存期間が過ぎています: {detail}"),
         "bulk.already_downloaded": ResultCode("MGW1205", "この受付番号の結果はダウンロード済みです: {detail}"),
+        # 顔認証付きカードリーダー errors, when face files are written for them (docs/card.md)
+        "reader.unreadable": ResultCode(
+            "MGW1301", "マイナンバーカードを読み取れませんでした(カードリーダー 001): {detail}"
+        ),
+        "reader.not_mynumber": ResultCode(
+            "MGW1302", "マイナンバーカード以外のカードです(カードリーダー 002): {detail}"
+        ),
+        "reader.pin_blocked": ResultCode("MGW1303", "暗証番号がロックされています: {detail}"),
+        "reader.pin_wrong": ResultCode("MGW1304", "暗証番号が正しくありません: {detail}"),
+        "reader.face_mismatch": ResultCode("MGW1305", "顔認証で本人確認できませんでした: {detail}"),
+        "reader.no_pin": ResultCode("MGW1306", "暗証番号が設定されていないカードです: {detail}"),
         "person.not_found": ResultCode("MGW2001", "該当する資格情報がありません"),
         "person.multiple": ResultCode("MGW2002", "該当する資格情報が複数あります"),
         "record.invalid": ResultCode("MGW2003", "照会用情報が正しくありません: {element}: {detail}"),
         "reference.invalid": ResultCode("MGW2101", "照会番号登録情報が正しくありません: {element}: {detail}"),
         "reference.not_found": ResultCode("MGW2102", "照会番号を登録する資格がありません: {detail}"),
         "reference.multiple": ResultCode("MGW2103", "照会番号を登録する資格が複数あります: {detail}"),
+        # マイナ保険証: the certificate and 保険証利用登録 (docs/card.md)
+        "card.certificate_invalid": ResultCode(
+            "MGW2301", "利用者証明用電子証明書が失効しているか有効期限が切れています(カードリーダー 006): {detail}"
+        ),
+        "card.not_registered": ResultCode("MGW2302", "健康保険証としての利用登録がされていません: {detail}"),
+        "card.certificate_unknown": ResultCode("MGW2303", "利用者証明用電子証明書を確認できません: {detail}"),
         # 医療情報 (YZKsiquc01 / TKKsiquc01), 災害時 (MGWdsquc01) and their notices: docs/medical.md
         "medical.not_found": ResultCode("MGW2501", "該当する資格情報がありません: {detail}"),
         "medical.multiple": ResultCode("MGW2502", "該当する資格情報が複数あります: {detail}"),
@@ -164,6 +181,13 @@ DEFAULT_RESULT_CODES: Mapping[str, ResultCode] = MappingProxyType(
         "disaster.ambiguous": ResultCode("MGW2605", "該当する方が複数います。検索条件を追加してください: {detail}"),
         "disaster.not_found": ResultCode("MGW2606", "該当する方がいません: {detail}"),
         "disaster.consent": ResultCode("MGW2607", "本人の同意の確認が必要です: {element}: {detail}"),
+        "card.expiring": ResultCode(
+            "MGW3301",
+            "電子証明書の有効期限が3か月以内です(有効期限 {detail})。市区町村の窓口で更新手続きをお願いします",
+        ),
+        "card.grace_period": ResultCode(
+            "MGW3302", "電子証明書の有効期限が切れています(猶予期間 {detail} まで)。資格情報のみ提供します"
+        ),
         "medical.clinical_omitted": ResultCode("MGW3501", "診療情報の閲覧同意がないため診療情報は含みません"),
         "medical.clipped": ResultCode("MGW3502", "保存期間より前の情報は提供されません: {detail}"),
         "medical.font": ResultCode("MGW9501", "PDFを作成できません(日本語フォントがありません): {detail}"),
