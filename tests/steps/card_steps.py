@@ -1,0 +1,365 @@
+"""Steps about マイナ保険証: a patient at the face-auth card reader, the face file, the reader's error.
+
+The patient acts on the gateway's reader (mockgateway/services/face.py, the card model in-process);
+the レセコン under test does nothing until a face file appears. Then-steps read the face file the
+terminal wrote into `<root>/face` (the bytes it wrote, when a vendor's software has already taken
+the file away) or the reader's on-screen error, which is never written to `face` by default.
+
+How the patient identifies themself (`{how}`): `顔認証`, `顔認証 (不一致)`, `暗証番号 "1234"`,
+`暗証番号 "0000,1111"` (attempts in order), `目視`, and a fallback after `のあと`:
+`顔認証 (不一致) のあと暗証番号 "1234"`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import yaml
+from pytest_bdd import given, parsers, then, when
+
+from mockgateway import xmlcodec
+from mockgateway.card.faceauth import AuthMode, ReaderError, ReaderResult
+from mockgateway.domain.clock import format_timestamp, parse_timestamp
+from mockgateway.domain.codes import ConsentFlag
+from mockgateway.domain.consent import ConsentKind
+from mockgateway.fixtures import load_documents
+from mockgateway.journal import JournalEntry
+from mockgateway.results import CONSENT_KINDS
+from mockgateway.services import face, reference_numbers
+from mockgateway.xmlcodec import Node, Tree
+from tests.steps.people_steps import card, person
+from tests.steps.world import World
+
+RESULT = "card.result"
+MODES = {"顔認証": AuthMode.FACE, "暗証番号": AuthMode.PIN, "目視": AuthMode.VISUAL}
+POINTS = {
+    "証明書の読み取り": "certificate",
+    "顔写真の読み取り": "face_image",
+    "暗証番号の照合": "pin",
+    "署名": "signature",
+}
+_PART = re.compile(r'^(?P<mode>顔認証|目視|暗証番号)(?: "(?P<pins>[0-9,]*)")?(?P<mismatch> \(不一致\))?$')
+
+
+def placement_options(how: str) -> dict[str, Any]:
+    """`顔認証 (不一致) のあと暗証番号 "1234"` → {"mode": "face", "face": "mismatch", "fallback": "pin", …}."""
+    options: dict[str, Any] = {"face": "match"}
+    parts = [p.strip() for p in how.split("のあと")]
+    assert 1 <= len(parts) <= 2, f"at most one fallback ('のあと'): {how!r}"
+    for index, part in enumerate(parts):
+        m = _PART.match(part)
+        assert m, f'unknown identification {part!r}: 顔認証, 顔認証 (不一致), 暗証番号 "1234", 目視'
+        mode = MODES[m["mode"]]
+        options["mode" if index == 0 else "fallback"] = mode.value
+        if m["pins"] is not None:
+            options["pins"] = [p for p in m["pins"].split(",") if p]
+        if m["mismatch"]:
+            assert mode is AuthMode.FACE, f"only 顔認証 can be (不一致): {part!r}"
+            options["face"] = "mismatch"
+    return options
+
+
+def _place(world: World, **options: Any) -> ReaderResult:
+    before = set(_face_dir(world).glob("*"))
+    options.setdefault("medical_institution", world.medical_institution)
+    result = face.feature(world.gateway).place(face.placement_from(options))
+    world.notes[RESULT] = result
+    world.notes["card.new_face_files"] = sorted(p.name for p in set(_face_dir(world).glob("*")) - before)
+    return result
+
+
+def _face_dir(world: World) -> Any:
+    return world.root / "face"
+
+
+def result(world: World) -> ReaderResult:
+    found = world.notes.get(RESULT)
+    assert isinstance(found, ReaderResult), "no card was placed yet: a もし step must place one first"
+    return found
+
+
+# -- given ---------------------------------------------------------------------------------------
+
+
+@given(parsers.parse('"{person_id}" のマイナンバーカードは次のとおりである:'))
+def card_is(world: World, person_id: str, docstring: str) -> None:
+    """Replace the person's `card:` (fixtures/README.md); the card is issued anew on its next read."""
+    person(world, person_id)
+    doc = next(d for pid, d in world.gateway.store.documents() if pid == person_id)
+    doc = dict(doc, card=yaml.load(docstring, Loader=yaml.BaseLoader) or {})
+    insurers = [{"InsurerNumber": n, "InsurerName": name} for n, name in world.gateway.store.insurers().items()]
+    data = load_documents([("scenario", {"insurers": insurers, "persons": [doc]})], world.gateway.clock.today())
+    world.gateway.load(data, replace=False)
+
+
+@given("カードリーダーは読み取りエラーでも face ファイルを書く設定である")
+def error_files_on(world: World) -> None:
+    face.feature(world.gateway).update_settings({"error_files": True})
+
+
+@given("猶予期間は有効期限が切れた日から数える設定である")
+def grace_from_expiry_day(world: World) -> None:
+    face.feature(world.gateway).update_settings({"grace_rule": "expiry_day"})
+
+
+@given(parsers.parse('医療機関 "{code}" が "{person_id}" の照会番号 "{number}" を登録している'))
+def reference_number_registered(world: World, code: str, person_id: str, number: str) -> None:
+    registry = reference_numbers.registry(world.gateway)
+    assert registry is not None, "the 照会番号 feature is not installed"
+    registry.register(code, card(world, person_id).key, number, world.gateway.clock.now())
+
+
+# -- when: the patient at the reader -------------------------------------------------------------
+
+
+@when(parsers.parse('患者が "{person_id}" のマイナンバーカードを置き、{how}で本人確認する'))
+@when(parsers.parse('患者が "{person_id}" のマイナンバーカードを置き、{how}で本人確認しようとする'))
+def place_card(world: World, person_id: str, how: str) -> None:
+    _place(world, person_id=person_id, **placement_options(how))
+
+
+@when(parsers.parse('患者が "{person_id}" のマイナンバーカードを置き、{how}で本人確認して "{consents}" に同意する'))
+def place_card_and_consent(world: World, person_id: str, how: str, consents: str) -> None:
+    _place(world, person_id=person_id, consents=consents.split(","), **placement_options(how))
+
+
+@when(
+    parsers.parse(
+        '患者が "{person_id}" のマイナンバーカードを置き、{how}で本人確認する途中、{point}の前にカードを取り去る'
+    )
+)
+def place_and_pull(world: World, person_id: str, how: str, point: str) -> None:
+    assert point in POINTS, f"unknown point {point!r}; use one of {sorted(POINTS)}"
+    _place(world, person_id=person_id, remove_at=POINTS[point], **placement_options(how))
+
+
+@when("患者がマイナンバーカード以外のカードを置く")
+def place_generic_card(world: World) -> None:
+    _place(world, person_id=None, generic_card=True)
+
+
+@when(parsers.parse('"{person_id}" のカードの電子証明書が失効する'))
+def revoke(world: World, person_id: str) -> None:
+    feature = face.feature(world.gateway)
+    feature.registry.card(person(world, person_id))
+    feature.registry.revoke(person_id)
+
+
+# -- then: the face file ----------------------------------------------------------------------------
+
+
+def face_tree(world: World) -> Tree:
+    r = result(world)
+    assert r.body is not None, f"no face file was written; the reader showed {_error_words(r)}"
+    return xmlcodec.parse(r.body).tree
+
+
+def _error_words(r: ReaderResult) -> str:
+    e = r.session.error
+    return f"error {e.id} {e.message} ({r.session.error_detail})" if e else "no error"
+
+
+def _levels(world: World) -> list[Tree]:
+    tree = face_tree(world)
+    header, body = tree.get("MessageHeader"), tree.get("MessageBody")
+    levels = [n for n in (header, body) if isinstance(n, dict)]
+    listing = body.get("ResultList") if isinstance(body, dict) else None
+    if isinstance(listing, dict):
+        node: Node = listing.get("ResultOfQualificationConfirmation")
+        items = node if isinstance(node, list) else [node]
+        assert len(items) == 1, f"{len(items)} ResultOfQualificationConfirmation: say which one"
+        if isinstance(items[0], dict):
+            levels.append(items[0])
+    return levels
+
+
+def face_value(world: World, element: str) -> str | None:
+    """The element from MessageHeader, MessageBody or the (single) ResultOfQualificationConfirmation."""
+    for level in _levels(world):
+        if element in level:
+            value = level[element]
+            assert isinstance(value, str), f"{element} is not a simple element: {value!r}"
+            return value
+    return None
+
+
+@then("face フォルダに結果ファイルが1つ書かれる")
+def one_face_file(world: World) -> None:
+    r = result(world)
+    assert r.face_name is not None, f"no face file; the reader showed {_error_words(r)}"
+    if world.adapter.name == "reference":  # a vendor's software may already have taken it
+        assert world.notes["card.new_face_files"] == [r.face_name], world.notes["card.new_face_files"]
+    assert r.face_path is not None
+    assert r.face_path.parent == _face_dir(world)
+
+
+@then("face フォルダに結果ファイルは書かれない")
+def no_face_file(world: World) -> None:
+    r = result(world)
+    assert r.face_name is None, f"a face file {r.face_name} was written"
+    assert world.notes["card.new_face_files"] == [], world.notes["card.new_face_files"]
+
+
+@then(parsers.parse('face ファイル名は "{prefix}" と医療機関コードと20文字と処理日時からなる'))
+def face_file_name(world: World, prefix: str) -> None:
+    r = result(world)
+    assert r.face_name is not None
+    now = face_value(world, "ProcessExecutionTime")
+    pattern = (
+        re.escape(prefix) + re.escape(r.medical_institution) + r"[0-9A-Za-z]{20}_" + re.escape(str(now)) + r"\.xml"
+    )
+    assert re.fullmatch(pattern, r.face_name), r.face_name
+
+
+@then(parsers.parse('face ファイルの "{element}" は "{value}" である'))
+def face_element_is(world: World, element: str, value: str) -> None:
+    got = face_value(world, element)
+    assert got == value, f"{element}: {got!r}, expected {value!r}"
+
+
+@then(parsers.parse('face ファイルに "{element}" はない'))
+def face_element_absent(world: World, element: str) -> None:
+    assert face_value(world, element) is None, f"{element} = {face_value(world, element)!r}"
+
+
+@then(parsers.parse('face ファイルに "{element}" がある'))
+def face_element_present(world: World, element: str) -> None:
+    assert face_value(world, element) is not None, _levels(world)
+
+
+@then(parsers.parse('face ファイルの "{element}" に "{text}" が含まれる'))
+def face_element_mentions(world: World, element: str, text: str) -> None:
+    got = face_value(world, element)
+    assert got is not None, f"no {element}"
+    assert text in got, got
+
+
+@then(parsers.parse('face ファイルの "{element}" は現在日時である'))
+def face_element_is_now(world: World, element: str) -> None:
+    assert face_value(world, element) == format_timestamp(world.gateway.clock.now())
+
+
+@then(parsers.parse('face ファイルの "{element}" は "{other}" の24時間後である'))
+def face_element_a_day_after(world: World, element: str, other: str) -> None:
+    later, earlier = face_value(world, element), face_value(world, other)
+    assert later is not None, f"no {element}"
+    assert earlier is not None, f"no {other}"
+    assert parse_timestamp(later) - parse_timestamp(earlier) == dt.timedelta(hours=24), (earlier, later)
+
+
+@then(parsers.parse('face ファイルの閲覧同意フラグはすべて "{flag}" である'))
+def every_consent_flag(world: World, flag: str) -> None:
+    for kind in CONSENT_KINDS:
+        assert face_value(world, f"{kind}ConsFlg") == flag, kind
+        if flag == ConsentFlag.NONE.value:
+            assert face_value(world, f"{kind}ConsTime") is None, kind
+            assert face_value(world, f"{kind}AvailableTime") is None, kind
+
+
+# -- then: the reader -----------------------------------------------------------------------------
+
+
+@then(parsers.parse('カードリーダーのエラーは "{ident}" である'))
+def reader_error_is(world: World, ident: str) -> None:
+    r = result(world)
+    assert r.error is not None, f"no reader error; the reader confirmed by {r.session.method}"
+    assert r.error is ReaderError.by_id(ident), _error_words(r)
+
+
+@then(parsers.parse('カードリーダーのエラーの詳細に "{text}" が含まれる'))
+def reader_error_detail(world: World, text: str) -> None:
+    r = result(world)
+    assert r.error is not None, "no reader error"
+    assert text in r.session.error_detail or text in r.error.message, _error_words(r)
+
+
+@then("カードリーダーのエラーはない")
+def no_reader_error(world: World) -> None:
+    r = result(world)
+    assert r.error is None, _error_words(r)
+
+
+@then(parsers.parse('本人確認の方法は "{mode}" である'))
+def method_is(world: World, mode: str) -> None:
+    expected = MODES.get(mode) or AuthMode.parse(mode)
+    assert result(world).session.method is expected, result(world).session.steps
+
+
+@then("カードは利用者証明用電子証明書の鍵でチャレンジに署名した")
+def challenge_signed(world: World) -> None:
+    steps = result(world).session.steps
+    assert any(s.startswith("challenge signed") for s in steps), steps
+
+
+@then(parsers.parse('同意画面は "{kinds}" だった'))
+def screens_were(world: World, kinds: str) -> None:
+    shown = result(world).session.consents_shown
+    assert list(shown) == [ConsentKind.parse(k) for k in kinds.split(",")], shown
+
+
+@then("同意画面は表示されなかった")
+def no_screens(world: World) -> None:
+    r = result(world)
+    assert r.session.consents_shown == (), r.session.consents_shown
+    assert any("no consent screens" in s for s in r.session.steps), r.session.steps
+
+
+@then(parsers.parse('"{person_id}" のカードの暗証番号の残り回数は {count:d} 回である'))
+def pin_tries(world: World, person_id: str, count: int) -> None:
+    issued = face.feature(world.gateway).registry.issued(person_id)
+    assert issued is not None, f"{person_id}'s card was not issued"
+    assert issued.pin_tries == count
+
+
+@then(parsers.parse('"{person_id}" の "{kind}" の閲覧同意が記録されている'))
+def consent_recorded(world: World, person_id: str, kind: str) -> None:
+    found = world.gateway.consents.latest(person_id, result(world).medical_institution, ConsentKind.parse(kind))
+    assert found is not None, f"no {kind} consent recorded"
+    assert found.flag is ConsentFlag.GIVEN, found
+
+
+@then(parsers.parse('"{person_id}" の "{kind}" の閲覧同意は記録されていない'))
+def consent_not_recorded(world: World, person_id: str, kind: str) -> None:
+    found = world.gateway.consents.latest(person_id, result(world).medical_institution, ConsentKind.parse(kind))
+    assert found is None or found.flag is not ConsentFlag.GIVEN, found
+
+
+# -- then: the journal -------------------------------------------------------------------------------
+
+
+def last_face_entry(world: World) -> JournalEntry:
+    entries = world.gateway.journal.entries(transport=face.TRANSPORT)
+    assert entries, "no face entry in the journal"
+    entry = entries[-1]
+    assert entry.id == result(world).journal_id, "the last face entry is not the last placement's"
+    return entry
+
+
+@then(parsers.parse('ジャーナルの最後の face の記録は "{person_id}" の確認である'))
+def journal_confirmation(world: World, person_id: str) -> None:
+    entry = last_face_entry(world)
+    details = entry.extra["face"]
+    assert details["outcome"] == "confirmed", details
+    assert details["person_id"] == person_id, details
+    assert entry.name == result(world).face_name
+    assert entry.segment == "1"
+    assert entry.medical_institution == world.medical_institution
+
+
+@then(parsers.parse('ジャーナルの最後の face の記録はカードリーダーのエラー "{ident}" である'))
+def journal_reader_error(world: World, ident: str) -> None:
+    entry = last_face_entry(world)
+    details = entry.extra["face"]
+    assert details["outcome"] == "reader_error", details
+    assert details["error"]["id"] == ReaderError.by_id(ident).id, details
+    assert entry.reason is not None
+    assert ReaderError.by_id(ident).id in entry.reason
+
+
+@then(parsers.parse('ジャーナルの最後の face の記録の理由に "{text}" が含まれる'))
+def journal_face_reason(world: World, text: str) -> None:
+    entry = last_face_entry(world)
+    assert entry.reason is not None
+    assert text in entry.reason, entry.reason
