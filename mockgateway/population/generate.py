@@ -154,6 +154,7 @@ def generate(
     people_index.ensure_schema(store)
     counts: Counter[tuple[Any, ...]] = Counter()
     numbers: people_index.NumberMap = {}
+    extensions: people_index.ExtensionMap = {}
     done = 0
     facilities = 0
     with store.transaction() as db:
@@ -164,18 +165,21 @@ def generate(
         for result in _batches(tables, config, plan.cells, labels):
             db.executemany("INSERT INTO persons(rowid, id, doc) VALUES (?, ?, ?)", result.rows)
             db.executemany("INSERT OR IGNORE INTO population_edges VALUES (?, ?)", result.edges)
-            for rowid, found in result.numbers:
-                people_index.add_numbers(numbers, rowid, found)
+            _merge_numbers(numbers, result.numbers)
+            extensions.setdefault("card", []).extend(result.card_holders)
             counts.update(result.counts)
             done += len(result.rows)
             if progress is not None:
                 progress.update(done)
         if config.with_personas:
-            _write_personas(db, as_of, numbers)
-        finish_index(numbers)
-        for f in build_facilities(tables, config.seed, config.facilities_scale):
-            db.execute("INSERT INTO population_facilities VALUES (?, ?, ?, ?)", (f.code, f.type, f.prefecture, f.name))
-            facilities += 1
+            _write_personas(db, as_of, numbers, extensions)
+        finish_index(numbers, extensions)
+        rows = [
+            (f.code, f.type, f.prefecture, f.name)
+            for f in build_facilities(tables, config.seed, config.facilities_scale)
+        ]
+        db.executemany("INSERT INTO population_facilities VALUES (?, ?, ?, ?)", rows)
+        facilities = len(rows)
         report = build_report(tables, counts, size=config.size, seed=config.seed, as_of=as_of.strftime("%Y%m%d"))
         elapsed = time.perf_counter() - started
         report.notes["insurers"] = f"{len(registry.insurers):,}; 医療機関 {facilities:,}"
@@ -194,7 +198,19 @@ def generate(
     return report
 
 
-def _write_personas(db: Any, as_of: dt.date, numbers: people_index.NumberMap) -> None:
+def _merge_numbers(numbers: people_index.NumberMap, batch: people_index.NumberMap) -> None:
+    """A batch's map into the whole: one C-level update, then the few numbers both hold."""
+    clashes = batch.keys() & numbers.keys()
+    numbers.update({k: v for k, v in batch.items() if k not in clashes} if clashes else batch)
+    for number in clashes:
+        rowids = batch[number]
+        for rowid in [rowids] if isinstance(rowids, int) else rowids:
+            people_index.add_numbers(numbers, rowid, [number])
+
+
+def _write_personas(
+    db: Any, as_of: dt.date, numbers: people_index.NumberMap, extensions: people_index.ExtensionMap
+) -> None:
     """The shipped personas after the population (rowids continue), so scenarios still find them."""
     from mockgateway.config import DEFAULT_FIXTURES
     from mockgateway.fixtures import load_paths
@@ -205,6 +221,7 @@ def _write_personas(db: Any, as_of: dt.date, numbers: people_index.NumberMap) ->
         blob = orjson.dumps(doc)
         cursor = db.execute("INSERT INTO persons(id, doc) VALUES (?, ?)", (pid, blob))
         people_index.add_numbers(numbers, int(cursor.lastrowid), people_index.numbers_in(blob))
+        people_index.add_extensions(extensions, int(cursor.lastrowid), people_index.extensions_in(blob))
 
 
 def _config_json(config: PopulationConfig, as_of: dt.date) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from faker.providers.person.ja_JP import Provider as PersonProvider
 from mockgateway.population.plan import KOUKI, Cell
 from mockgateway.population.registry import Registry
 from mockgateway.population.tables import SCHEMES, Tables
+from mockgateway.store.index import add_numbers
 
 EMPLOYEE = {"kyokai", "kumiai", "kyosai"}
 PERSON_MODULUS = 9_999_999  # 被保険者証番号 up to 7 digits (後期: 8 digits, zero-padded)
@@ -100,7 +101,8 @@ class Weyl:
 @dataclass
 class BatchResult:
     rows: list[tuple[int, str, bytes]] = field(default_factory=list)  # (rowid, person id, orjson document)
-    numbers: list[tuple[int, list[str]]] = field(default_factory=list)  # (rowid, 被保険者証番号s)
+    numbers: dict[str, int | list[int]] = field(default_factory=dict)  # this batch's 被保険者証番号 → rowids
+    card_holders: list[int] = field(default_factory=list)  # rowids of documents with a card: key
     edges: list[tuple[str, str]] = field(default_factory=list)  # (person id, edge-case kind)
     counts: Counter[tuple[Any, ...]] = field(default_factory=Counter)
 
@@ -205,7 +207,9 @@ class PeopleGenerator:
             doc = self._document(rnd, d, out)
             rowid = d.index + 1
             out.rows.append((rowid, doc["id"], dumps(doc)))
-            out.numbers.append((rowid, [q["InsuredIdentificationNumber"] for q in doc["qualifications"]]))
+            add_numbers(out.numbers, rowid, [q["InsuredIdentificationNumber"] for q in doc["qualifications"]])
+            if "card" in doc:
+                out.card_holders.append(rowid)
         return out
 
     def _draft(self, rnd: Callable[[], float], index: int, cell: Cell) -> _Draft:

@@ -152,15 +152,31 @@ def build_facilities(tables: Tables, seed: int, scale: float = 1.0) -> Iterator[
     pop = [float(p.population) for p in tables.prefectures]
     counts = facility_counts(tables, scale)
     serials: dict[tuple[int, str], int] = {}  # 病院 and 医科診療所 share 点数表番号 1: one sequence
+    # The check digit is a sum over digits: the last four (医療機関番号) are taken from a table.
+    tail = [_digit_sum(f"{n:04d}", offset=0) for n in range(10_000)]
     for ftype in tables.facilities:
         per_pref = apportion(counts[ftype.key], pop)
+        suffix = FACILITY_SUFFIX[ftype.key]
         for i, n in enumerate(per_pref):
             pref = tables.prefectures[i]
             first = serials.get((pref.code, ftype.score_table), 0)
             serials[(pref.code, ftype.score_table)] = first + n
-            for serial in range(first, first + n):
-                district, number = divmod(serial, 10_000)
-                body = f"{pref.code:02d}{ftype.score_table}{district:02d}{number:04d}"
-                code = body + fast_check_digit(body)
-                name = f"模擬{rng.choice(cities)}{FACILITY_SUFFIX[ftype.key]}"
-                yield Facility(code, ftype.key, pref.code, name)
+            for district in range(first // 10_000, (first + n - 1) // 10_000 + 1 if n else 0):
+                head = f"{pref.code:02d}{ftype.score_table}{district:02d}"
+                head_sum = _digit_sum(head, offset=4)
+                lo, hi = max(first, district * 10_000), min(first + n, (district + 1) * 10_000)
+                for serial in range(lo, hi):
+                    number = serial - district * 10_000
+                    check = (10 - (head_sum + tail[number]) % 10) % 10
+                    yield Facility(
+                        f"{head}{number:04d}{check}", ftype.key, pref.code, f"模擬{rng.choice(cities)}{suffix}"
+                    )
+
+
+def _digit_sum(digits: str, offset: int) -> int:
+    """Σ of the check-digit products for `digits` standing `offset` places left of the last body digit."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        product = int(ch) * (2 if (i + offset) % 2 == 0 else 1)
+        total += product // 10 + product % 10
+    return total

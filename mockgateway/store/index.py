@@ -64,6 +64,7 @@ from mockgateway.store.sqlite import SqliteRepository
 log = logging.getLogger(__name__)
 
 NumberMap = dict[str, int | list[int]]  # 被保険者証番号 → rowid, or rowids in document order
+ExtensionMap = dict[str, list[int]]  # extension key (card, medical, …) → rowids of documents that may have it
 
 TRIGGERS = """
 CREATE TRIGGER IF NOT EXISTS people_generation_insert AFTER INSERT ON persons
@@ -78,6 +79,7 @@ SCHEMA = (
 CREATE TABLE IF NOT EXISTS people_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
 INSERT OR IGNORE INTO people_generation VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS people_numbers (generation INTEGER PRIMARY KEY, map BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS people_extensions (generation INTEGER PRIMARY KEY, map BLOB NOT NULL);
 """
     + TRIGGERS
 )
@@ -143,11 +145,20 @@ def insurer_objects(insurers: Mapping[str, str]) -> dict[str, Insurer]:
 class StoreIndex(PeopleIndex):
     """Numbers in memory, documents in SQLite, `Person` objects built on demand and cached."""
 
-    def __init__(self, store: SqliteRepository, today: dt.date, numbers: NumberMap, count: int, cache: int) -> None:
+    def __init__(
+        self,
+        store: SqliteRepository,
+        today: dt.date,
+        numbers: NumberMap,
+        count: int,
+        cache: int,
+        extensions: ExtensionMap | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.today = today
         self.numbers = numbers
+        self.extensions = extensions
         self.count = count
         self.cache_size = cache
         self._cache: dict[int, Person] = {}
@@ -160,8 +171,8 @@ class StoreIndex(PeopleIndex):
     def load(cls, store: SqliteRepository, today: dt.date, *, cache: int = CACHE_PEOPLE) -> StoreIndex:
         ensure_schema(store)
         insurers = insurer_objects(store.insurers())
-        numbers, count = load_number_map(store)
-        index = cls(store, today, numbers, count, cache)
+        numbers, count, extensions = load_maps(store)
+        index = cls(store, today, numbers, count, cache, extensions)
         index.insurers = insurers
         return index
 
@@ -214,10 +225,15 @@ class StoreIndex(PeopleIndex):
         self._matches.clear()
 
     def with_extension(self, key: str) -> Iterator[Person]:
-        pattern = f'"{key}":'
         yield from (p for p in self._overlay.values() if key in p.extensions)
+        if self.extensions is not None:  # saved with the number map: only those documents are read
+            for rowid in self.extensions.get(key, []):
+                person = self.person_at(rowid)
+                if person is not None and key in person.extensions:
+                    yield person
+            return
         rows = self.store.connection().execute(
-            "SELECT rowid, doc FROM persons WHERE instr(doc, ?) > 0 ORDER BY rowid", (pattern.encode(),)
+            "SELECT rowid, doc FROM persons WHERE instr(doc, ?) > 0 ORDER BY rowid", (f'"{key}":'.encode(),)
         )
         for rowid, blob in rows.fetchall():
             person = self.parse(blob)
@@ -281,17 +297,17 @@ def ensure_schema(store: SqliteRepository) -> None:
     store.ensure_schema(SCHEMA)
 
 
-def bulk_replace(db: sqlite3.Connection) -> Callable[[NumberMap], None]:
+def bulk_replace(db: sqlite3.Connection) -> Callable[[NumberMap, ExtensionMap], None]:
     """For a writer replacing every person in one transaction (the population generator): drops the
     per-row triggers for the duration (a million trigger runs cost seconds) and returns `finish`,
-    which bumps the generation once, saves the writer's own map for it and restores the triggers.
+    which bumps the generation once, saves the writer's own maps for it and restores the triggers.
     Other connections see the change only at COMMIT, triggers and all."""
     for kind in ("insert", "update", "delete"):
         db.execute(f"DROP TRIGGER IF EXISTS people_generation_{kind}")
 
-    def finish(numbers: NumberMap) -> None:
+    def finish(numbers: NumberMap, extensions: ExtensionMap) -> None:
         db.execute("UPDATE people_generation SET value = value + 1 WHERE id = 1")
-        save_number_map(db, numbers, generation(db))
+        save_number_map(db, numbers, generation(db), extensions)
         for statement in TRIGGERS.strip().split("END;"):
             if statement.strip():
                 db.execute(statement + "END;")
@@ -304,6 +320,8 @@ def generation(db: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+_EXTENSION_NAMES = tuple(sorted(EXTENSION_KEYS))
+_EXTENSION_MARKS = {key: f'"{key}":'.encode() for key in _EXTENSION_NAMES}
 _NUMBER = re.compile(rb'"InsuredIdentificationNumber":"((?:[^"\\]|\\.)*)"')
 
 
@@ -335,39 +353,67 @@ def add_numbers(numbers: NumberMap, rowid: int, found: Iterable[str]) -> None:
             old.append(rowid)
 
 
-def scan_numbers(db: sqlite3.Connection) -> NumberMap:
+def extensions_in(blob: bytes) -> list[str]:
+    """Extension keys a stored document may carry (a key name inside some value counts too: the
+    index re-checks the parsed person, so a false "maybe" costs a read, never a wrong answer)."""
+    return [key for key in _EXTENSION_NAMES if _EXTENSION_MARKS[key] in blob]
+
+
+def add_extensions(extensions: ExtensionMap, rowid: int, found: Iterable[str]) -> None:
+    for key in found:
+        extensions.setdefault(key, []).append(rowid)
+
+
+def scan(db: sqlite3.Connection) -> tuple[NumberMap, ExtensionMap]:
     numbers: NumberMap = {}
+    extensions: ExtensionMap = {}
     for rowid, blob in db.execute("SELECT rowid, doc FROM persons ORDER BY rowid"):
         add_numbers(numbers, rowid, numbers_in(blob))
-    return numbers
+        add_extensions(extensions, rowid, extensions_in(blob))
+    return numbers, extensions
 
 
-def save_number_map(db: sqlite3.Connection, numbers: NumberMap, at_generation: int) -> None:
-    """Inside a write transaction: keep `numbers` as the map of `at_generation`, drop older ones."""
+def scan_numbers(db: sqlite3.Connection) -> NumberMap:
+    return scan(db)[0]
+
+
+def save_number_map(
+    db: sqlite3.Connection, numbers: NumberMap, at_generation: int, extensions: ExtensionMap | None = None
+) -> None:
+    """Inside a write transaction: keep the maps of `at_generation`, drop older ones."""
     db.execute("DELETE FROM people_numbers")
+    db.execute("DELETE FROM people_extensions")
     db.execute("INSERT INTO people_numbers VALUES (?, ?)", (at_generation, orjson.dumps(numbers)))
+    if extensions is not None:
+        db.execute("INSERT INTO people_extensions VALUES (?, ?)", (at_generation, orjson.dumps(extensions)))
 
 
-def load_number_map(store: SqliteRepository, on_rebuild: Callable[[int], None] | None = None) -> tuple[NumberMap, int]:
-    """The map for the store's current generation (loaded, or rebuilt and saved) and the count."""
+def load_maps(
+    store: SqliteRepository, on_rebuild: Callable[[int], None] | None = None
+) -> tuple[NumberMap, int, ExtensionMap | None]:
+    """The maps for the store's current generation (loaded, or rebuilt by one scan and saved) and
+    the number of people. The extension map is None when it was not saved for this generation."""
     db = store.connection()
-    db.execute("BEGIN")  # one read snapshot: generation, map and count agree
+    db.execute("BEGIN")  # one read snapshot: generation, maps and count agree
     try:
         current = generation(db)
         row = db.execute("SELECT map FROM people_numbers WHERE generation = ?", (current,)).fetchone()
+        ext = db.execute("SELECT map FROM people_extensions WHERE generation = ?", (current,)).fetchone()
         count = int(db.execute("SELECT count(*) FROM persons").fetchone()[0])
-        numbers: NumberMap | None = orjson.loads(row[0]) if row is not None else None
-        if numbers is None:
-            numbers = scan_numbers(db)
+        extensions: ExtensionMap | None = orjson.loads(ext[0]) if ext is not None else None
+        if row is not None:
+            numbers: NumberMap = orjson.loads(row[0])
+        else:
+            numbers, extensions = scan(db)
     finally:
         db.execute("COMMIT")
     if row is None:
         if on_rebuild is not None:
             on_rebuild(count)
         with store.transaction() as tx:
-            if generation(tx) == current:  # nobody wrote meanwhile: the map is this generation's
-                save_number_map(tx, numbers, current)
-    return numbers, count
+            if generation(tx) == current:  # nobody wrote meanwhile: the maps are this generation's
+                save_number_map(tx, numbers, current, extensions)
+    return numbers, count, extensions
 
 
 # -- building a Person fast ----------------------------------------------------------------------

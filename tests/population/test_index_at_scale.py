@@ -134,7 +134,12 @@ def test_the_number_map_is_saved_by_the_generator_and_matches_a_scan(generated: 
         current = people_index.generation(db)
         saved = db.execute("SELECT generation, map FROM people_numbers").fetchall()
         assert [g for g, _ in saved] == [current]
-        assert orjson.loads(saved[0][1]) == people_index.scan_numbers(db)
+        numbers, extensions = people_index.scan(db)
+        assert orjson.loads(saved[0][1]) == numbers
+        saved_ext = db.execute("SELECT generation, map FROM people_extensions").fetchall()
+        assert [g for g, _ in saved_ext] == [current]
+        assert orjson.loads(saved_ext[0][1]) == extensions
+        assert len(extensions["card"]) == sum(1 for d in generated.docs if "card" in d)
     finally:
         store.close()
 
@@ -199,6 +204,23 @@ def test_people_mapping_reads_by_id_and_with_extension_finds_card_holders(genera
         holders = {p.id for p in index.with_extension("card")}
         assert holders == {d["id"] for d in generated.docs if "card" in d}
         assert list(index.with_extension("medical")) == []
+    finally:
+        gateway.store.close()
+
+
+def test_with_extension_also_works_without_a_saved_extension_map(tmp_path: Path) -> None:
+    db = tmp_path / "noext.sqlite3"
+    store = SqliteRepository(db)
+    generate(store, small_config(size=60))
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM people_extensions")  # as a store written before the map existed
+    expected = {pid for (pid,) in store.connection().execute("SELECT id FROM persons WHERE instr(doc, '\"card\":')")}
+    store.close()
+    gateway = _gateway(db)
+    try:
+        assert isinstance(gateway.index, StoreIndex)
+        assert gateway.index.extensions is None
+        assert {p.id for p in gateway.index.with_extension("card")} == expected
     finally:
         gateway.store.close()
 
