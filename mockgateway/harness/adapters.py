@@ -170,6 +170,8 @@ class ReferenceAdapter:
             body = order.raw
         elif order.action == "bulk":
             return self._bulk(client, order)
+        elif order.action == "face":
+            return self._face(order)
         else:
             return Performed(Report(order.order_id, "unsupported", message=f"{order.action} is not implemented"))
         name = client.send(order.api_id, body)
@@ -186,6 +188,27 @@ class ReferenceAdapter:
         exchange = Exchange(name, path.name, raw, parsed.tree, parsed.encoding)
         report = report_from_tree(order.order_id, parsed.tree, request_file=name, result_file=path.name)
         return Performed(report, exchange)
+
+    def _face(self, order: Order) -> Performed:
+        """A card-reader confirmation: show the newest result the terminal wrote into `face`."""
+        assert self._root is not None
+        deadline = time.monotonic() + order.timeout_seconds
+        while True:
+            found = newest_face_file(self._root)
+            if found is not None:
+                break
+            if time.monotonic() > deadline:
+                return Performed(Report(order.order_id, "no-answer", message="face フォルダに結果が届きませんでした"))
+            time.sleep(0.02)
+        raw = found.read_bytes()
+        try:
+            parsed = xmlcodec.parse(raw)
+        except xmlcodec.XmlError as exc:
+            return Performed(Report(order.order_id, "error", message=f"unreadable face result {found.name}: {exc}"))
+        exchange = Exchange("", found.name, raw, parsed.tree, parsed.encoding)
+        return Performed(
+            report_from_tree(order.order_id, parsed.tree, request_file=None, result_file=found.name), exchange
+        )
 
     def _bulk(self, client: Any, order: Order) -> Performed:
         """資格確認一括照会: upload (01), then poll the download (02) every `bulk_poll_interval` seconds
@@ -252,6 +275,12 @@ class ReferenceAdapter:
                         extra={"reception_number": reception, "polls": polls},
                     )
                 )
+
+
+def newest_face_file(root: Path) -> Path | None:
+    """The most recent result the terminal wrote into `<root>/face` (temp files excluded)."""
+    files = [p for p in (root / "face").glob("*.xml") if not p.name.startswith(".")]
+    return max(files, key=lambda p: (p.stat().st_mtime_ns, p.name)) if files else None
 
 
 def _find_text(tree: Tree, name: str) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 SCHEMA_ORDER = "mockgateway.order/1"
 SCHEMA_REPORT = "mockgateway.report/1"
 
-Action = Literal["eligibility", "bulk", "raw"]
+Action = Literal["eligibility", "bulk", "face", "raw"]
 ReportStatus = Literal["answered", "no-answer", "error", "unsupported"]
 REPORT_STATUSES: tuple[str, ...] = ("answered", "no-answer", "error", "unsupported")
 
@@ -114,6 +114,8 @@ class Order:
             consent = "限度額情報の提供に同意して" if self.limit_consent else ""
             card = self.card.describe()
             return f"{who}、資格確認日 {date} として、{consent}次の被保険者証で資格確認してください: {card}"
+        if self.action == "face":
+            return f"{who}、カードリーダーで資格確認した患者の結果 (face フォルダに届いたもの) を表示してください"
         if self.action == "bulk":
             listed = " / ".join(c.describe() for c in self.cards)
             return f"{who}、資格確認日 {date} として、次の {len(self.cards)} 件を一括照会してください: {listed}"

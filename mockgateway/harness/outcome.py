@@ -68,8 +68,8 @@ class Outcome:
     # -- what the client sent ------------------------------------------------------------------
 
     def sent_problems(self) -> list[str]:
-        if self.order.action == "raw":
-            return []
+        if self.order.action in ("raw", "face"):
+            return []  # raw: the bytes were the scenario's; face: the terminal wrote it, the client sent nothing
         if self.report.status == "no-answer" and not self.entries:
             return [f"the client sent nothing for order {self.order.order_id}: {self.report.message}"]
         mine = [e for e in self.entries if e.api_id.startswith(self.order.api_id[:8])]

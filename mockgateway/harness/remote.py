@@ -29,6 +29,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 class AdminError(RuntimeError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"admin API {status}: {message}")
@@ -134,40 +142,49 @@ class GatewayProcess:
         tls: bool = True,
         extra_args: list[str] | None = None,
         timeout: float = 60.0,
+        attempts: int = 3,
     ) -> GatewayProcess:
-        token = secrets.token_urlsafe(16)
-        gp = cls(root, free_port(), free_port() if tls else None, token)
+        """Start it on free ports; a port taken between choosing and binding costs a retry, not the run."""
+        failures: list[str] = []
+        for _ in range(attempts):
+            gp = cls(root, free_port(), free_port() if tls else None, secrets.token_urlsafe(16))
+            problem = gp._launch(extra_args or [], timeout)
+            if problem is None:
+                return gp
+            failures.append(problem)
+        raise RuntimeError("the gateway subprocess did not become ready:\n" + "\n---\n".join(failures))
+
+    def _launch(self, extra_args: list[str], timeout: float) -> str | None:
         argv = [
             sys.executable, "-m", "mockgateway", "serve",
-            "--root", str(root),
-            "--http-port", str(gp.http_port),
-            "--tls-port", str(gp.tls_port or 0),
-            "--admin-token", token,
-            *(extra_args or []),
+            "--root", str(self.root),
+            "--http-port", str(self.http_port),
+            "--tls-port", str(self.tls_port or 0),
+            "--admin-token", self.token,
+            *extra_args,
         ]  # fmt: skip
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        gp.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        self.process = process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         ready = threading.Event()
 
         def pump() -> None:
-            assert gp.process is not None
-            assert gp.process.stdout is not None
-            for raw in gp.process.stdout:
+            assert process.stdout is not None
+            for raw in process.stdout:
                 line = raw.decode("utf-8", errors="replace").rstrip()
-                gp.output.append(line)
-                del gp.output[:-200]
+                self.output.append(line)
+                del self.output[:-200]
                 if line.startswith("mockgateway ready"):
                     ready.set()
 
-        gp.pump = threading.Thread(target=pump, daemon=True, name="mockgateway-output")
-        gp.pump.start()
+        self.pump = threading.Thread(target=pump, daemon=True, name="mockgateway-output")
+        self.pump.start()
         deadline = time.monotonic() + timeout
-        while not ready.wait(0.05):
-            if gp.process.poll() is not None or time.monotonic() > deadline:
-                gp.stop()
-                tail = "\n".join(gp.output[-20:])
-                raise RuntimeError(f"the gateway subprocess did not become ready ({' '.join(argv)}):\n{tail}")
-        return gp
+        while not (ready.wait(0.05) and _listening(self.http_port)):
+            if process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                tail = "\n".join(self.output[-20:])
+                return f"{' '.join(argv)} (exit status {process.poll()}):\n{tail}"
+        return None
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None:

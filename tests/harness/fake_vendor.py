@@ -83,6 +83,11 @@ def over_http(order: dict[str, Any], base: dict[str, Any], *, wrong: bool) -> tu
 
 def report_for(order: dict[str, Any], root: Path, *, wrong: bool, http: bool = False) -> dict[str, Any]:
     base = {"schema": "mockgateway.report/1", "order_id": order["order_id"]}
+    if order.get("action") == "face":  # show the newest card-reader result in face/
+        faces = sorted((root / "face").glob("*.xml"), key=lambda p: p.stat().st_mtime_ns)
+        if not faces:
+            return {**base, "status": "no-answer", "message": "face フォルダに結果がありません"}
+        return shown(base, read_result(faces[-1].read_bytes()), None, faces[-1].name, wrong=wrong)
     if order.get("action") != "eligibility":
         return {**base, "status": "unsupported", "message": f"this software does not do {order.get('action')}"}
     name: str | None = None
@@ -103,7 +108,13 @@ def report_for(order: dict[str, Any], root: Path, *, wrong: bool, http: bool = F
                 return {**base, "status": "no-answer", "message": "結果が返りませんでした", "request_file": name}
             time.sleep(0.02)
         raw, result_name = result.read_bytes(), result.name
-    msg = read_result(raw)
+    return shown(base, read_result(raw), name, result_name, wrong=wrong)
+
+
+def shown(
+    base: dict[str, Any], msg: ET.Element, name: str | None, result_name: str | None, *, wrong: bool
+) -> dict[str, Any]:
+    """What the software displays for a result: the header's outcome and every qualification."""
     header = msg.find("MessageHeader")
     body = msg.find("MessageBody")
 
@@ -113,10 +124,10 @@ def report_for(order: dict[str, Any], root: Path, *, wrong: bool, http: bool = F
 
     results = []
     for item in body.iter("ResultOfQualificationConfirmation") if body is not None else []:
-        shown = {child.tag: element_value(child) for child in item}
+        displayed = {child.tag: element_value(child) for child in item}
         if wrong:
-            shown.pop("DisqualificationDate", None)
-        results.append(shown)
+            displayed.pop("DisqualificationDate", None)
+        results.append(displayed)
     return {
         **base,
         "status": "answered",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,3 +173,36 @@ def test_the_reference_reading_of_a_result_tree() -> None:
     report = report_from_tree("o.1", tree, request_file="q", result_file="r")
     assert (report.segment, report.error_code, report.error_message, report.validity) == ("9", "E1", "だめ", "2")
     assert report.results == ({"Name": "a", "Info": '{"X": "1"}'}, {"Name": "b"})
+
+
+@pytest.mark.parametrize("kind", ["reference", "fake vendor command"])
+def test_a_face_order_shows_the_newest_card_reader_result(tmp_path: Path, kind: str) -> None:
+    from dataclasses import replace
+
+    from mockgateway import xmlcodec
+    from mockgateway.harness.adapters import ReferenceAdapter
+
+    face = tmp_path / "oqs" / "face"
+    face.mkdir(parents=True)
+    for i, name in enumerate(["古い　結果", "保険　太郎"]):
+        tree = {
+            "MessageHeader": {"SegmentOfResult": "1", "ReferenceClassification": "1"},
+            "MessageBody": {
+                "QualificationValidity": "1",
+                "ResultList": {"ResultOfQualificationConfirmation": {"Name": name, "InsurerNumber": "01139997"}},
+            },
+        }
+        path = face / f"OQSsiquc01res_face_{i}.xml"
+        path.write_bytes(xmlcodec.render("XmlMsg", tree, "Shift_JIS"))
+        os.utime(path, ns=(i * 10**9, i * 10**9))
+    adapter: Any = (
+        ReferenceAdapter()
+        if kind == "reference"
+        else CommandAdapter.from_string(f"{sys.executable} {Path(__file__).with_name('fake_vendor.py')} command")
+    )
+    adapter.begin(Environment(root=tmp_path / "oqs"))
+    order = replace(ORDER, action="face", cards=(), gateway={"root": str(tmp_path / "oqs")})
+    report = adapter.perform(order).report
+    assert (report.status, report.validity, report.result_file) == ("answered", "1", "OQSsiquc01res_face_1.xml")
+    assert report.results[0]["Name"] == "保険　太郎"
+    assert "face フォルダに届いたもの" in order.instruction()

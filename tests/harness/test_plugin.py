@@ -105,3 +105,9 @@ def test_report_option_writes_ci_outputs_even_without_scenarios(tmp_path: Path) 
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "out" / "junit.xml").exists()
     assert not (tmp_path / "out" / "summary.json").exists()  # no scenario ran: nothing to summarise
+
+
+def test_a_gateway_that_cannot_start_says_why(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="unrecognized arguments: --no-such-flag") as caught:
+        GatewayProcess.start(tmp_path, extra_args=["--no-such-flag"], attempts=2)
+    assert str(caught.value).count("exit status 2") == 2  # each attempt, with the process's own words

@@ -99,3 +99,9 @@ def bulk_query(world: World, people: str, seconds: int) -> None:
     assert ids, f"no quoted persona ids in {people!r}"
     cards = tuple(card_of(world, person_id) for person_id in ids)
     world.act(world.order("bulk", cards=cards, api_id="OQSmuquc01", timeout=float(seconds)))
+
+
+@when("レセコンが face フォルダに届いた資格確認結果を表示する")
+def show_face_result(world: World) -> None:
+    """After a patient confirmed at the card reader: the client shows what arrived in `face`."""
+    world.act(world.order("face"))
