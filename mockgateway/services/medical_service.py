@@ -69,10 +69,10 @@ class MedicalFeature:
         self, person_id: str, mic: str, kind: ConsentKind, now: dt.datetime
     ) -> tuple[Consent | None, Refusal | None]:
         consent = self.gateway.consents.latest(person_id, mic, kind)
-        refusal = consent_refusal(consent, kind, mic, now)
-        if refusal is None and consent is not None and self.grace.is_marked(consent):
-            refusal = grace_refusal(consent)
-        return consent, refusal
+        # A grace-period reading records the kinds as not consented and marks them: say why.
+        if consent is not None and self.grace.is_marked(consent):
+            return consent, grace_refusal(consent)
+        return consent, consent_refusal(consent, kind, mic, now)
 
 
 def consent_facts(consent: Consent | None) -> dict[str, Any] | None:
