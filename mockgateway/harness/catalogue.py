@@ -221,7 +221,10 @@ def _cell(text: str) -> str:
 
 
 def render_index(catalogue: Catalogue, *, source: str = "features/") -> str:
-    """docs/catalogue.md: ids, titles, areas, rules, capabilities and what each scenario verifies."""
+    """docs/catalogue.md: ids, titles, areas, rules, capabilities and what each scenario verifies.
+
+    No line numbers: they move whenever a scenario above is edited, and the index would go stale
+    for nothing (the id finds the scenario)."""
     out = [
         "# シナリオカタログ / Scenario catalogue",
         "",
@@ -247,7 +250,7 @@ def render_index(catalogue: Catalogue, *, source: str = "features/") -> str:
             verifies = "<br>".join(_cell(v) for v in e.verifies) or "—"
             out.append(
                 f"| `{e.id or '—'}` | {_cell(e.title)} | {', '.join(f'`{r}`' for r in e.rules) or '—'} "
-                f"| {', '.join(e.capabilities)} | {verifies} | [{e.path}:{e.line}](../{source}{e.path}#L{e.line}) |"
+                f"| {', '.join(e.capabilities)} | {verifies} | [{e.path}](../{source}{e.path}) |"
             )
         out.append("")
     out += ["## Capabilities", "", "| capability | meaning |", "|---|---|"]
