@@ -32,7 +32,7 @@ class RequestError(ValueError):
 _NUMBER_KIND = {"check_digit": "xml.check_digit", "required": "xml.required"}
 
 
-def _number_error(element: str, exc: NumberError) -> RequestError:
+def number_error(element: str, exc: NumberError) -> RequestError:
     return RequestError(_NUMBER_KIND.get(exc.rule, "xml.format"), element, exc.detail)
 
 
@@ -89,6 +89,55 @@ def flag(tree: Mapping[str, Node], name: str, path: str, allowed: tuple[str, ...
     return raw.strip() if raw is not None else None
 
 
+def parse_institution(header: Mapping[str, Node], path: str = "XmlMsg/MessageHeader") -> MedicalInstitutionCode:
+    raw = text(header, "MedicalInstitutionCode", path, required=True)
+    assert raw is not None
+    try:
+        return MedicalInstitutionCode.parse(raw)
+    except NumberError as exc:
+        raise number_error(f"{path}/MedicalInstitutionCode", exc) from None
+
+
+def parse_insurer(info: Mapping[str, Node], path: str, *, strict_padding: bool = True) -> InsurerNumber:
+    """`strict_padding`: a 6-digit insurer number must come right-aligned in 8 characters with
+    leading spaces (§1.3); a vendor who sends it bare is told so rather than silently served."""
+    raw = text(info, "InsurerNumber", path, required=True)
+    assert raw is not None
+    try:
+        insurer = InsurerNumber.parse(raw)
+    except NumberError as exc:
+        raise number_error(f"{path}/InsurerNumber", exc) from None
+    if strict_padding and raw != insurer.padded:
+        raise RequestError(
+            "xml.format",
+            f"{path}/InsurerNumber",
+            f"8桁に満たない保険者番号は先頭を半角空白で埋めて8桁にします: 送信 {raw!r}、期待 {insurer.padded!r}",
+        )
+    return insurer
+
+
+CARD_ELEMENTS = ("InsuredCardSymbol", "InsuredIdentificationNumber", "InsuredBranchNumber")
+
+
+def parse_card(
+    info: Mapping[str, Node],
+    path: str,
+    names: tuple[str, str, str] = CARD_ELEMENTS,
+    *,
+    strict_padding: bool = True,
+) -> CardKey:
+    """保険者番号 + 記号・番号・枝番; `names` are the 記号/番号/枝番 element names, which differ
+    between interfaces (薬剤・特定健診 use InsuranceCardSymbol, InsuredPersonIdentificationNumber, BranchNumber)."""
+    insurer = parse_insurer(info, path, strict_padding=strict_padding)
+    parts: list[str] = []
+    for element, normalize in zip(names, (normalize_symbol, normalize_number, normalize_branch), strict=True):
+        try:  # one at a time, so the error names the element that broke the rule
+            parts.append(normalize(text(info, element, path)))
+        except NumberError as exc:
+            raise number_error(f"{path}/{element}", exc) from None
+    return CardKey(insurer.value, *parts)
+
+
 @dataclass(frozen=True, slots=True)
 class Header:
     medical_institution: MedicalInstitutionCode
@@ -105,12 +154,7 @@ def message(tree: Mapping[str, Node]) -> tuple[Tree, Tree]:
 
 def parse_header(header: Mapping[str, Node], *, date_required: bool) -> Header:
     path = "XmlMsg/MessageHeader"
-    raw_mic = text(header, "MedicalInstitutionCode", path, required=True)
-    assert raw_mic is not None
-    try:
-        mic = MedicalInstitutionCode.parse(raw_mic)
-    except NumberError as exc:
-        raise _number_error(f"{path}/MedicalInstitutionCode", exc) from None
+    mic = parse_institution(header, path)
     return Header(
         medical_institution=mic,
         confirmation_date=date(header, "QualificationConfirmationDate", path, required=date_required),
@@ -143,39 +187,14 @@ class SearchInfo:
 
 
 def parse_search_info(info: Mapping[str, Node], path: str, *, strict_padding: bool = True) -> SearchInfo:
-    """`strict_padding`: a 6-digit insurer number must come right-aligned in 8 characters with
-    leading spaces (§1.3); a vendor who sends it bare is told so rather than silently served."""
-    raw_insurer = text(info, "InsurerNumber", path, required=True)
-    assert raw_insurer is not None
-    try:
-        insurer = InsurerNumber.parse(raw_insurer)
-    except NumberError as exc:
-        raise _number_error(f"{path}/InsurerNumber", exc) from None
-    if strict_padding and raw_insurer != insurer.padded:
-        raise RequestError(
-            "xml.format",
-            f"{path}/InsurerNumber",
-            f"8桁に満たない保険者番号は先頭を半角空白で埋めて8桁にします: "
-            f"送信 {raw_insurer!r}、期待 {insurer.padded!r}",
-        )
-    parts: list[str] = []
-    for element, normalize in (
-        ("InsuredCardSymbol", normalize_symbol),
-        ("InsuredIdentificationNumber", normalize_number),
-        ("InsuredBranchNumber", normalize_branch),
-    ):
-        try:  # one at a time, so the error names the element that broke the rule
-            parts.append(normalize(text(info, element, path)))
-        except NumberError as exc:
-            raise _number_error(f"{path}/{element}", exc) from None
-    card = CardKey(insurer.value, *parts)
+    card = parse_card(info, path, strict_padding=strict_padding)
     birth = date(info, "Birthdate", path, required=True)
     assert birth is not None
     consent = flag(info, "LimitApplicationCertificateRelatedConsFlg", path)
     return SearchInfo(
         raw={k: v for k, v in info.items() if isinstance(v, str)},
         card=card,
-        insurer=insurer,
+        insurer=InsurerNumber(card.insurer_number),
         birthdate=birth,
         limit_consent=consent == "1",
         arbitrary_identifier=text(info, "ArbitraryIdentifier", path),

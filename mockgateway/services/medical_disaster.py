@@ -29,11 +29,11 @@ from mockgateway.domain.eligibility import Match
 from mockgateway.domain.kana import is_half_width_kana, to_half_width_kana
 from mockgateway.domain.retention import InformationKind, viewing_window
 from mockgateway.engine import Context, Gateway, Reply
-from mockgateway.messages import RequestError, child, date, flag, text
+from mockgateway.messages import RequestError, child, date, flag, parse_card, parse_institution, text
 from mockgateway.services import medical_pdf, medical_xml
 from mockgateway.services.disaster import Declaration, DisasterBook, add_routes, decide, squeeze
 from mockgateway.services.medical_access import Refusal, role_refusal
-from mockgateway.services.medical_request import BODY, HEADER, parse_card, parse_institution, parse_role
+from mockgateway.services.medical_request import BODY, HEADER, parse_role
 from mockgateway.services.medical_service import MedicalFeature, medical_feature
 from mockgateway.store.index import PeopleIndex
 from mockgateway.xmlcodec import Node, Tree

@@ -19,62 +19,15 @@ from dataclasses import dataclass
 from mockgateway.domain.eligibility import Match
 from mockgateway.domain.model import CardKey
 from mockgateway.domain.numbers import (
-    InsurerNumber,
     MedicalInstitutionCode,
-    NumberError,
-    normalize_branch,
-    normalize_number,
-    normalize_symbol,
 )
-from mockgateway.messages import RequestError, child, date, flag, text
+from mockgateway.messages import RequestError, child, date, flag, parse_card, parse_institution, text
 from mockgateway.services.medical_access import MedicalSettings, normalize_role
 from mockgateway.store.index import PeopleIndex
 from mockgateway.xmlcodec import Node, Tree
 
 HEADER = "XmlMsg/MessageHeader"
 BODY = "XmlMsg/MessageBody"
-_NUMBER_KIND = {"check_digit": "xml.check_digit", "required": "xml.required"}
-
-
-def number_error(element: str, exc: NumberError) -> RequestError:
-    return RequestError(_NUMBER_KIND.get(exc.rule, "xml.format"), element, exc.detail)
-
-
-def parse_institution(header: Mapping[str, Node]) -> MedicalInstitutionCode:
-    raw = text(header, "MedicalInstitutionCode", HEADER, required=True)
-    assert raw is not None
-    try:
-        return MedicalInstitutionCode.parse(raw)
-    except NumberError as exc:
-        raise number_error(f"{HEADER}/MedicalInstitutionCode", exc) from None
-
-
-def parse_insurer(info: Mapping[str, Node], path: str, *, strict_padding: bool) -> InsurerNumber:
-    raw = text(info, "InsurerNumber", path, required=True)
-    assert raw is not None
-    try:
-        insurer = InsurerNumber.parse(raw)
-    except NumberError as exc:
-        raise number_error(f"{path}/InsurerNumber", exc) from None
-    if strict_padding and raw != insurer.padded:
-        raise RequestError(
-            "xml.format",
-            f"{path}/InsurerNumber",
-            f"8桁に満たない保険者番号は先頭を半角空白で埋めて8桁にします: 送信 {raw!r}、期待 {insurer.padded!r}",
-        )
-    return insurer
-
-
-def parse_card(info: Mapping[str, Node], path: str, names: tuple[str, str, str], *, strict_padding: bool) -> CardKey:
-    """`names`: the element names of 記号, 番号, 枝番 (they differ between interfaces)."""
-    insurer = parse_insurer(info, path, strict_padding=strict_padding)
-    parts: list[str] = []
-    for element, normalize in zip(names, (normalize_symbol, normalize_number, normalize_branch), strict=True):
-        try:
-            parts.append(normalize(text(info, element, path)))
-        except NumberError as exc:
-            raise number_error(f"{path}/{element}", exc) from None
-    return CardKey(insurer.value, *parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,15 +27,11 @@ from mockgateway.domain.codes import ProcessingResultStatus, ResultCode, ResultC
 from mockgateway.domain.eligibility import Match
 from mockgateway.domain.model import CardKey
 from mockgateway.domain.numbers import (
-    InsurerNumber,
     MedicalInstitutionCode,
     NumberError,
-    normalize_branch,
-    normalize_number,
-    normalize_symbol,
 )
 from mockgateway.engine import Context, Gateway, Reply
-from mockgateway.messages import RequestError, child, message, parse_header, text
+from mockgateway.messages import RequestError, child, message, parse_card, parse_header, text
 from mockgateway.results import result_header
 from mockgateway.services import bulk_render, eligibility
 from mockgateway.services.bulk_jobs import ChunkOutcome, Job
@@ -64,8 +60,6 @@ CREATE TABLE IF NOT EXISTS reference_numbers (
 ) WITHOUT ROWID;
 """
 
-_NUMBER_KIND = {"check_digit": "xml.check_digit", "required": "xml.required"}
-
 
 @dataclass(frozen=True, slots=True)
 class Registration:
@@ -86,38 +80,12 @@ def parse_registration(info: Mapping[str, Node], path: str, *, strict_padding: b
         )
     if any(ord(ch) < 0x20 for ch in number):
         raise RequestError("xml.format", f"{path}/ReferenceNumber", "制御文字は使えません")
-    raw_insurer = text(info, "InsurerNumber", path, required=True)
-    assert raw_insurer is not None
-    try:
-        insurer = InsurerNumber.parse(raw_insurer)
-    except NumberError as exc:
-        raise _number_error(f"{path}/InsurerNumber", exc) from None
-    if strict_padding and raw_insurer != insurer.padded:
-        raise RequestError(
-            "xml.format",
-            f"{path}/InsurerNumber",
-            f"8桁に満たない保険者番号は先頭を半角空白で埋めて8桁にします: "
-            f"送信 {raw_insurer!r}、期待 {insurer.padded!r}",
-        )
-    parts: list[str] = []
-    for element, normalize in (
-        ("InsuredCardSymbol", normalize_symbol),
-        ("InsuredIdentificationNumber", normalize_number),
-        ("InsuredBranchNumber", normalize_branch),
-    ):
-        try:
-            parts.append(normalize(text(info, element, path)))
-        except NumberError as exc:
-            raise _number_error(f"{path}/{element}", exc) from None
+    card = parse_card(info, path, strict_padding=strict_padding)
     return Registration(
         raw={k: v for k, v in info.items() if isinstance(v, str)},
         reference_number=number,
-        card=CardKey(insurer.value, *parts),
+        card=card,
     )
-
-
-def _number_error(element: str, exc: NumberError) -> RequestError:
-    return RequestError(_NUMBER_KIND.get(exc.rule, "xml.format"), element, exc.detail)
 
 
 def resolve(index: PeopleIndex, card: CardKey, on: dt.date) -> tuple[Match | None, str, str]:
@@ -154,9 +122,7 @@ class ReferenceNumberRegistry:
     def lookup(self, mic: str, key: CardKey) -> str | None:
         return self._numbers.get((mic, key))
 
-    def write(
-        self, db: sqlite3.Connection, mic: str, key: CardKey, number: str, at: dt.datetime, source: str
-    ) -> None:
+    def write(self, db: sqlite3.Connection, mic: str, key: CardKey, number: str, at: dt.datetime, source: str) -> None:
         """Inside the caller's transaction; call `remember` after it commits."""
         db.execute(
             "INSERT OR REPLACE INTO reference_numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
