@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import yaml
 
@@ -83,9 +83,7 @@ def resolve_date(raw: object, today: dt.date) -> dt.date:
     if not match:
         raise ValueError(f"日付は YYYYMMDD か today±N(d|m|y) 形式です: {raw!r}")
     anchor, steps = match.groups()
-    day = {"today": today, "month_start": today.replace(day=1)}.get(anchor) or _add_months(
-        today, 0, clamp_end=True
-    )
+    day = {"today": today, "month_start": today.replace(day=1)}.get(anchor) or _add_months(today, 0, clamp_end=True)
     for sign, amount, unit in _STEP.findall(steps):
         n = int(amount) * (1 if sign == "+" else -1)
         if unit == "d":
@@ -97,10 +95,10 @@ def resolve_date(raw: object, today: dt.date) -> dt.date:
     return day
 
 
-class _Reader:
-    """Reads one mapping, remembering where it is so errors can say so."""
+class DocReader:
+    """Reads one mapping, remembering where it is so errors can say so (fixture keys of every feature)."""
 
-    def __init__(self, source: str, where: str, doc: Mapping[str, Any], today: dt.date) -> None:
+    def __init__(self, source: str, where: str, doc: object, today: dt.date) -> None:
         if not isinstance(doc, Mapping):
             raise FixtureError(source, where, "-", f"マッピングが必要です: {type(doc).__name__}")
         self.source, self.where, self.doc, self.today = source, where, doc, today
@@ -146,15 +144,12 @@ class _Reader:
             raise self.fail(name, f"割合は3桁のパーセント表記です (例 030): {value!r}")
         return value
 
-    def children(self, name: str) -> list[_Reader]:
+    def children(self, name: str) -> list[Self]:
         value = self.doc.get(name)
         if value is None:
             return []
         items = value if isinstance(value, list) else [value]
-        return [
-            _Reader(self.source, f"{self.where}/{name}[{i}]", item, self.today)
-            for i, item in enumerate(items)
-        ]
+        return [type(self)(self.source, f"{self.where}/{name}[{i}]", item, self.today) for i, item in enumerate(items)]
 
     def known(self, allowed: set[str]) -> None:
         unknown = sorted(set(self.doc) - allowed)
@@ -187,7 +182,7 @@ _DISEASE_SUFFIXES = ("DiseaseCategory", "CertificateDate", "ValidStartDate", "Va
 EXTENSION_KEYS = {"card", "medical", "reference_numbers"}  # interpreted by later features
 
 
-def _insurer(r: _Reader) -> Insurer:
+def _insurer(r: DocReader) -> Insurer:
     r.known({"InsurerNumber", "InsurerName", "comment"})
     try:
         number = InsurerNumber.parse(r.required("InsurerNumber"))
@@ -196,7 +191,7 @@ def _insurer(r: _Reader) -> Insurer:
     return Insurer(number, r.required("InsurerName"))
 
 
-def _qualification(r: _Reader, insurers: Mapping[str, Insurer]) -> Qualification:
+def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualification:
     r.known(_QUAL_KEYS)
     try:
         insurer_number = InsurerNumber.parse(r.required("InsurerNumber"))
@@ -238,10 +233,7 @@ def _qualification(r: _Reader, insurers: Mapping[str, Insurer]) -> Qualification
                     required=True,
                 )
                 or "",
-                lr.code(
-                    "LimitApplicationCertificateClassificationFlag", LIMIT_CERTIFICATE_FLAG, required=True
-                )
-                or "",
+                lr.code("LimitApplicationCertificateClassificationFlag", LIMIT_CERTIFICATE_FLAG, required=True) or "",
                 lr.date("LimitApplicationCertificateDate"),
                 lr.date("LimitApplicationCertificateValidStartDate"),
                 lr.date("LimitApplicationCertificateValidEndDate"),
@@ -292,7 +284,7 @@ def person_from_doc(
     doc: Mapping[str, Any], insurers: Mapping[str, Insurer], today: dt.date, source: str = "<store>"
 ) -> Person:
     pid = str(doc.get("id") or "") if isinstance(doc, Mapping) else ""
-    r = _Reader(source, f"person {pid or '(idなし)'}", doc, today)  # refuses a non-mapping
+    r = DocReader(source, f"person {pid or '(idなし)'}", doc, today)  # refuses a non-mapping
     if not pid:
         raise r.fail("id", "必須項目です (シナリオが参照する安定ID)")
     r.known(_PERSON_KEYS | EXTENSION_KEYS)
@@ -327,7 +319,7 @@ def person_from_doc(
     )
 
 
-def _check_card(r: _Reader, card: object, birth: dt.date) -> None:
+def _check_card(r: DocReader, card: object, birth: dt.date) -> None:
     """The `card:` extension (マイナンバーカード): validated here, kept raw in `extensions["card"]`."""
     try:
         parse_card_spec(card, birthdate=birth, today=r.today, resolve_date=resolve_date)
@@ -370,7 +362,7 @@ def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt
         if unknown:
             raise FixtureError(source, "-", sorted(unknown)[0], "未知のトップレベル項目です")
         for i, item in enumerate(doc.get("insurers") or []):
-            insurer = _insurer(_Reader(source, f"insurer[{i}]", item, today))
+            insurer = _insurer(DocReader(source, f"insurer[{i}]", item, today))
             data.insurers[insurer.number.value] = insurer
     for source, doc in documents:
         for item in doc.get("persons") or []:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from mockgateway.domain.model import Person
 from mockgateway.domain.numbers import MedicalInstitutionCode, NumberError
 from mockgateway.domain.retention import InformationKind, RetentionPolicy
-from mockgateway.fixtures import FixtureError, resolve_date
+from mockgateway.fixtures import DocReader, FixtureError
 
 log = logging.getLogger(__name__)
 
@@ -153,43 +153,8 @@ _TOP_KEYS = {"generate", "drugs", "checkups", "comment"}
 GENERATE_KEYS = {"seed", "months", "until", "comment"}
 
 
-class _Reader:
-    def __init__(self, source: str, where: str, doc: object, today: dt.date) -> None:
-        if not isinstance(doc, Mapping):
-            raise FixtureError(source, where, "-", f"マッピングが必要です: {type(doc).__name__}")
-        self.source, self.where, self.doc, self.today = source, where, doc, today
-
-    def fail(self, name: str, detail: str) -> FixtureError:
-        return FixtureError(self.source, self.where, name, detail)
-
-    def known(self, allowed: set[str]) -> None:
-        unknown = sorted(set(self.doc) - allowed)
-        if unknown:
-            raise self.fail(unknown[0], f"未知の項目です (誤記?): 使える項目 {', '.join(sorted(allowed))}")
-
-    def text(self, name: str, *, required: bool = False) -> str | None:
-        value = self.doc.get(name)
-        if value is None or value == "":
-            if required:
-                raise self.fail(name, "必須項目です")
-            return None
-        if isinstance(value, Mapping | list):
-            raise self.fail(name, "文字列が必要です")
-        return str(value)
-
-    def required(self, name: str) -> str:
-        value = self.text(name, required=True)
-        assert value is not None
-        return value
-
-    def date(self, name: str, *, required: bool = False) -> dt.date | None:
-        raw = self.text(name, required=required)
-        if raw is None:
-            return None
-        try:
-            return resolve_date(raw, self.today)
-        except ValueError as exc:
-            raise self.fail(name, str(exc)) from None
+class _Reader(DocReader):
+    """The fixture reader, plus 医療機関コード fields."""
 
     def institution(self, name: str, *, required: bool = False) -> str | None:
         raw = self.text(name, required=required)
@@ -199,13 +164,6 @@ class _Reader:
             return MedicalInstitutionCode.parse(raw).value
         except NumberError as exc:
             raise self.fail(name, exc.detail) from None
-
-    def children(self, name: str) -> list[_Reader]:
-        value = self.doc.get(name)
-        if value is None:
-            return []
-        items = value if isinstance(value, list) else [value]
-        return [_Reader(self.source, f"{self.where}/{name}[{i}]", item, self.today) for i, item in enumerate(items)]
 
 
 def _line(r: _Reader) -> DrugLine:
