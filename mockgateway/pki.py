@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mockgateway.domain.numbers import MedicalInstitutionCode
+from mockgateway.x509util import CA_USAGE, SIGNING_USAGE, key_usage
 
 ClientStatus = Literal["valid", "expired", "revoked", "not_yet_valid"]
 CLIENT_STATUSES: tuple[ClientStatus, ...] = get_args(ClientStatus)
@@ -259,17 +260,7 @@ class TestPKI:
             .not_valid_after(utc + CA_LIFETIME)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,  # rustls rejects CRLs from an issuer without cRLSign
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                key_usage(CA_USAGE),
                 critical=True,
             )
             .add_extension(ski, critical=False)
@@ -419,17 +410,7 @@ def _leaf_builder(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            key_usage(SIGNING_USAGE),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)

@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from mockgateway.x509util import CA_USAGE, NON_REPUDIATION_USAGE, SIGNING_USAGE, key_usage
+
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 RSA_BITS = 2048
@@ -318,17 +320,7 @@ class CardAuthority:
         auth_cert = (
             self._leaf_builder(auth_key, auth_serial, not_before, not_after, self.auth_ca_cert)
             .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                key_usage(SIGNING_USAGE),
                 critical=True,
             )
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
@@ -344,17 +336,7 @@ class CardAuthority:
         sign_cert = (
             self._leaf_builder(sign_key, sign_serial, not_before, not_after, self.sign_ca_cert)
             .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                key_usage(NON_REPUDIATION_USAGE),
                 critical=True,
             )
             .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
@@ -489,17 +471,7 @@ def _ca_certificate(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            key_usage(CA_USAGE),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
