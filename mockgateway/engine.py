@@ -55,8 +55,16 @@ class Settings:
 
     @property
     def character_code(self) -> CharacterCode:
-        sjis = xmlcodec.is_shift_jis(self.output_encoding)
-        return CharacterCode.SHIFT_JIS if sjis else CharacterCode.UTF8
+        return _CHARACTER_CODES.get(self.output_encoding) or _character_code(self.output_encoding)
+
+
+_CHARACTER_CODES: dict[str, CharacterCode] = {}
+
+
+def _character_code(encoding: str) -> CharacterCode:
+    code = CharacterCode.SHIFT_JIS if xmlcodec.is_shift_jis(encoding) else CharacterCode.UTF8
+    _CHARACTER_CODES[encoding] = code
+    return code
 
 
 @dataclass(slots=True)

@@ -26,6 +26,12 @@ from mockgateway.domain.model import LimitCertificate, Qualification, SpecificDi
 from mockgateway.xmlcodec import Node, Rendered, Tree
 
 TREE_CACHE = 30_000  # qualification results kept rendered (about 2 KB each)
+# An enum member's .value goes through a descriptor (~0.3 µs); the hot path looks values up instead.
+_VALUES: dict[object, str] = {
+    m: m.value
+    for e in (CharacterCode, ProcessingResultStatus, ReferenceClassification, SegmentOfResult, Validity)
+    for m in e
+}
 
 
 def _d(value: dt.date | None) -> str | None:
@@ -209,11 +215,11 @@ def result_header(
         "QualificationConfirmationDate": date,
         "MedicalInstitutionCode": mic,
         "ArbitraryFileIdentifier": arbitrary_file_identifier,
-        "ReferenceClassification": reference.value if reference else None,
-        "SegmentOfResult": segment.value,
+        "ReferenceClassification": _VALUES[reference] if reference else None,
+        "SegmentOfResult": _VALUES[segment],
         "ErrorCode": error.code if error else None,
         "ErrorMessage": error.message if error else None,
-        "CharacterCodeIdentifier": character_code.value,
+        "CharacterCodeIdentifier": _VALUES[character_code],
     }
     return {k: v for k, v in header.items() if v is not None}
 
@@ -231,10 +237,10 @@ def eligibility_body(
     status = ProcessingResultStatus.ERROR if person_error else ProcessingResultStatus.NORMAL
     code = person_error or notice
     body: dict[str, Node] = {
-        "ProcessingResultStatus": status.value,
+        "ProcessingResultStatus": _VALUES[status],
         "ProcessingResultCode": code.code if code else None,
         "ProcessingResultMessage": code.message if code else None,
-        "QualificationValidity": None if person_error else validity.value,
+        "QualificationValidity": None if person_error else _VALUES[validity],
         "QualificationConfirmSearchInfo": search_echo,
     }
     results: list[Node] = [qualification_tree(m, options) for m in matches]

@@ -80,7 +80,9 @@ def is_shift_jis(name: str) -> bool:
 
 def parse(data: bytes) -> ParsedXml:
     declared = declared_encoding(data) or "UTF-8"
-    if is_shift_jis(declared):
+    if is_shift_jis(declared) and data.isascii():  # ASCII reads the same in CP932 and UTF-8
+        data = b'<?xml version="1.0" encoding="UTF-8"?>' + _DECL_ANY.sub(b"", data, count=1)
+    elif is_shift_jis(declared):
         try:
             text = data.decode("cp932")
         except UnicodeDecodeError as exc:
