@@ -31,6 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
         folder=not args.no_folder,
         poll_interval=args.poll_interval,
         latency=args.latency,
+        workers=args.workers,
     )
 
     def ready(running: object) -> None:
@@ -198,6 +199,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-entries", type=int, default=10_000)
     serve.add_argument("--no-folder", action="store_true", help="do not watch the folders")
     serve.add_argument("--poll-interval", type=float, default=0.2)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes answering 資格確認 on the plain-HTTP port (state shared; docs/performance.md)",
+    )
     serve.add_argument(
         "--latency",
         default="off",

@@ -29,6 +29,7 @@ class Config:
     poll_interval: float = 0.2  # seconds, for the polling fallback when inotify is unavailable
     fault_seed: int | None = None
     latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.latency)
+    workers: int = 1  # processes serving the plain-HTTP hot path (mockgateway.scaleout); 1: one process
 
     @property
     def db_path(self) -> Path:

@@ -100,10 +100,18 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
     gc.freeze()
     token = admin_token(config)
     tokens = TokenBook(dt.timedelta(seconds=config.token_ttl_seconds))
+    replicas = None
+    if config.workers > 1:  # more processes for the hot path, sharing state (mockgateway.scaleout)
+        from mockgateway.scaleout import Replicas, SharedTokenBook
+
+        tokens = SharedTokenBook(dt.timedelta(seconds=config.token_ttl_seconds))
     running = Running(gateway, config, token)
     admin = AdminApi(gateway, token, tokens, list(config.fixtures))
     app_plain = HttpApp(gateway, tokens, admin=admin, webapi=config.webapi_plain)
     app_tls = HttpApp(gateway, tokens, admin=None, webapi=True) if config.tls_port else None
+    if config.workers > 1:
+        assert isinstance(tokens, SharedTokenBook)
+        replicas = Replicas(config, gateway, tokens)
     if config.folder:
         from mockgateway.transports.folder import FolderTransport
 
@@ -115,11 +123,15 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
     async def main() -> None:
         running.loop = asyncio.get_running_loop()
         running.servers = _servers(config, app_plain, app_tls)
+        if replicas is not None:
+            running.servers.append(replicas.internal_server(app_plain))
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests)
                 running.loop.add_signal_handler(sig, running.stop)
         tasks = [asyncio.create_task(s.serve()) for s in running.servers]
         await asyncio.sleep(0)
+        if replicas is not None:
+            replicas.start()
         if on_ready is not None:
             running.loop.call_later(0.2, on_ready, running)
         await asyncio.gather(*tasks)
@@ -127,6 +139,8 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
     try:
         asyncio.run(main())
     finally:
+        if replicas is not None:
+            replicas.stop()
         if running.folder is not None:
             running.folder.stop()
         for worker in gateway.workers:
