@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import shlex
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,7 @@ from typing import Any, Protocol
 
 from mockgateway import xmlcodec
 from mockgateway.harness.catalogue import CAPABILITIES
-from mockgateway.harness.orders import Order, Report, ReportError
+from mockgateway.harness.orders import BULK_ACTIONS, Card, Order, Report, ReportError
 from mockgateway.xmlcodec import Node, Tree
 
 log = logging.getLogger("mockgateway.harness")
@@ -168,8 +170,12 @@ class ReferenceAdapter:
             )
         elif order.action == "raw" and order.raw is not None:
             body = order.raw
-        elif order.action == "bulk":
+        elif order.action == "reference-number":
+            body = registration_request(order)
+        elif order.action in BULK_ACTIONS:
             return self._bulk(client, order)
+        elif order.action == "bulk-download":
+            return self._bulk_download(client, order)
         elif order.action == "face":
             return self._face(order)
         else:
@@ -187,6 +193,9 @@ class ReferenceAdapter:
             return Performed(report)
         exchange = Exchange(name, path.name, raw, parsed.tree, parsed.encoding)
         report = report_from_tree(order.order_id, parsed.tree, request_file=name, result_file=path.name)
+        if order.action == "reference-number":  # the registration result: one object, as for bulk units
+            result = parsed.tree.get("MessageBody")
+            report = dataclasses.replace(report, results=(_flat(result),) if isinstance(result, dict) else ())
         return Performed(report, exchange)
 
     def _face(self, order: Order) -> Performed:
@@ -211,70 +220,122 @@ class ReferenceAdapter:
         )
 
     def _bulk(self, client: Any, order: Order) -> Performed:
-        """資格確認一括照会: upload (01), then poll the download (02) every `bulk_poll_interval` seconds
-        while the terminal answers 処理中 (SegmentOfResult 2), giving up after the order's timeout."""
+        """一括照会 / 照会番号一括登録: upload (01), then poll the download (02) every
+        `bulk_poll_interval` seconds while the terminal answers 処理中 (SegmentOfResult 2), giving up
+        after the order's timeout. A ZIP result is opened and its XML read."""
         from mockgateway.client.folder import ClientTimeout
-        from mockgateway.services.bulk_layout import CONFIRM, download_tree, upload_tree
+        from mockgateway.services.bulk_layout import CONFIRM, REGISTRATION, download_tree, upload_tree
 
-        records = [
-            {
-                "InsurerNumber": c.insurer_number.rjust(8, " "),
-                **({"InsuredCardSymbol": c.symbol} if c.symbol else {}),
-                "InsuredIdentificationNumber": c.number,
-                **({"InsuredBranchNumber": c.branch} if c.branch else {}),
-                "Birthdate": c.birthdate,
-            }
-            for c in order.cards
-        ]
-        upload = upload_tree(CONFIRM, order.medical_institution, records, confirmation_date=order.confirmation_date)
+        layout = CONFIRM if order.action == "bulk" else REGISTRATION
+        if order.action == "bulk":
+            records = [search_info(c) for c in order.cards]
+            upload = upload_tree(CONFIRM, order.medical_institution, records, confirmation_date=order.confirmation_date)
+        else:
+            records = [registration_info(c) for c in order.cards]
+            upload = upload_tree(REGISTRATION, order.medical_institution, records)
         deadline = time.monotonic() + order.timeout_seconds
         try:
-            first = client.exchange(f"{CONFIRM.family}01", xmlcodec.render("XmlMsg", upload, "Shift_JIS"))
+            first = client.exchange(f"{layout.family}01", xmlcodec.render("XmlMsg", upload, "Shift_JIS"))
         except ClientTimeout as exc:
             return Performed(Report(order.order_id, "no-answer", message=str(exc)))
         reception = _find_text(first.tree, "ReceptionNumber")
         if reception is None:
-            return Performed(
-                report_from_tree(
-                    order.order_id, first.tree, request_file=first.request_name, result_file=first.result_name
-                )
+            exchange = Exchange(first.request_name, first.result_name, first.raw, first.tree, first.encoding)
+            report = report_from_tree(
+                order.order_id, first.tree, request_file=first.request_name, result_file=first.result_name
             )
+            return Performed(report, exchange)
         polls = 0
         download = xmlcodec.render("XmlMsg", download_tree(order.medical_institution, reception), "Shift_JIS")
         while True:
             time.sleep(self.bulk_poll_interval)
             polls += 1
+            extra = {"reception_number": reception, "polls": polls}
             try:
-                got = client.exchange(f"{CONFIRM.family}02", download)
+                got = _fetch(client, f"{layout.family}02", download)
             except ClientTimeout as exc:
-                return Performed(
-                    Report(
-                        order.order_id,
-                        "no-answer",
-                        message=str(exc),
-                        extra={"reception_number": reception, "polls": polls},
-                    )
-                )
+                return Performed(Report(order.order_id, "no-answer", message=str(exc), extra=extra))
+            except (xmlcodec.XmlError, zipfile.BadZipFile, KeyError) as exc:
+                return Performed(Report(order.order_id, "error", message=f"unreadable result: {exc}", extra=extra))
             header = got.tree.get("MessageHeader")
             segment = header.get("SegmentOfResult") if isinstance(header, dict) else None
             if segment != "2":
                 report = report_from_tree(
                     order.order_id, got.tree, request_file=got.request_name, result_file=got.result_name
                 )
-                units = _find_items(got.tree, CONFIRM.unit)
-                extra = {"reception_number": reception, "polls": polls}
-                return Performed(dataclasses.replace(report, results=tuple(_flat(u) for u in units), extra=extra))
+                units = _find_items(got.tree, layout.unit)
+                return Performed(dataclasses.replace(report, results=tuple(_flat(u) for u in units), extra=extra), got)
             if time.monotonic() + self.bulk_poll_interval > deadline:
                 message = f"一括照会 {reception} は {polls} 回問い合わせても処理中のままでした"
-                return Performed(
-                    Report(
-                        order.order_id,
-                        "no-answer",
-                        segment="2",
-                        message=message,
-                        extra={"reception_number": reception, "polls": polls},
-                    )
-                )
+                return Performed(Report(order.order_id, "no-answer", segment="2", message=message, extra=extra))
+
+    def _bulk_download(self, client: Any, order: Order) -> Performed:
+        """The download (02) alone, for a 受付番号 given in the order: one request, the answer shown."""
+        from mockgateway.client.folder import ClientTimeout
+        from mockgateway.services.bulk_layout import CONFIRM, download_tree
+
+        number = order.reception_number or ""
+        download = xmlcodec.render("XmlMsg", download_tree(order.medical_institution, number), "Shift_JIS")
+        try:
+            got = _fetch(client, order.api_id, download)
+        except ClientTimeout as exc:
+            return Performed(Report(order.order_id, "no-answer", message=str(exc)))
+        except (xmlcodec.XmlError, zipfile.BadZipFile, KeyError) as exc:
+            return Performed(Report(order.order_id, "error", message=f"unreadable result: {exc}"))
+        report = report_from_tree(order.order_id, got.tree, request_file=got.request_name, result_file=got.result_name)
+        units = _find_items(got.tree, CONFIRM.unit)
+        return Performed(dataclasses.replace(report, results=tuple(_flat(u) for u in units)), got)
+
+
+def search_info(card: Card) -> dict[str, str]:
+    """A card as a 一括照会 record (QualificationConfirmSearchInfo): 保険者番号 padded to 8 with spaces."""
+    return {
+        "InsurerNumber": card.insurer_number.rjust(8, " "),
+        **({"InsuredCardSymbol": card.symbol} if card.symbol else {}),
+        "InsuredIdentificationNumber": card.number,
+        **({"InsuredBranchNumber": card.branch} if card.branch else {}),
+        "Birthdate": card.birthdate,
+    }
+
+
+def registration_info(card: Card) -> dict[str, str]:
+    """A card and its 照会番号 as ReferenceNumberRegistrationInfo (OQSsiimm01, OQSmuimm01)."""
+    return {
+        "ReferenceNumber": card.reference_number,
+        "InsurerNumber": card.insurer_number.rjust(8, " "),
+        **({"InsuredCardSymbol": card.symbol} if card.symbol else {}),
+        "InsuredIdentificationNumber": card.number,
+        **({"InsuredBranchNumber": card.branch} if card.branch else {}),
+    }
+
+
+def registration_request(order: Order) -> bytes:
+    info: Tree = dict(registration_info(order.card))
+    tree: Tree = {
+        "MessageHeader": {"MedicalInstitutionCode": order.medical_institution},
+        "MessageBody": {"ReferenceNumberRegistrationInfo": info},
+    }
+    return xmlcodec.render("XmlMsg", tree, "Shift_JIS")
+
+
+def read_result_file(raw: bytes) -> bytes:
+    """A result file's XML: as is, or the one file inside a ZIP result (一括照会 results may be zipped)."""
+    if raw[:4] != b"PK\x03\x04":
+        return raw
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        names = [n for n in archive.namelist() if not n.endswith("/")]
+        if len(names) != 1:
+            raise zipfile.BadZipFile(f"a ZIP result holds one XML file, this one holds {names}")
+        return archive.read(names[0])
+
+
+def _fetch(client: Any, api_id: str, body: bytes) -> Exchange:
+    """Send, wait for the result (.xml or .zip) and read it; `raw` is the XML (unzipped)."""
+    name = client.send(api_id, body)
+    path = client.wait(name)
+    raw = read_result_file(path.read_bytes())
+    parsed = xmlcodec.parse(raw)
+    return Exchange(name, path.name, raw, parsed.tree, parsed.encoding)
 
 
 def newest_face_file(root: Path) -> Path | None:

@@ -93,12 +93,17 @@ class CatalogueHttp:
     @contextlib.contextmanager
     def serving(self, gateway: Gateway, *, token_ttl: dt.timedelta = dt.timedelta(hours=1)) -> Iterator[HttpApp]:
         """Answer from `gateway` inside the block (one scenario)."""
-        app = HttpApp(gateway, TokenBook(token_ttl), admin=None, webapi=True)
-        self.app.current = app
+        app = self.switch(gateway, token_ttl=token_ttl)
         try:
             yield app
         finally:
             self.app.current = None
+
+    def switch(self, gateway: Gateway, *, token_ttl: dt.timedelta = dt.timedelta(hours=1)) -> HttpApp:
+        """Answer from `gateway` from now on (also when a scenario restarts its gateway)."""
+        app = HttpApp(gateway, TokenBook(token_ttl), admin=None, webapi=True)
+        self.app.current = app
+        return app
 
 
 def _free_port() -> int:

@@ -17,7 +17,16 @@ from typing import Any, Literal
 SCHEMA_ORDER = "mockgateway.order/1"
 SCHEMA_REPORT = "mockgateway.report/1"
 
-Action = Literal["eligibility", "bulk", "face", "raw"]
+Action = Literal[
+    "eligibility",  # 資格確認 (OQSsiquc01): one card
+    "bulk",  # 資格確認一括照会 (OQSmuquc01 upload, OQSmuquc02 polls): cards
+    "bulk-download",  # 一括照会の結果取得 only (OQSmuquc02) for a given 受付番号: reception_number
+    "reference-number",  # 照会番号登録 (OQSsiimm01): one card with its reference_number
+    "reference-number-bulk",  # 照会番号一括登録 (OQSmuimm01 upload, OQSmuimm02 polls): cards with reference_number
+    "face",  # show the newest card-reader result in face/
+    "raw",  # exact request bytes (reference client only)
+]
+BULK_ACTIONS: tuple[str, ...] = ("bulk", "reference-number-bulk")  # upload, then poll while 処理中
 ReportStatus = Literal["answered", "no-answer", "error", "unsupported"]
 REPORT_STATUSES: tuple[str, ...] = ("answered", "no-answer", "error", "unsupported")
 
@@ -54,15 +63,19 @@ class Card:
     number: str
     branch: str
     birthdate: str  # YYYYMMDD
+    reference_number: str = ""  # 照会番号 to register (reference-number orders only)
 
     def as_json(self) -> dict[str, str]:
-        return {
+        doc = {
             "insurer_number": self.insurer_number,
             "symbol": self.symbol,
             "number": self.number,
             "branch": self.branch,
             "birthdate": self.birthdate,
         }
+        if self.reference_number:
+            doc["reference_number"] = self.reference_number
+        return doc
 
     def describe(self) -> str:
         b = self.birthdate
@@ -71,7 +84,9 @@ class Card:
             parts.append(f"記号 {self.symbol}")
         parts.append(f"番号 {self.number}")
         parts.append(f"枝番 {self.branch}" if self.branch else "枝番なし")
-        parts.append(f"生年月日 {b[:4]}-{b[4:6]}-{b[6:]}")
+        parts.append(f"生年月日 {b[:4]}-{b[4:6]}-{b[6:]}" if len(b) == 8 else f"生年月日 {b!r}")
+        if self.reference_number:
+            parts.append(f"照会番号 {self.reference_number}")
         return " ".join(parts)
 
     @classmethod
@@ -82,6 +97,7 @@ class Card:
             number=str(doc["number"]),
             branch=str(doc.get("branch") or ""),
             birthdate=str(doc["birthdate"]),
+            reference_number=str(doc.get("reference_number") or ""),
         )
 
 
@@ -97,6 +113,7 @@ class Order:
     limit_consent: bool = False
     api_id: str = "OQSsiquc01"
     raw: bytes | None = None  # action "raw": the exact request bytes (reference client only)
+    reception_number: str | None = None  # action "bulk-download": the 受付番号 to ask for
     timeout_seconds: float = 30.0
     gateway: dict[str, Any] = field(default_factory=dict)  # root, http: where the client points
 
@@ -118,7 +135,17 @@ class Order:
             return f"{who}、カードリーダーで資格確認した患者の結果 (face フォルダに届いたもの) を表示してください"
         if self.action == "bulk":
             listed = " / ".join(c.describe() for c in self.cards)
-            return f"{who}、資格確認日 {date} として、次の {len(self.cards)} 件を一括照会してください: {listed}"
+            return (
+                f"{who}、資格確認日 {date} として、次の {len(self.cards)} 件を一括照会し、処理中の間は間隔をあけて"
+                f"結果を問い合わせ、届いた結果を表示してください: {listed}"
+            )
+        if self.action == "bulk-download":
+            return f"{who}、受付番号 {self.reception_number} の一括照会の結果を取得して表示してください"
+        if self.action == "reference-number":
+            return f"{who}、次の被保険者証に照会番号を登録してください: {self.card.describe()}"
+        if self.action == "reference-number-bulk":
+            listed = " / ".join(c.describe() for c in self.cards)
+            return f"{who}、次の {len(self.cards)} 件の照会番号を一括登録し、結果を表示してください: {listed}"
         return f"{who}、指定の {self.api_id} 要求ファイルをそのまま送ってください"
 
     def as_json(self) -> dict[str, Any]:
@@ -137,8 +164,12 @@ class Order:
         if self.action == "eligibility":
             doc["card"] = self.card.as_json()
             doc["limit_consent"] = self.limit_consent
-        elif self.action == "bulk":
+        elif self.action == "reference-number":
+            doc["card"] = self.card.as_json()
+        elif self.action in BULK_ACTIONS:
             doc["cards"] = [c.as_json() for c in self.cards]
+        elif self.action == "bulk-download":
+            doc["reception_number"] = self.reception_number
         elif self.raw is not None:
             doc["raw"] = self.raw.decode("utf-8", errors="replace")
         return doc
@@ -163,6 +194,7 @@ class Order:
             limit_consent=bool(doc.get("limit_consent", False)),
             api_id=str(doc.get("api_id", "OQSsiquc01")),
             raw=str(doc["raw"]).encode("utf-8") if doc.get("raw") is not None else None,
+            reception_number=str(doc["reception_number"]) if doc.get("reception_number") is not None else None,
             timeout_seconds=float(doc.get("timeout_seconds", 30.0)),
             gateway=dict(doc.get("gateway") or {}),
         )

@@ -2,8 +2,10 @@
 
 Then-steps assert on both. `sent_problems` compares the request(s) the client actually sent
 (from the journal) with the order: the right 医療機関コード, the 保険者番号 space-padded to eight,
-the 資格確認日, the card keys and the consent flag. Each problem names the element, what was
-expected and what came, so a vendor knows what to fix.
+the 資格確認日, the card keys and the consent flag (照会番号 registrations: the 照会番号 too;
+a result download: the 受付番号). Each problem names the element, what was expected and what
+came, so a vendor knows what to fix. How often a bulk client polled is not judged here but by
+`mockgateway.services.bulk_polling` (steps about the polling pattern).
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mockgateway import jsoncodec, xmlcodec
-from mockgateway.harness.adapters import Exchange
-from mockgateway.harness.orders import Order, Report
+from mockgateway.harness.adapters import Exchange, read_result_file
+from mockgateway.harness.orders import BULK_ACTIONS, Order, Report
 from mockgateway.journal import JournalEntry
 from mockgateway.xmlcodec import Node, Tree
 
@@ -30,8 +32,12 @@ class Outcome:
 
     @property
     def entry(self) -> JournalEntry:
-        """The journal entry of the client's request for this order (the last one, after retries)."""
+        """The journal entry of the client's request for this order (the last one, after retries).
+        For an upload-then-poll order, the last download once there is one (the result shown)."""
         mine = [e for e in self.entries if e.api_id == self.order.api_id]
+        if self.order.action in BULK_ACTIONS:
+            download = f"{self.order.api_id[:8]}02"
+            mine = [e for e in self.entries if e.api_id == download] or mine
         assert mine, (
             f"the client sent no {self.order.api_id} request to the gateway for order {self.order.order_id} "
             f"(report: {self.report.status} {self.report.message!r})"
@@ -78,13 +84,23 @@ class Outcome:
             order = self.order
             return [f"the client sent no {order.api_id} request for order {order.order_id} (gateway saw: {seen})"]
         problems: list[str] = []
-        if len(mine) > MAX_REQUESTS_PER_ORDER:
-            problems.append(f"{len(mine)} requests for one order (at most {MAX_REQUESTS_PER_ORDER} expected)")
+        # Polls of an upload-then-poll order are many by design: only its uploads count as retries.
+        counted = [e for e in mine if e.api_id == self.order.api_id] if self.order.action in BULK_ACTIONS else mine
+        if len(counted) > MAX_REQUESTS_PER_ORDER:
+            problems.append(f"{len(counted)} requests for one order (at most {MAX_REQUESTS_PER_ORDER} expected)")
         if self.order.action == "eligibility":
             problems += eligibility_problems(self.order, mine[-1])
-        elif self.order.action == "bulk":
+        elif self.order.action == "reference-number":
+            problems += registration_problems(self.order, mine[-1])
+        elif self.order.action == "bulk-download":
+            problems += download_problems(self.order, mine[-1])
+        elif self.order.action in BULK_ACTIONS:
             uploads = [e for e in mine if e.api_id == self.order.api_id]
-            problems += bulk_problems(self.order, uploads[-1]) if uploads else ["no 一括照会 upload was sent"]
+            if not uploads:
+                return [*problems, f"no {self.order.api_id} upload was sent for order {self.order.order_id}"]
+            problems += bulk_problems(self.order, uploads[-1])
+            polls = [e for e in mine if e.api_id != self.order.api_id]
+            problems += poll_problems(self.order, uploads[-1], polls)
         return problems
 
 
@@ -94,7 +110,7 @@ def parse_any(raw: bytes) -> Tree:
     if stripped.startswith((b"{", b"[")):
         _, tree = jsoncodec.parse(raw)
         return tree
-    return xmlcodec.parse(raw).tree
+    return xmlcodec.parse(read_result_file(raw)).tree
 
 
 def _text(tree: Tree, *path: str) -> str | None:
@@ -138,8 +154,34 @@ def eligibility_problems(order: Order, entry: JournalEntry) -> list[str]:
     return problems
 
 
+def _records(tree: Tree, element: str) -> list[Tree]:
+    body = tree.get("MessageBody")
+    node: Node = body.get(element) if isinstance(body, dict) else None
+    return [r for r in (node if isinstance(node, list) else [node]) if isinstance(r, dict)]
+
+
+def _card_problems(where: str, record: Tree, order: Order, index: int, *, registration: bool) -> list[str]:
+    card = order.cards[index]
+    expected: list[tuple[str, str | None]] = [
+        ("InsurerNumber", card.insurer_number.rjust(8, " ")),
+        ("InsuredCardSymbol", card.symbol or None),
+        ("InsuredIdentificationNumber", card.number),
+        ("InsuredBranchNumber", card.branch or None),
+    ]
+    expected.append(("ReferenceNumber", card.reference_number) if registration else ("Birthdate", card.birthdate))
+    label = f"record {index + 1} " if order.action in BULK_ACTIONS else ""
+    problems = []
+    for element, want in expected:
+        got = record.get(element)
+        got = got if isinstance(got, str) else None
+        if (got or None) != (want or None):
+            problems.append(f"{where}: {label}{element} expected {want!r}, sent {got!r}")
+    return problems
+
+
 def bulk_problems(order: Order, entry: JournalEntry) -> list[str]:
-    """The 一括照会 upload: the right 医療機関コード, and every card's keys as ordered (space-padded)."""
+    """The upload (01): the right 医療機関コード, the 資格確認日 (一括照会), and every card's keys as
+    ordered (space-padded; 照会番号一括登録: with its 照会番号), in the order given."""
     where = f"upload {entry.name or entry.api_id} (journal #{entry.id})"
     try:
         tree = parse_any(entry.request)
@@ -149,21 +191,64 @@ def bulk_problems(order: Order, entry: JournalEntry) -> list[str]:
     mic = _text(tree, "MessageHeader", "MedicalInstitutionCode")
     if mic != order.medical_institution:
         problems.append(f"{where}: MedicalInstitutionCode expected {order.medical_institution!r}, sent {mic!r}")
-    body = tree.get("MessageBody")
-    node: Node = body.get("QualificationConfirmSearchInfo") if isinstance(body, dict) else None
-    records = [r for r in (node if isinstance(node, list) else [node]) if isinstance(r, dict)]
+    registration = order.action == "reference-number-bulk"
+    if not registration:  # without the header date the terminal judges on its own date at upload (inferred)
+        sent = _text(tree, "MessageHeader", "QualificationConfirmationDate")
+        applied = sent or (entry.at[:8] or None)
+        if applied is not None and applied != order.confirmation_date:
+            how = f"sent {sent!r}" if sent else f"not sent, so the terminal used its date {applied}"
+            want = order.confirmation_date
+            problems.append(f"{where}: QualificationConfirmationDate (資格確認日) expected {want!r}, {how}")
+    element = "ReferenceNumberRegistrationInfo" if registration else "QualificationConfirmSearchInfo"
+    records = _records(tree, element)
     if len(records) != len(order.cards):
         problems.append(f"{where}: {len(records)} records sent, {len(order.cards)} cards ordered")
-    for i, (record, card) in enumerate(zip(records, order.cards, strict=False), 1):
-        for element, want in (
-            ("InsurerNumber", card.insurer_number.rjust(8, " ")),
-            ("InsuredIdentificationNumber", card.number),
-            ("Birthdate", card.birthdate),
-        ):
-            got = record.get(element)
-            if got != want:
-                problems.append(f"{where}: record {i} {element} expected {want!r}, sent {got!r}")
+    for i, record in enumerate(records[: len(order.cards)]):
+        problems += _card_problems(where, record, order, i, registration=registration)
     return problems
+
+
+def registration_problems(order: Order, entry: JournalEntry) -> list[str]:
+    """照会番号登録 (OQSsiimm01): 医療機関コード, the card's keys (保険者番号 padded) and the 照会番号."""
+    where = f"request {entry.name or entry.api_id} (journal #{entry.id})"
+    try:
+        tree = parse_any(entry.request)
+    except Exception as exc:
+        return [f"{where}: not a readable request: {exc}"]
+    problems = []
+    mic = _text(tree, "MessageHeader", "MedicalInstitutionCode")
+    if mic != order.medical_institution:
+        problems.append(f"{where}: MedicalInstitutionCode expected {order.medical_institution!r}, sent {mic!r}")
+    records = _records(tree, "ReferenceNumberRegistrationInfo")
+    if len(records) != 1:
+        return [*problems, f"{where}: {len(records)} ReferenceNumberRegistrationInfo sent, 1 expected"]
+    return problems + _card_problems(where, records[0], order, 0, registration=True)
+
+
+def download_problems(order: Order, entry: JournalEntry, reception_number: str | None = None) -> list[str]:
+    """A download (02): the 医療機関コード and the 受付番号 (the order's, or the upload's answer)."""
+    where = f"download {entry.name or entry.api_id} (journal #{entry.id})"
+    try:
+        tree = parse_any(entry.request)
+    except Exception as exc:
+        return [f"{where}: not a readable request: {exc}"]
+    problems = []
+    mic = _text(tree, "MessageHeader", "MedicalInstitutionCode")
+    if mic != order.medical_institution:
+        problems.append(f"{where}: MedicalInstitutionCode expected {order.medical_institution!r}, sent {mic!r}")
+    want = reception_number if reception_number is not None else order.reception_number
+    got = _text(tree, "MessageBody", "ReceptionNumber")
+    if (got or "").strip() != want:
+        problems.append(f"{where}: ReceptionNumber (受付番号) expected {want!r}, sent {got!r}")
+    return problems
+
+
+def poll_problems(order: Order, upload: JournalEntry, polls: list[JournalEntry]) -> list[str]:
+    """Every download of an upload-then-poll order names the 受付番号 the upload was answered with."""
+    number = upload.extra.get("reception_number")
+    if not isinstance(number, str):
+        return []  # the upload was refused: there was nothing to poll for
+    return [p for poll in polls for p in download_problems(order, poll, number)]
 
 
 def report_problems(report: Report) -> list[str]:

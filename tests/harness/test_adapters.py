@@ -206,3 +206,28 @@ def test_a_face_order_shows_the_newest_card_reader_result(tmp_path: Path, kind: 
     assert (report.status, report.validity, report.result_file) == ("answered", "1", "OQSsiquc01res_face_1.xml")
     assert report.results[0]["Name"] == "保険　太郎"
     assert "face フォルダに届いたもの" in order.instruction()
+
+
+def test_a_zip_result_is_read_as_the_xml_it_holds() -> None:
+    import io
+    import zipfile
+
+    from mockgateway.harness.adapters import read_result_file
+    from mockgateway.harness.outcome import parse_any
+
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        "<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader></XmlMsg>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("OQSmuquc02res_1.xml", xml)
+    assert read_result_file(buffer.getvalue()) == xml.encode()
+    assert read_result_file(xml.encode()) == xml.encode()
+    assert parse_any(buffer.getvalue())["MessageHeader"] == {"SegmentOfResult": "1"}
+    two = io.BytesIO()
+    with zipfile.ZipFile(two, "w") as archive:
+        archive.writestr("a.xml", xml)
+        archive.writestr("b.xml", xml)
+    with pytest.raises(zipfile.BadZipFile, match="holds one XML file"):
+        read_result_file(two.getvalue())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
-from mockgateway.harness.orders import Order, Report
+from mockgateway.harness.orders import Action, Order, Report
 from mockgateway.harness.settings import load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,8 +38,19 @@ def test_the_settings_sample_loads(tmp_path: Path) -> None:
 
 
 def test_the_order_and_report_samples_follow_the_schema() -> None:
-    order_text, report_text = blocks("json")
+    order_text, report_text, bulk_order_text, bulk_report_text = blocks("json")
     order = Order.from_json(json.loads(order_text))
     assert order.card.insurer_number == "139998"
     report = Report.from_json(json.loads(report_text), order_id=order.order_id)
     assert report.results[0]["InsurerNumber"] == "  139998"
+    bulk = Order.from_json(json.loads(bulk_order_text))
+    assert (bulk.action, len(bulk.cards)) == ("bulk", 2)
+    assert Order.from_json(bulk.as_json()) == bulk
+    units = Report.from_json(json.loads(bulk_report_text), order_id=bulk.order_id).results
+    assert [u["ProcessingResultStatus"] for u in units] == ["1", "2"]
+    assert json.loads(units[0]["ResultOfQualificationConfirmation"])["Name"] == "保険　太郎"
+
+
+def test_every_action_is_documented() -> None:
+    for action in get_args(Action):
+        assert f"| `{action}` |" in GUIDE, f"docs/vendor-guide.md does not describe action {action!r}"

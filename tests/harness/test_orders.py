@@ -78,3 +78,22 @@ def test_report_normalises_values_and_groups() -> None:
 def test_a_malformed_report_is_refused_by_name(doc: object, message: str) -> None:
     with pytest.raises(ReportError, match=message):
         Report.from_json(doc, order_id="X.1")
+
+
+def test_reference_number_and_download_orders_round_trip() -> None:
+    registering = Card("139998", "模擬市", "100234", "00", "19650203", reference_number="KARTE-000123")
+    single = order(action="reference-number", cards=(registering,), api_id="OQSsiimm01")
+    doc = single.as_json()
+    assert doc["card"]["reference_number"] == "KARTE-000123"
+    assert "照会番号 KARTE-000123" in doc["instruction"]
+    assert Order.from_json(doc) == single
+    many = order(action="reference-number-bulk", cards=(registering, registering), api_id="OQSmuimm01")
+    assert [c["reference_number"] for c in many.as_json()["cards"]] == ["KARTE-000123"] * 2
+    assert Order.from_json(many.as_json()) == many
+    download = order(action="bulk-download", cards=(), api_id="OQSmuquc02", reception_number="20261123100000000001")
+    doc = download.as_json()
+    assert doc["reception_number"] == "20261123100000000001"
+    assert "受付番号 20261123100000000001" in doc["instruction"]
+    assert "card" not in doc
+    assert Order.from_json(doc) == download
+    assert "reference_number" not in CARD.as_json()  # only registrations carry one

@@ -48,6 +48,7 @@ class World:
     medical_institution: str = "1310112345"
     run_token: str = "run"
     http: str | None = None  # base URL of /oqs/{API_ID} and the Web API, when --mg-http-port serves them
+    listener: Any = None  # the run's HTTP listener (CatalogueHttp), when it serves this scenario
     last: Outcome | Exchange | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
@@ -74,18 +75,21 @@ class World:
         api_id: str = "OQSsiquc01",
         raw: bytes | None = None,
         timeout: float | None = None,
+        reception_number: str | None = None,
+        medical_institution: str | None = None,
     ) -> Order:
         return Order(
             order_id=f"{self.scenario_id}.{self.run_token}.{next(self._seq)}",
             scenario_id=self.scenario_id,
             scenario_title=self.scenario_title,
             action=action,
-            medical_institution=self.medical_institution,
+            medical_institution=medical_institution or self.medical_institution,
             confirmation_date=on or yyyymmdd(self.gateway.clock.today()),
             cards=cards,
             limit_consent=limit_consent,
             api_id=api_id,
             raw=raw,
+            reception_number=reception_number,
             timeout_seconds=timeout if timeout is not None else self.settings.order_timeout,
             gateway={"root": str(self.root), **({"http": self.http} if self.http else {})},
         )
@@ -164,7 +168,7 @@ def world(
     if settings.http_port is not None:  # one listener for the run, answering from this scenario's gateway
         listener = request.getfixturevalue("mockgateway_catalogue_http")
         serving.enter_context(listener.serving(gateway))
-        w.http = listener.url
+        w.http, w.listener = listener.url, listener
     mockgateway_adapter.begin(Environment(root=config.root, http=w.http, progress=w.progress))
     try:
         yield w
@@ -176,7 +180,7 @@ def world(
             mockgateway_recorder.attach(request.node.nodeid, w.evidence())
         finally:
             mockgateway_adapter.end()
-            folder.stop()
-            for worker in gateway.workers:
+            w.folder.stop()  # the world's, which a step may have replaced (a restarted gateway)
+            for worker in w.gateway.workers:
                 worker.stop()
-            gateway.store.close()
+            w.gateway.store.close()
