@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.steps.bulk_steps import *  # noqa: F403
 from tests.steps.card_steps import *  # noqa: F403
 from tests.steps.client_steps import *  # noqa: F403
 from tests.steps.clock_steps import *  # noqa: F403
