@@ -27,9 +27,9 @@ from mockgateway.domain.consent import ConsentKind
 from mockgateway.fixtures import load_documents
 from mockgateway.journal import JournalEntry
 from mockgateway.results import CONSENT_KINDS
-from mockgateway.services import face, reference_numbers
+from mockgateway.services import face
 from mockgateway.xmlcodec import Node, Tree
-from tests.steps.people_steps import card, person
+from tests.steps.people_steps import person
 from tests.steps.world import World
 
 RESULT = "card.result"
@@ -102,13 +102,6 @@ def error_files_on(world: World) -> None:
 @given("猶予期間は有効期限が切れた日から数える設定である")
 def grace_from_expiry_day(world: World) -> None:
     face.feature(world.gateway).update_settings({"grace_rule": "expiry_day"})
-
-
-@given(parsers.parse('医療機関 "{code}" が "{person_id}" の照会番号 "{number}" を登録している'))
-def reference_number_registered(world: World, code: str, person_id: str, number: str) -> None:
-    registry = reference_numbers.registry(world.gateway)
-    assert registry is not None, "the 照会番号 feature is not installed"
-    registry.register(code, card(world, person_id).key, number, world.gateway.clock.now())
 
 
 # -- when: the patient at the reader -------------------------------------------------------------
