@@ -5,6 +5,7 @@
   正常な結果の処理結果コードに通知を付ける。有効期限が切れても、有効期限満了日が属する月の末日から
   3か月間 (猶予期間) は資格情報だけを返し、同意画面は出さず、医療情報は提供しない。猶予期間を過ぎた
   証明書と失効した証明書はカードリーダーのエラー 006 になる (oqs-interface.md §5, docs/card.md)。
+  face ファイルが書かれたら、レセコンはそれを読み、通知 (処理結果メッセージ) も含めて表示する。
 
   背景:
     前提 現在日時は "2026-11-23 10:00" である
@@ -14,6 +15,7 @@
   @OQS-CERT-001 @rule:oqs-interface-5 @rule:oqs-interface-1.4
   シナリオ: 有効期限まで3か月以内なら、正常な結果に通知が付く
     もし 患者が "myna-kigen-chikai" のマイナンバーカードを置き、顔認証で本人確認して "薬剤" に同意する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     ならば face フォルダに結果ファイルが1つ書かれる
     かつ face ファイルの "SegmentOfResult" は "1" である
     かつ face ファイルの "ProcessingResultStatus" は "1" である
@@ -25,6 +27,7 @@
   @OQS-CERT-002 @rule:oqs-interface-5 @rule:oqs-interface-1.4
   シナリオ: 猶予期間中は資格情報だけが返り、同意画面は出ない
     もし 患者が "myna-yuyo" のマイナンバーカードを置き、顔認証で本人確認して "薬剤,特定健診,診療,手術" に同意する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     ならば face フォルダに結果ファイルが1つ書かれる
     かつ 同意画面は表示されなかった
     かつ face ファイルの "QualificationValidity" は "1" である
@@ -39,6 +42,7 @@
   @OQS-CERT-003 @rule:oqs-interface-5 @rule:oqs-interface-3.4
   シナリオ: 猶予期間中の確認では医療情報は提供されない
     もし 患者が "myna-yuyo" のマイナンバーカードを置き、暗証番号 "1234" で本人確認して "薬剤" に同意する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     かつ レセコンが "myna-yuyo" の薬剤情報を XML で取得する
     ならば 医療情報の結果コードは "2" である
     かつ 医療情報のメッセージに "猶予期間中のため医療情報は提供できません" が含まれる
@@ -61,6 +65,7 @@
   @OQS-CERT-006 @rule:oqs-interface-5
   シナリオ: 有効期限内でも失効した時点から使えなくなる
     もし 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     ならば カードリーダーのエラーはない
     もし "hoken-taro" のカードの電子証明書が失効する
     かつ 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認しようとする
@@ -74,9 +79,11 @@
       {registered: "true", cert_expires: "20270215"}
       """
     もし 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     ならば face ファイルに "ProcessingResultCode" はない
     もし 時計を "2026-11-15 10:00" に進める
     かつ 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     ならば face ファイルの "ProcessingResultCode" は "MGW3301" である
 
   @OQS-CERT-008 @rule:oqs-interface-5 @doc:card-grace-period
@@ -87,6 +94,7 @@
       {registered: "true", cert_expires: "20261115"}
       """
     もし 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認して "薬剤" に同意する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     ならば face ファイルの "ProcessingResultCode" は "MGW3301" である
     かつ face ファイルの "PharmacistsInfoConsFlg" は "1" である
 
@@ -98,6 +106,7 @@
       {registered: "true", cert_expires: "20261115"}
       """
     もし 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認して "薬剤" に同意する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     ならば face ファイルの "ProcessingResultCode" は "MGW3302" である
     かつ face ファイルの "ProcessingResultMessage" に "猶予期間 20270228 まで" が含まれる
     かつ face ファイルの閲覧同意フラグはすべて "0" である
@@ -110,6 +119,7 @@
       {registered: "true", cert_expires: "20261115"}
       """
     もし 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     ならば face フォルダに結果ファイルが1つ書かれる
     かつ face ファイルの "ProcessingResultCode" は "MGW3302" である
     かつ face ファイルの "QualificationConfirmationDate" は "20270228" である
@@ -134,6 +144,7 @@
       {registered: "true", cert_expires: "20261115"}
       """
     もし 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
     ならば face ファイルの "ProcessingResultMessage" に "猶予期間 20270215 まで" が含まれる
     もし 時計を "2027-02-16 09:00" に進める
     かつ 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認しようとする

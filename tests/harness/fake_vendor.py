@@ -136,7 +136,8 @@ def shown(
         "error_message": text(header, "ErrorMessage"),
         "validity": text(body, "QualificationValidity"),
         "results": results,
-        "message": "資格確認しました",
+        # what the screen says: the terminal's error, or its notice (e.g. the certificate expires soon)
+        "message": text(header, "ErrorMessage") or text(body, "ProcessingResultMessage") or "資格確認しました",
         "request_file": name,
         "result_file": result_name,
     }

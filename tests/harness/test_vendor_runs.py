@@ -181,3 +181,28 @@ def test_the_command_adapter_runs_a_vendor_command_per_order_over_http(tmp_path:
     assert (exchange["data"]["transport"], exchange["data"]["name"]) == ("http", "/oqs/OQSsiquc01")
     order = next(e for e in run.scenario("OQS-ELIG-003")["evidence"] if e["kind"] == "order")["data"]["order"]
     assert order["gateway"]["http"].startswith("http://127.0.0.1:")
+
+
+# Card-reader scenarios: the vendor is told to show the face result; each face-file step judges what
+# it showed, then the file. A reader error without a face file asks nothing of the vendor: omitted.
+CARD_SUBSET = "OQS-CARD-001,OQS-CARD-006,OQS-CARD-020,OQS-CARD-023,OQS-CERT-001,OQS-CERT-007"
+
+
+@pytest.mark.parametrize("vendor", [True], indirect=True)
+def test_card_scenarios_judge_what_the_vendor_showed(vendor: tuple[Path, Path], tmp_path: Path) -> None:
+    root, orders = vendor
+    run = run_catalogue(
+        tmp_path / "report", "--mg-adapter=folder", f"--mg-root={root}", f"--mg-orders={orders}",
+        "--mg-capabilities=eligibility,face,certificate", f"--mg-select={CARD_SUBSET}",
+    )  # fmt: skip
+    statuses = run.statuses()
+    assert statuses["OQS-CARD-001"] == "pass", run.scenario("OQS-CARD-001")["message"]
+    assert statuses["OQS-CERT-001"] == "pass"  # it showed the certificate's expiry notice
+    assert statuses["OQS-CERT-007"] == "pass"  # two placements: it showed the newer file each time
+    assert statuses["OQS-CARD-023"] == "pass"  # an error face file: it showed SegmentOfResult 9 and the error
+    assert statuses["OQS-CARD-006"] == "omit"  # a reader error only: nothing for the client to do
+    lost = run.scenario("OQS-CARD-020")  # the deliberately wrong vendor hides the 資格喪失日
+    assert lost["status"] == "fail"
+    assert "the client shows DisqualificationDate None; the terminal's face file has '20261113'" in lost["message"]
+    report = next(e for e in lost["evidence"] if e["kind"] == "report")["data"]["report"]
+    assert report["result_file"].startswith("OQSsiquc01res_face_1310112345")

@@ -1,9 +1,11 @@
 """Steps about マイナ保険証: a patient at the face-auth card reader, the face file, the reader's error.
 
 The patient acts on the gateway's reader (mockgateway/services/face.py, the card model in-process);
-the レセコン under test does nothing until a face file appears. Then-steps read the face file the
-terminal wrote into `<root>/face` (the bytes it wrote, when a vendor's software has already taken
-the file away) or the reader's on-screen error, which is never written to `face` by default.
+the レセコン under test does nothing until a face file appears. Then `もし レセコンが face フォルダに
+届いた資格確認結果を表示する` (client_steps, an order) has the client show it, and the face-file
+Then-steps assert first on what the client reported it showed, then on the file the terminal wrote
+into `<root>/face` (the bytes it wrote, when a vendor's software has already taken the file away).
+The reader's on-screen error is never written to `face` by default: those steps are the terminal's.
 
 How the patient identifies themself (`{how}`): `顔認証`, `顔認証 (不一致)`, `暗証番号 "1234"`,
 `暗証番号 "0000,1111"` (attempts in order), `目視`, and a fallback after `のあと`:
@@ -25,6 +27,8 @@ from mockgateway.domain.clock import format_timestamp, parse_timestamp
 from mockgateway.domain.codes import ConsentFlag
 from mockgateway.domain.consent import ConsentKind
 from mockgateway.fixtures import load_documents
+from mockgateway.harness.orders import RESULT_FIELDS, Report
+from mockgateway.harness.outcome import report_problems
 from mockgateway.journal import JournalEntry
 from mockgateway.results import CONSENT_KINDS
 from mockgateway.services import face
@@ -33,6 +37,7 @@ from tests.steps.people_steps import person
 from tests.steps.world import World
 
 RESULT = "card.result"
+PLACED_AT = "card.placed_at"  # how many orders the client had carried out when the card was placed
 MODES = {"顔認証": AuthMode.FACE, "暗証番号": AuthMode.PIN, "目視": AuthMode.VISUAL}
 POINTS = {
     "証明書の読み取り": "certificate",
@@ -67,6 +72,7 @@ def _place(world: World, **options: Any) -> ReaderResult:
     result = face.feature(world.gateway).place(face.placement_from(options))
     world.notes[RESULT] = result
     world.notes["card.new_face_files"] = sorted(p.name for p in set(_face_dir(world).glob("*")) - before)
+    world.notes[PLACED_AT] = len(world.outcomes)  # the client's face orders from here on show this result
     return result
 
 
@@ -178,9 +184,85 @@ def face_value(world: World, element: str) -> str | None:
     return None
 
 
+# -- then: what the client showed --------------------------------------------------------------------
+#
+# After `もし レセコンが face フォルダに届いた資格確認結果を表示する` (an order, action `face`), each
+# face-file step asserts first on what the client reported it showed, then on the file the terminal
+# wrote. Elements map onto the report: SegmentOfResult → segment, QualificationValidity → validity,
+# ErrorCode / ErrorMessage → error_code / error_message, ProcessingResultMessage → message, elements of
+# ResultOfQualificationConfirmation → the one reported result. Bookkeeping elements a screen does not
+# show (ReferenceClassification, MedicalInstitutionCode, ProcessingResultCode, …) are checked on the
+# file only, once the client has shown that very file (its report's result_file, when given).
+
+REPORTED_AS = {
+    "SegmentOfResult": "segment",
+    "QualificationValidity": "validity",
+    "ErrorCode": "error_code",
+    "ErrorMessage": "error_message",
+}
+MESSAGES = ("ProcessingResultMessage", "ErrorMessage")
+
+
+def shown(world: World) -> Report | None:
+    """The client's report of the face result shown since the last placement (None: no face order)."""
+    since = world.notes.get(PLACED_AT, 0)
+    assert isinstance(since, int)
+    faces = [o for o in world.outcomes[since:] if o.order.action == "face"]
+    if not faces:
+        return None
+    report = faces[-1].report
+    problems = report_problems(report)
+    assert not problems, "\n".join(problems)
+    r = result(world)
+    if report.result_file and r.face_name:
+        assert report.result_file == r.face_name, (
+            f"the client shows {report.result_file}, not the face file of this placement {r.face_name}"
+        )
+    return report
+
+
+def _result_level(world: World, element: str) -> bool:
+    """Whether `element` belongs to ResultOfQualificationConfirmation (in this face file, or as a result field)."""
+    levels = _levels(world)
+    if len(levels) > 2 and element in levels[2]:
+        return True
+    return element in RESULT_FIELDS or element.endswith(("ConsFlg", "ConsTime", "AvailableTime"))
+
+
+def _shown_result(report: Report) -> dict[str, str]:
+    assert len(report.results) == 1, (
+        f"the client reports {len(report.results)} results for one face file: {list(report.results)}"
+    )
+    return report.results[0]
+
+
+def client_value(world: World, report: Report, element: str) -> tuple[bool, str | None]:
+    """(whether the report carries this element at all, its value)."""
+    if element in REPORTED_AS:
+        got = getattr(report, REPORTED_AS[element])
+        return True, got or None
+    if element == "ProcessingResultMessage":
+        return True, report.message or None
+    if _result_level(world, element):
+        return True, _shown_result(report).get(element) or None
+    return False, None
+
+
+def _client_says(world: World, element: str, want: str | None) -> None:
+    report = shown(world)
+    if report is None:
+        return
+    carried, got = client_value(world, report, element)
+    if carried:
+        assert got == want, (
+            f"the client shows {element} {got!r}; the terminal's face file has {face_value(world, element)!r}"
+        )
+
+
 @then("face フォルダに結果ファイルが1つ書かれる")
 def one_face_file(world: World) -> None:
     r = result(world)
+    shown(world)  # the client showed this placement's file (when it was asked to)
     assert r.face_name is not None, f"no face file; the reader showed {_error_words(r)}"
     if world.adapter.name == "reference":  # a vendor's software may already have taken it
         assert world.notes["card.new_face_files"] == [r.face_name], world.notes["card.new_face_files"]
@@ -198,6 +280,7 @@ def no_face_file(world: World) -> None:
 @then(parsers.parse('face ファイル名は "{prefix}" と医療機関コードと20文字と処理日時からなる'))
 def face_file_name(world: World, prefix: str) -> None:
     r = result(world)
+    shown(world)
     assert r.face_name is not None
     now = face_value(world, "ProcessExecutionTime")
     pattern = (
@@ -208,22 +291,43 @@ def face_file_name(world: World, prefix: str) -> None:
 
 @then(parsers.parse('face ファイルの "{element}" は "{value}" である'))
 def face_element_is(world: World, element: str, value: str) -> None:
+    _client_says(world, element, value)
     got = face_value(world, element)
     assert got == value, f"{element}: {got!r}, expected {value!r}"
 
 
 @then(parsers.parse('face ファイルに "{element}" はない'))
 def face_element_absent(world: World, element: str) -> None:
+    report = shown(world)
+    if report is not None:
+        if element in REPORTED_AS:
+            got = getattr(report, REPORTED_AS[element])
+            assert not got, f"the client shows {element} {got!r}, which the terminal's face file does not have"
+        for item in report.results:
+            assert not item.get(element), (
+                f"the client shows {element} {item[element]!r}, which the terminal's face file does not have"
+            )
     assert face_value(world, element) is None, f"{element} = {face_value(world, element)!r}"
 
 
 @then(parsers.parse('face ファイルに "{element}" がある'))
 def face_element_present(world: World, element: str) -> None:
+    report = shown(world)
+    if report is not None:
+        carried, got = client_value(world, report, element)
+        assert got is not None or not carried, f"the client does not show {element}"
     assert face_value(world, element) is not None, _levels(world)
 
 
 @then(parsers.parse('face ファイルの "{element}" に "{text}" が含まれる'))
 def face_element_mentions(world: World, element: str, text: str) -> None:
+    report = shown(world)
+    if report is not None:
+        if element in MESSAGES:  # what the screen said: the message shown (error or notice)
+            said = " ".join(m for m in (report.error_message, report.message) if m)
+        else:
+            said = client_value(world, report, element)[1] or ""
+        assert text in said, f"the client shows {said!r}, which lacks {text!r} from the terminal's {element}"
     got = face_value(world, element)
     assert got is not None, f"no {element}"
     assert text in got, got
@@ -231,11 +335,15 @@ def face_element_mentions(world: World, element: str, text: str) -> None:
 
 @then(parsers.parse('face ファイルの "{element}" は現在日時である'))
 def face_element_is_now(world: World, element: str) -> None:
-    assert face_value(world, element) == format_timestamp(world.gateway.clock.now())
+    now = format_timestamp(world.gateway.clock.now())
+    _client_says(world, element, now)
+    assert face_value(world, element) == now
 
 
 @then(parsers.parse('face ファイルの "{element}" は "{other}" の24時間後である'))
 def face_element_a_day_after(world: World, element: str, other: str) -> None:
+    _client_says(world, element, face_value(world, element))
+    _client_says(world, other, face_value(world, other))
     later, earlier = face_value(world, element), face_value(world, other)
     assert later is not None, f"no {element}"
     assert earlier is not None, f"no {other}"
@@ -244,7 +352,15 @@ def face_element_a_day_after(world: World, element: str, other: str) -> None:
 
 @then(parsers.parse('face ファイルの閲覧同意フラグはすべて "{flag}" である'))
 def every_consent_flag(world: World, flag: str) -> None:
+    report = shown(world)
     for kind in CONSENT_KINDS:
+        if report is not None:
+            displayed = _shown_result(report)
+            got = displayed.get(f"{kind}ConsFlg")
+            assert got == flag, f"the client shows {kind}ConsFlg {got!r}; the terminal's face file has {flag!r}"
+            if flag == ConsentFlag.NONE.value:
+                for suffix in ("ConsTime", "AvailableTime"):
+                    assert not displayed.get(f"{kind}{suffix}"), f"the client shows {kind}{suffix} with flag 0"
         assert face_value(world, f"{kind}ConsFlg") == flag, kind
         if flag == ConsentFlag.NONE.value:
             assert face_value(world, f"{kind}ConsTime") is None, kind
@@ -271,6 +387,7 @@ def reader_error_detail(world: World, text: str) -> None:
 @then("カードリーダーのエラーはない")
 def no_reader_error(world: World) -> None:
     r = result(world)
+    shown(world)  # when the client was asked to show the result, it showed this placement's
     assert r.error is None, _error_words(r)
 
 
