@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import multiprocessing
 import os
@@ -468,6 +469,8 @@ def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], boun
     gateway.journal = ReplicaJournal(outbox, demand, acks, clears, cleared, slot, **bounds)
     follower = Follower(gateway, counter)
     follower.sync()
+    gc.collect()  # as the primary does (server.start): the loaded state leaves the collector's scans
+    gc.freeze()
     tokens = ReplicaTokenBook(dt.timedelta(seconds=config.token_ttl_seconds), gateway)
     app = ReplicaApp(gateway, tokens, follower, primary_port, webapi=config.webapi_plain)
     parent = os.getppid()

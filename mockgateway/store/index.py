@@ -443,18 +443,20 @@ class _Slow(Exception):
     """The fast builder met something it does not handle: use person_from_doc."""
 
 
-def _text(doc: Mapping[str, Any], name: str) -> str | None:
-    value = doc.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise _Slow
-    return value
+_QUAL_NESTED = frozenset({"ElderlyRecipientCertificateInfo", "LimitApplicationCertificateRelatedInfo"})
+_PERSON_NESTED = frozenset({"qualifications", *EXTENSION_KEYS})
 
 
-def _date(doc: Mapping[str, Any], name: str) -> dt.date | None:
-    value = _text(doc, name)
-    if value is None:
+def _plain(doc: Mapping[str, Any], nested: frozenset[str]) -> None:
+    """Every value a string (or null), except under `nested` keys: then `doc.get(k) or None` reads
+    a field exactly as the fixture reader's text() does ("" and null are both absent)."""
+    for key, value in doc.items():
+        if value is not None and type(value) is not str and key not in nested:
+            raise _Slow
+
+
+def _day(value: str | None) -> dt.date | None:
+    if not value:
         return None
     day = _dates.get(value)
     if day is None:
@@ -485,7 +487,7 @@ def _children(doc: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
-    if not all(isinstance(item, dict) for item in items):
+    if not all(type(item) is dict for item in items):
         raise _Slow
     return items
 
@@ -493,37 +495,40 @@ def _children(doc: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
 def _qualification(q: Mapping[str, Any], insurers: Mapping[str, Insurer]) -> Qualification:
     if not q.keys() <= _QUAL_ALLOWED or "SpecificDiseasesCertificateInfo" in q:
         raise _Slow
-    raw_insurer = _text(q, "InsurerNumber")
-    insurer = insurers.get(raw_insurer) if raw_insurer is not None else None
+    _plain(q, _QUAL_NESTED)
+    get = q.get
+    insurer = insurers.get(get("InsurerNumber") or "")
     if insurer is None:  # padded, unknown or invalid: the full reader says which
         raise _Slow
     try:
         key = CardKey(
             insurer.number.value,
-            normalize_symbol(_text(q, "InsuredCardSymbol")),
-            normalize_number(_text(q, "InsuredIdentificationNumber")),
-            normalize_branch(_text(q, "InsuredBranchNumber")),
+            normalize_symbol(get("InsuredCardSymbol") or None),
+            normalize_number(get("InsuredIdentificationNumber") or None),
+            normalize_branch(get("InsuredBranchNumber") or None),
         )
     except NumberError:
         raise _Slow from None
-    family = _text(q, "PersonalFamilyClassification")
+    family = get("PersonalFamilyClassification") or None
     if family is not None and family not in _FAMILY:
         raise _Slow
     elderly = None
     for e in _children(q, "ElderlyRecipientCertificateInfo")[:1]:
-        ratio = _text(e, "ElderlyRecipientContributionRatio")
+        _plain(e, frozenset())
+        ratio = e.get("ElderlyRecipientContributionRatio") or None
         if not e.keys() <= _ELDERLY_KEYS or ratio not in _RATIOS:
             raise _Slow
         elderly = ElderlyRecipientCertificate(
-            _date(e, "ElderlyRecipientCertificateDate"),
-            _date(e, "ElderlyRecipientValidStartDate"),
-            _date(e, "ElderlyRecipientValidEndDate"),
+            _day(e.get("ElderlyRecipientCertificateDate")),
+            _day(e.get("ElderlyRecipientValidStartDate")),
+            _day(e.get("ElderlyRecipientValidEndDate")),
             ratio,
         )
     limits = []
     for lim in _children(q, "LimitApplicationCertificateRelatedInfo"):
-        cls = _text(lim, "LimitApplicationCertificateClassification")
-        flag = _text(lim, "LimitApplicationCertificateClassificationFlag")
+        _plain(lim, frozenset())
+        cls = lim.get("LimitApplicationCertificateClassification") or None
+        flag = lim.get("LimitApplicationCertificateClassificationFlag") or None
         if cls is None or flag is None or not lim.keys() <= _LIMIT_KEYS:
             raise _Slow
         if cls not in LIMIT_CERTIFICATE_CLASSIFICATION or flag not in LIMIT_CERTIFICATE_FLAG:
@@ -532,17 +537,17 @@ def _qualification(q: Mapping[str, Any], insurers: Mapping[str, Insurer]) -> Qua
             LimitCertificate(
                 cls,
                 flag,
-                _date(lim, "LimitApplicationCertificateDate"),
-                _date(lim, "LimitApplicationCertificateValidStartDate"),
-                _date(lim, "LimitApplicationCertificateValidEndDate"),
-                _date(lim, "LimitApplicationCertificateLongTermDate"),
+                _day(lim.get("LimitApplicationCertificateDate")),
+                _day(lim.get("LimitApplicationCertificateValidStartDate")),
+                _day(lim.get("LimitApplicationCertificateValidEndDate")),
+                _day(lim.get("LimitApplicationCertificateLongTermDate")),
             )
         )
-    qualified = _date(q, "QualificationDate")
-    lost = _date(q, "DisqualificationDate")
-    reason = _text(q, "ReasonOfLoss")
-    classification = _text(q, "InsuredCardClassification")
-    ratio = _text(q, "InsuredPartialContributionRatio")
+    qualified = _day(get("QualificationDate"))
+    lost = _day(get("DisqualificationDate"))
+    reason = get("ReasonOfLoss") or None
+    classification = get("InsuredCardClassification") or None
+    ratio = get("InsuredPartialContributionRatio") or None
     if (
         qualified is None
         or (lost is not None and (lost <= qualified or reason is None))
@@ -556,15 +561,15 @@ def _qualification(q: Mapping[str, Any], insurers: Mapping[str, Insurer]) -> Qua
         key=key,
         card_classification=classification or "01",
         personal_family=_FAMILY[family] if family else None,
-        insured_name=_text(q, "InsuredName"),
+        insured_name=get("InsuredName") or None,
         qualification_date=qualified,
         disqualification_date=lost,
         reason_of_loss=reason,
-        card_issuance_date=_date(q, "InsuredCertificateIssuanceDate"),
-        card_valid_date=_date(q, "InsuredCardValidDate"),
-        card_expiration_date=_date(q, "InsuredCardExpirationDate"),
+        card_issuance_date=_day(get("InsuredCertificateIssuanceDate")),
+        card_valid_date=_day(get("InsuredCardValidDate")),
+        card_expiration_date=_day(get("InsuredCardExpirationDate")),
         partial_contribution_ratio=ratio,
-        preschool=_text(q, "PreschoolClassification"),
+        preschool=get("PreschoolClassification") or None,
         elderly=elderly,
         limits=tuple(limits),
     )
@@ -576,11 +581,13 @@ def fast_person(doc: Any, insurers: Mapping[str, Insurer], today: dt.date) -> Pe
     reader (relative dates, padded numbers, 特定疾病, anything unusual or wrong)."""
     del today  # only relative dates need it, and those take the slow path
     try:
-        if not isinstance(doc, dict) or not doc.keys() <= _PERSON_ALLOWED:
+        if type(doc) is not dict or not doc.keys() <= _PERSON_ALLOWED:
             return None
-        pid, name, kana = _text(doc, "id"), _text(doc, "Name"), _text(doc, "NameKana")
-        sex1, sex2 = _text(doc, "Sex1"), _text(doc, "Sex2")
-        birth = _date(doc, "Birthdate")
+        _plain(doc, _PERSON_NESTED)
+        get = doc.get
+        pid, name, kana = get("id") or None, get("Name") or None, get("NameKana") or None
+        sex1, sex2 = get("Sex1") or None, get("Sex2") or None
+        birth = _day(get("Birthdate"))
         if not pid or name is None or kana is None or birth is None or sex1 not in _SEXES:
             return None
         if sex2 is not None and sex2 not in _SEXES:
@@ -588,7 +595,7 @@ def fast_person(doc: Any, insurers: Mapping[str, Insurer], today: dt.date) -> Pe
         quals = tuple(_qualification(q, insurers) for q in _children(doc, "qualifications"))
         if not quals:
             return None
-        other_kana = _text(doc, "NameOfOtherKana")
+        other_kana = get("NameOfOtherKana") or None
         return Person(
             id=pid,
             name=name,
@@ -597,10 +604,10 @@ def fast_person(doc: Any, insurers: Mapping[str, Insurer], today: dt.date) -> Pe
             sex1=_SEXES[sex1],
             sex2=_SEXES[sex2] if sex2 else None,
             qualifications=quals,
-            name_of_other=_text(doc, "NameOfOther"),
+            name_of_other=get("NameOfOther") or None,
             name_of_other_kana=to_half_width_kana(other_kana) if other_kana else None,
-            address=_text(doc, "Address"),
-            post_number=_text(doc, "PostNumber"),
+            address=get("Address") or None,
+            post_number=get("PostNumber") or None,
             extensions={k: doc[k] for k in EXTENSION_KEYS if k in doc},
         )
     except _Slow:
