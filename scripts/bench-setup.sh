@@ -2,6 +2,7 @@
 # Tools the benchmarks (benchmarks/*.py) use, not the tests: wrk (load generator), nginx (the
 # machine's ceiling). Run as root. Idempotent.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 need=()
 for pkg in wrk nginx-light; do
     [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" == "install ok installed" ]] || need+=("$pkg")
@@ -11,4 +12,7 @@ if [[ ${#need[@]} -gt 0 ]]; then
     apt-get update
     apt-get install -y --no-install-recommends "${need[@]}"
 fi
-echo "bench-setup.sh: wrk and nginx ready"
+if [[ -x .venv/bin/python ]]; then
+    .venv/bin/python -m pip install --quiet -e ".[bench]"  # locust and py-spy
+fi
+echo "bench-setup.sh: wrk, nginx (and, in .venv, locust and py-spy) ready"

@@ -21,9 +21,9 @@ if [[ ! -x .venv/bin/python ]]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-extras="test"
+extras="test,load"
 if [[ -e /usr/include/PCSC/winscard.h ]] && command -v swig >/dev/null; then
-    extras="test,card"  # pyscard builds from its sdist against libpcsclite
+    extras="test,load,card"  # pyscard builds from its sdist against libpcsclite
 fi
 .venv/bin/python -m pip install --quiet -e ".[${extras}]"
 echo "setup.sh: ready (.venv with extras: ${extras})"
