@@ -251,8 +251,10 @@ class ReplicaJournal(Journal):
             batch = self.entries(since=self._shipped)
             if batch:
                 self._shipped = batch[-1].id
-                with contextlib.suppress(Exception):
-                    self.outbox.put(batch)
+            # always answer, even with nothing: the primary waits for one message per replica,
+            # since a queue's put reaches the reader later than a shared-memory ack would
+            with contextlib.suppress(Exception):
+                self.outbox.put((self.slot, wanted, batch))
             self.acks[self.slot] = wanted
 
 
@@ -265,27 +267,39 @@ class MergingJournal(Journal):
         self.inbox, self.demand, self.acks, self.clears, self.cleared = inbox, demand, acks, clears, cleared
         self._pull_lock = threading.Lock()
 
-    def pull(self, timeout: float = 1.0) -> None:
+    def pull(self, timeout: float = 3.0) -> None:
+        """Ask every replica for its new entries and wait for each one's answer (a replica that
+        does not answer within `timeout` is stuck or gone: its entries come with a later read)."""
         with self._pull_lock:
             self.demand.value += 1
             wanted = self.demand.value
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                self._drain()
-                if all(ack == wanted for ack in self.acks):
+            answered: set[int] = set()
+            while len(answered) < len(self.acks):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     break
-                time.sleep(0.002)
+                try:
+                    slot, demand, batch = self.inbox.get(timeout=remaining)
+                except (queue.Empty, EOFError, OSError):
+                    break
+                self._take(batch)
+                if demand == wanted:
+                    answered.add(slot)
             self._drain()
 
     def _drain(self) -> None:
         while True:
             try:
-                batch = self.inbox.get_nowait()
+                _slot, _demand, batch = self.inbox.get_nowait()
             except (queue.Empty, EOFError, OSError):
                 return
-            for entry in batch:
-                entry.id = 0
-                super().record(entry)
+            self._take(batch)
+
+    def _take(self, batch: list[JournalEntry]) -> None:
+        for entry in batch:
+            entry.id = 0
+            super().record(entry)
 
     def entries(self, **filters: Any) -> list[JournalEntry]:
         self.pull()

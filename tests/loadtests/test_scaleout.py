@@ -166,3 +166,31 @@ def test_admin_routes_and_other_apis_reach_the_primary(server: Server) -> None:
     status, body = server.post("/oqs/OQSunknown01", eligibility_request(), {"Content-Type": "application/xml"})
     assert status == 200
     assert xmlcodec.text_at(xmlcodec.parse(body).tree, "MessageHeader", "SegmentOfResult") == "9"
+
+
+def test_a_journal_read_waits_for_a_replica_whose_entries_arrive_after_its_ack() -> None:
+    """A queue's put reaches the reader after the sender has moved on: the primary must wait for
+    each replica's message, not for its shared-memory ack (a read once showed 14 of 25 entries)."""
+    import multiprocessing
+    import queue
+    import threading
+
+    from mockgateway.journal import JournalEntry
+    from mockgateway.scaleout import MergingJournal
+
+    inbox: queue.Queue[object] = queue.Queue()
+    demand, clears = multiprocessing.RawValue("Q", 0), multiprocessing.RawValue("Q", 0)
+    acks, cleared = multiprocessing.RawArray("Q", 1), multiprocessing.RawArray("Q", 1)
+    journal = MergingJournal(inbox, demand, acks, clears, cleared, max_entries=100, max_body_bytes=1000)
+    entry = JournalEntry(id=7, at="20250618103000", real_time=0.0, transport="http", api_id="OQSsiquc01",
+                         name=None, medical_institution=None, request=b"replica")  # fmt: skip
+
+    def slow_replica() -> None:
+        while demand.value == 0:
+            time.sleep(0.001)
+        acks[0] = demand.value  # acknowledged first …
+        time.sleep(0.2)  # … the entries come later, as through a pipe's feeder thread
+        inbox.put((0, demand.value, [entry]))
+
+    threading.Thread(target=slow_replica, daemon=True).start()
+    assert [e.request for e in journal.entries()] == [b"replica"]
