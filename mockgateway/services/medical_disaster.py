@@ -136,7 +136,7 @@ def search(index: PeopleIndex, info: Mapping[str, Node], today: dt.date, *, stri
         people = {m.person.id: m for m in sorted(matches, key=lambda m: m.qualification.qualification_date)}
         return Found(list(people.values()), "card", shown)
     facts = parse_facts(info)
-    fitting = [Match(p, q) for p in index.people.values() for q in p.qualifications if facts.fits(Match(p, q))]
+    fitting = [Match(p, q) for p in index.born_on(facts.birthdate) for q in p.qualifications if facts.fits(Match(p, q))]
     return Found(_per_person(fitting, today), "facts", facts.describe())
 
 

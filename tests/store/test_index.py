@@ -7,7 +7,7 @@ from typing import Any
 
 from mockgateway.engine import Gateway
 from mockgateway.fixtures import load_documents
-from mockgateway.store.index import PeopleIndex
+from mockgateway.store.index import PeopleIndex, StoreIndex
 from tests.conftest import GatewayFactory
 
 INSURERS = {"06139992": "模擬商事健康保険組合", "01139997": "全国健康保険協会東京支部"}
@@ -94,3 +94,25 @@ def test_a_new_gateway_on_the_same_file_rebuilds_from_the_store(make_gateway: Ga
     second = make_gateway(personas=False)  # same tmp_path database, nothing loaded
     assert len(second.index) == 22
     assert [m.person.id for m in second.index.candidates("1")] == ["a"]
+
+
+def test_born_on_finds_exactly_the_people_born_that_day_in_memory() -> None:
+    other = {**doc("c", "3"), "Birthdate": "19851231"}
+    index = PeopleIndex.build(INSURERS, [("a", doc("a", "1")), ("c", other)], dt.date(2025, 1, 1))
+    assert [p.id for p in index.born_on(dt.date(1990, 1, 1))] == ["a"]
+    assert list(index.born_on(dt.date(1990, 1, 2))) == []
+
+
+def test_born_on_in_the_store_backed_index_reads_only_matching_documents(make_gateway: GatewayFactory) -> None:
+    gateway = make_gateway(personas=False)
+    decoy = {**doc("decoy", "3"), "Birthdate": "19851231"}
+    decoy["qualifications"][0]["QualificationDate"] = "19900101"  # the digits, in another field
+    gateway.load(_dataset(doc("a", "1"), doc("b", "2"), decoy))
+    index = gateway.index
+    assert isinstance(index, StoreIndex)
+    moved = PeopleIndex.build(INSURERS, [("b", {**doc("b", "5"), "Address": "東京都千代田区"})], dt.date(2025, 1, 1))
+    index.add(moved.people["b"])  # in front of the store's version until the next reload
+    found = sorted(index.born_on(dt.date(1990, 1, 1)), key=lambda p: p.id)
+    assert [(p.id, p.address) for p in found] == [("a", None), ("b", "東京都千代田区")]
+    assert list(index.born_on(dt.date(1985, 12, 30))) == []
+    assert [p.id for p in index.born_on(dt.date(1985, 12, 31))] == ["decoy"]
