@@ -66,14 +66,26 @@ def _fixtures_check(args: argparse.Namespace) -> int:
 
     from mockgateway.domain.clock import JST
     from mockgateway.fixtures import FixtureError, load_paths
+    from mockgateway.services.medical_records import MedicalIndex
 
+    today = dt.datetime.now(JST).date()
     try:
-        data = load_paths([Path(p) for p in args.files], dt.datetime.now(JST).date())
+        data = load_paths([Path(p) for p in args.files], today)
     except FixtureError as exc:
         print(f"NG {exc}", file=sys.stderr)
         return 1
+    # 医療情報 is read when the gateway loads (a bad `medical:` only disables that person's
+    # records there, with a log line): a check must say so before anyone serves the file.
+    medical = MedicalIndex.build(data.persons.values(), today)
+    for error in medical.errors.values():
+        print(f"NG {error}", file=sys.stderr)
+    if medical.errors:
+        return 1
     quals = sum(len(p.qualifications) for p in data.persons.values())
-    print(f"OK {len(data.insurers)} insurers, {len(data.persons)} people, {quals} qualifications")
+    print(
+        f"OK {len(data.insurers)} insurers, {len(data.persons)} people, {quals} qualifications, "
+        f"{len(medical.records)} with 医療情報"
+    )
     return 0
 
 

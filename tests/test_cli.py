@@ -21,6 +21,7 @@ def test_fixtures_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fixtures", "check", str(DEFAULT_FIXTURES)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("OK 6 insurers, 21 people")
+    assert "with 医療情報" in out
 
 
 def test_fixtures_check_names_file_person_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,3 +101,19 @@ def test_serve_runs_all_transports_and_stops_on_sigterm(tmp_path: Path) -> None:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_fixtures_check_reads_medical_records_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "medical.yaml"
+    bad.write_text(
+        "insurers:\n  - {InsurerNumber: '01139997', InsurerName: X}\n"
+        "persons:\n  - id: p1\n    Name: 山田　一\n    NameKana: ﾔﾏﾀﾞ\n    Sex1: '1'\n    Birthdate: '19800101'\n"
+        "    qualifications:\n      - {InsurerNumber: '01139997', InsuredIdentificationNumber: '1',"
+        " QualificationDate: '20200101'}\n"
+        "    medical:\n      generate: {seed: s1, months: '999'}\n",
+        encoding="utf-8",
+    )
+    assert main(["fixtures", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "person p1/medical" in err
+    assert "months" in err
