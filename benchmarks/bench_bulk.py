@@ -161,8 +161,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:42} {w1 - w0:7.2f} {c1 - c0:7.2f} {n / (w1 - w0):>17,.0f}")
     (w0, c0), (w1, c1) = marks[0], marks[-1]
     print(f"{'whole file end to end':42} {w1 - w0:7.2f} {c1 - c0:7.2f} {n / (w1 - w0):>17,.0f}")
-    print(f"result {len(down.body) / 1e6:.1f} MB{' (zip)' if args.zip else ''}; errors {status['errors']:,}; "
-          f"peak RSS {peak_rss_mib():,.0f} MiB")
+    print(
+        f"result {len(down.body) / 1e6:.1f} MB{' (zip)' if args.zip else ''}; errors {status['errors']:,}; "
+        f"peak RSS {peak_rss_mib():,.0f} MiB"
+    )
     _check(down.body, args)
     if args.breakdown:
         _breakdown(gateway, raw, n)
@@ -216,9 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=5_000, help="records per processing transaction")
     parser.add_argument("--zip", action="store_true", help="download the result as a ZIP")
     parser.add_argument("--utf8", action="store_true", help="UTF-8 files instead of Shift_JIS")
-    parser.add_argument(
-        "--gc-freeze", action="store_true", help="gc.freeze() after setup (the index is long-lived)"
-    )
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after setup (the index is long-lived)")
     parser.add_argument(
         "--memory-index", action="store_true", help="answer from an in-memory PeopleIndex instead of the gateway's"
     )

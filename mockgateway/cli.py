@@ -36,11 +36,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     def ready(running: object) -> None:
         del running
-        tls = (
-            f", Web API https://{config.host}:{config.tls_port} (client certificate)"
-            if config.tls_port
-            else ""
-        )
+        tls = f", Web API https://{config.host}:{config.tls_port} (client certificate)" if config.tls_port else ""
         print(
             f"mockgateway ready: folders {config.root.resolve()}/{{req,res,face,trash}}, "
             f"HTTP http://{config.host}:{config.http_port}{tls}, db {config.db_path}",
@@ -192,21 +188,15 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the gateway (folders, HTTP, Web API over TLS, admin API)")
     serve.add_argument("--root", default="var/oqs", help="folder root holding req/res/face/trash")
     serve.add_argument("--db", help="SQLite file (default: ROOT/mockgateway.sqlite3)")
-    serve.add_argument(
-        "--fixtures", nargs="*", help="fixture files or folders (default: the shipped personas)"
-    )
+    serve.add_argument("--fixtures", nargs="*", help="fixture files or folders (default: the shipped personas)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--http-port", type=int, default=8080)
     serve.add_argument("--tls-port", type=int, default=8443, help="Web API over TLS; 0 disables it")
     serve.add_argument("--webapi-plain", action="store_true", help="also serve the Web API on the HTTP port")
     serve.add_argument("--pki-dir", help="test PKI directory (default: ROOT/pki, created on first start)")
     serve.add_argument("--encoding", default="Shift_JIS", choices=["Shift_JIS", "UTF-8"])
-    serve.add_argument(
-        "--lenient-padding", action="store_true", help="accept 6-digit insurer numbers unpadded"
-    )
-    serve.add_argument(
-        "--codes", help="YAML overriding ErrorCode/ProcessingResultCode values (docs/codes.md)"
-    )
+    serve.add_argument("--lenient-padding", action="store_true", help="accept 6-digit insurer numbers unpadded")
+    serve.add_argument("--codes", help="YAML overriding ErrorCode/ProcessingResultCode values (docs/codes.md)")
     serve.add_argument("--admin-token", help="admin API token (default: generated into ROOT/admin-token)")
     serve.add_argument("--journal-entries", type=int, default=10_000)
     serve.add_argument("--no-folder", action="store_true", help="do not watch the folders")

@@ -184,9 +184,7 @@ class Gateway:
 
     # -- the one entry point -------------------------------------------------------------------
 
-    def process(
-        self, api_id: str, raw: bytes, *, fmt: Format, transport: str, name: str | None = None
-    ) -> Response:
+    def process(self, api_id: str, raw: bytes, *, fmt: Format, transport: str, name: str | None = None) -> Response:
         started = time.perf_counter()
         now = self.clock.now()
         ctx = Context(self, api_id, transport, now, name, fmt)
@@ -216,9 +214,7 @@ class Gateway:
             reply.reason = f"{exc.element}: {exc.detail}"
         except Exception as exc:  # a bug must still produce an answer in the interface's terms
             log.exception("internal error handling %s", api_id)
-            reply = self.error_reply(
-                ctx, tree, self.codes.get("internal", detail=type(exc).__name__), reference
-            )
+            reply = self.error_reply(ctx, tree, self.codes.get("internal", detail=type(exc).__name__), reference)
             reply.reason = repr(exc)
         body, media_type = self._render(reply, fmt)
         delay = decision.delay if decision else 0.0

@@ -245,7 +245,5 @@ def eligibility_body(
     }
     results: list[Node] = [qualification_tree(m, options) for m in matches]
     if results:
-        body["ResultList"] = {
-            "ResultOfQualificationConfirmation": results if len(results) > 1 else results[0]
-        }
+        body["ResultList"] = {"ResultOfQualificationConfirmation": results if len(results) > 1 else results[0]}
     return {k: v for k, v in body.items() if v is not None}

@@ -145,6 +145,4 @@ def current_qualifications(person: Person, on: dt.date) -> Outcome:
     if not started:
         return Outcome(Validity.NOT_FOUND, (), "資格確認日に有効な資格がありません")
     latest = max(started, key=lambda q: q.qualification_date)
-    return Outcome(
-        Validity.INVALID, (Match(person, latest),), f"資格喪失 {latest.disqualification_date:%Y%m%d}"
-    )
+    return Outcome(Validity.INVALID, (Match(person, latest),), f"資格喪失 {latest.disqualification_date:%Y%m%d}")

@@ -37,9 +37,7 @@ class LimitCertificate:  # 限度額適用認定証関連情報
     long_term_date: dt.date | None = None
 
     def in_force(self, on: dt.date) -> bool:
-        return (self.valid_start is None or self.valid_start <= on) and (
-            self.valid_end is None or on <= self.valid_end
-        )
+        return (self.valid_start is None or self.valid_start <= on) and (self.valid_end is None or on <= self.valid_end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +49,7 @@ class SpecificDiseaseCertificate:  # 特定疾病療養受療証情報
     self_pay: str | None  # 1ヶ月あたり自己負担限度額 (yen, as printed)
 
     def in_force(self, on: dt.date) -> bool:
-        return (self.valid_start is None or self.valid_start <= on) and (
-            self.valid_end is None or on <= self.valid_end
-        )
+        return (self.valid_start is None or self.valid_start <= on) and (self.valid_end is None or on <= self.valid_end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +82,7 @@ class Qualification:
     specific_diseases: tuple[SpecificDiseaseCertificate, ...] = ()
 
     def in_force(self, on: dt.date) -> bool:
-        return self.qualification_date <= on and (
-            self.disqualification_date is None or on < self.disqualification_date
-        )
+        return self.qualification_date <= on and (self.disqualification_date is None or on < self.disqualification_date)
 
     def lost_by(self, on: dt.date) -> bool:
         return self.disqualification_date is not None and on >= self.disqualification_date

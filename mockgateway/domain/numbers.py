@@ -101,9 +101,7 @@ class InsurerNumber:
             )
         expected = check_digit(stripped[:-1])
         if int(stripped[-1]) != expected:
-            raise NumberError(
-                "check_digit", f"保険者番号 {stripped} の検証番号が正しくありません(期待値 {expected})"
-            )
+            raise NumberError("check_digit", f"保険者番号 {stripped} の検証番号が正しくありません(期待値 {expected})")
         pref = int(stripped[:2] if len(stripped) == 6 else stripped[2:4])
         if not (1 <= pref <= 47 or 51 <= pref <= 97):
             raise NumberError("prefecture", f"保険者番号 {stripped} の都道府県番号 {pref:02d} が範囲外です")
@@ -150,17 +148,13 @@ class MedicalInstitutionCode:
         if not _DIGITS.fullmatch(code) or len(code) != 10:
             raise NumberError("length", f"医療機関コードは10桁の数字です: {raw!r}")
         if code[2] not in {t.value for t in ScoreTable}:
-            raise NumberError(
-                "score_table", f"医療機関コード {code} の点数表番号 {code[2]} は 1/3/4 のいずれかです"
-            )
+            raise NumberError("score_table", f"医療機関コード {code} の点数表番号 {code[2]} は 1/3/4 のいずれかです")
         pref = int(code[:2])
         if not (1 <= pref <= 47 or 51 <= pref <= 97):
             raise NumberError("prefecture", f"医療機関コード {code} の都道府県番号 {pref:02d} が範囲外です")
         expected = check_digit(code[:9])
         if int(code[9]) != expected:
-            raise NumberError(
-                "check_digit", f"医療機関コード {code} の検証番号が正しくありません(期待値 {expected})"
-            )
+            raise NumberError("check_digit", f"医療機関コード {code} の検証番号が正しくありません(期待値 {expected})")
         return cls(code)
 
     @property

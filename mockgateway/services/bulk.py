@@ -43,6 +43,7 @@ from mockgateway.xmlcodec import Node, Tree
 
 log = logging.getLogger(__name__)
 
+
 class BulkFeature:
     """The bulk machinery of one gateway: settings, durable job store, background worker."""
 
@@ -279,9 +280,7 @@ class DownloadService:
             extra={**extra, "zip_entry": inner},
         )
 
-    def _refuse(
-        self, ctx: Context, mic: str, number: str, code: ResultCode, why: str, extra: dict[str, Any]
-    ) -> Reply:
+    def _refuse(self, ctx: Context, mic: str, number: str, code: ResultCode, why: str, extra: dict[str, Any]) -> Reply:
         header = _header(
             ctx,
             mic=mic,
@@ -319,7 +318,7 @@ def result_file_name(name: str | None, api_id: str, reception_number: str) -> st
     marker = f"{api_id}req"
     if base.startswith(marker):
         stem = base.rsplit(".", 1)[0] if "." in base else base
-        return f"{api_id}res{stem[len(marker):]}.xml"
+        return f"{api_id}res{stem[len(marker) :]}.xml"
     return f"{api_id}res_{reception_number}.xml"
 
 
@@ -342,4 +341,3 @@ def install(gateway: Gateway) -> None:
         gateway.register(f"{layout.family}01", UploadService(bulk, layout))
         gateway.register(f"{layout.family}02", DownloadService(bulk, layout))
     gateway.workers.append(bulk.worker)
-

@@ -233,9 +233,7 @@ class JobStore:
         stop = start + len(outcome.units)
         errors = sum(1 for _, bad in outcome.units if bad)
         with self.store.transaction() as db:
-            current = db.execute(
-                "SELECT processed FROM bulk_jobs WHERE id = ? AND expired = 0", (job.id,)
-            ).fetchone()
+            current = db.execute("SELECT processed FROM bulk_jobs WHERE id = ? AND expired = 0", (job.id,)).fetchone()
             if current is None or int(current[0]) != start:  # expired or changed meanwhile: drop it
                 return start
             db.execute(
@@ -255,9 +253,7 @@ class JobStore:
 
     def results(self, job: Job) -> bytes:
         """Every unit element in request order, as UTF-8 XML."""
-        rows = self.store.connection().execute(
-            "SELECT units FROM bulk_results WHERE job = ? ORDER BY start", (job.id,)
-        )
+        rows = self.store.connection().execute("SELECT units FROM bulk_results WHERE job = ? ORDER BY start", (job.id,))
         return b"".join([bytes(blob) for (blob,) in rows])
 
     def mark_downloaded(self, job: Job) -> None:

@@ -36,9 +36,7 @@ class BulkLayout:
 
 
 CONFIRM = BulkLayout("OQSmuquc", "資格確認一括照会", "QualificationConfirmSearchInfo", "BulkConfirmUnit")
-REGISTRATION = BulkLayout(
-    "OQSmuimm", "照会番号一括登録", "ReferenceNumberRegistrationInfo", "BulkRegistrationUnit"
-)
+REGISTRATION = BulkLayout("OQSmuimm", "照会番号一括登録", "ReferenceNumberRegistrationInfo", "BulkRegistrationUnit")
 LAYOUTS = {layout.family: layout for layout in (CONFIRM, REGISTRATION)}
 
 

@@ -60,8 +60,7 @@ class Pace:
     @staticmethod
     def _bad(text: str) -> Pace:
         raise SettingsError(
-            f"pace {text!r}: 'instant', a delay ('500ms', '3s', '2m', '1h'), a rate ('200/s') "
-            "or both ('3s+200/s')"
+            f"pace {text!r}: 'instant', a delay ('500ms', '3s', '2m', '1h'), a rate ('200/s') or both ('3s+200/s')"
         )
 
     def allowed(self, elapsed: float, total: int) -> int:

@@ -15,9 +15,7 @@ class Repository(Protocol):
     def replace_people(self, insurers: Mapping[str, str], documents: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace every insurer and person in one transaction."""
 
-    def upsert_people(
-        self, insurers: Mapping[str, str], documents: Mapping[str, Mapping[str, Any]]
-    ) -> None: ...
+    def upsert_people(self, insurers: Mapping[str, str], documents: Mapping[str, Mapping[str, Any]]) -> None: ...
 
     def insurers(self) -> dict[str, str]: ...
 

@@ -94,9 +94,7 @@ class AdminApi:
     def dispatch(self, scope: Scope, body: bytes) -> tuple[int, Any]:
         if not _is_loopback(scope.client):
             return 403, {"error": "the admin API answers loopback clients only"}
-        sent = scope.headers.get("x-admin-token") or (scope.headers.get("authorization") or "").removeprefix(
-            "Bearer "
-        )
+        sent = scope.headers.get("x-admin-token") or (scope.headers.get("authorization") or "").removeprefix("Bearer ")
         if not sent or not hmac.compare_digest(str(sent), self.token):
             return 401, {"error": "admin token missing or wrong (header X-Admin-Token)"}
         query = {k: v[-1] for k, v in parse_qs(scope.query_string).items()}

@@ -102,9 +102,7 @@ class HttpApp:
         headers = [("content-type", response.media_type)]
         if response.action == "drop":
             # A cut connection: promise a body, send a little of it, and hang up.
-            stream = protocol.response_stream(
-                200, [*headers, ("content-length", str(len(response.body) + 1))]
-            )
+            stream = protocol.response_stream(200, [*headers, ("content-length", str(len(response.body) + 1))])
             await stream.send_bytes(response.body[: max(1, len(response.body) // 3)])
             return
         status = 503 if response.action in ("http503", "maintenance") else 200
@@ -123,9 +121,7 @@ class HttpApp:
             return
         mic = doc.get("MedicalInstitutionCode") or doc.get("medicalInstitutionCode")
         token = self.tokens.issue(now, str(mic) if mic else None)
-        body = orjson.dumps(
-            {"result": {"idToken": token.value, "expiresAt": format_timestamp(token.expires)}}
-        )
+        body = orjson.dumps({"result": {"idToken": token.value, "expiresAt": format_timestamp(token.expires)}})
         self._journal("auth", AUTH_PATH, token.medical_institution, raw, body, "1", None, now)
         protocol.response_bytes(200, [("content-type", JSON)], body)
 
@@ -143,9 +139,7 @@ class HttpApp:
                 code = self.gateway.codes.get("auth.login", detail=why)
                 self._refuse(protocol, 403, code, raw, SEARCH_PATH, now, why)
                 return
-        response = self.gateway.process(
-            ELIGIBILITY, raw, fmt=Format.JSON, transport="webapi", name=SEARCH_PATH
-        )
+        response = self.gateway.process(ELIGIBILITY, raw, fmt=Format.JSON, transport="webapi", name=SEARCH_PATH)
         await self._send(protocol, response)
 
     def _refuse(

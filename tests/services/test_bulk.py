@@ -153,9 +153,11 @@ def test_accepted_upload_is_committed_before_the_answer(make_gateway: GatewayFac
     number = reception_number(upload(gateway, [record(ident=f"R{i}") for i in range(3)]))
     other = SqliteRepository(tmp_path / "mockgateway.sqlite3")  # another connection sees it committed
     try:
-        row = other.connection().execute(
-            "SELECT total, processed FROM bulk_jobs WHERE reception_number = ?", (number,)
-        ).fetchone()
+        row = (
+            other.connection()
+            .execute("SELECT total, processed FROM bulk_jobs WHERE reception_number = ?", (number,))
+            .fetchone()
+        )
         assert tuple(row) == (3, 0)
     finally:
         other.close()
@@ -340,6 +342,7 @@ def test_hundred_records_mixed_validity_and_errors(make_gateway: GatewayFactory,
 
 def _assert_same_as_single_query(gateway: Gateway, sent: Mapping[str, Node], unit: Tree) -> None:
     """A bulk unit says what the single 資格確認 says for the same card, on the same date."""
+
     def get(name: str) -> str | None:
         value = sent.get(name)
         return value if isinstance(value, str) else None

@@ -45,12 +45,12 @@ def test_a_changed_person_is_rendered_anew(make_gateway: GatewayFactory) -> None
     record = {"InsurerNumber": "06139992", "InsuredCardSymbol": "7001", "InsuredIdentificationNumber": "42",
               "InsuredBranchNumber": "00", "Birthdate": "19900909"}  # fmt: skip
     job = _job(gateway)
-    (first, bad), = processor(job, [(0, record)]).units
+    ((first, bad),) = processor(job, [(0, record)]).units
     assert not bad
     assert "<Name>髙﨑　咲子</Name>" in first
     (match,) = [m for m in gateway.index.candidates("42") if m.person.birthdate.year == 1990]
     gateway.index.add(dataclasses.replace(match.person, name="髙﨑　咲"))
-    (second, _), = processor(job, [(0, record)]).units
+    ((second, _),) = processor(job, [(0, record)]).units
     assert "<Name>髙﨑　咲</Name>" in second
 
 
