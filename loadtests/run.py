@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{host}: loopback targets only")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "-H", host,
-           "-t", f"{args.duration}s", "--csv", args.out, "--html", f"{args.out}.html", "--only-summary",
+           "--mg-duration", str(args.duration), "--csv", args.out, "--html", f"{args.out}.html", "--only-summary",
            "--processes", str(args.processes),
            "--mg-profile", args.profile, "--mg-shape", args.shape, "--mg-scale", str(args.scale),
            "--mg-db", str(args.db), "--mg-admin-token", token,
