@@ -11,6 +11,8 @@ Fixtures
   its engine (`.gateway`).
 - `mockgateway_inprocess`: no server at all: the Web API routes served from an engine inside this
   process through `responses`, for clients that use `requests`.
+- `mockgateway_catalogue_webapi` (session): the Web API over TLS with a test PKI, for the
+  catalogue's `webapi` scenarios.
 - `mockgateway_settings`, `mockgateway_adapter`: the harness configuration and the client adapter
   (`--mg-adapter reference|folder|command`), `mockgateway_client`: the adapter pointed at the server.
 - `mockgateway_docker` (session): the Docker image built and started, when a Docker engine is
@@ -264,6 +266,21 @@ def mockgateway_catalogue_http(mockgateway_settings: HarnessSettings) -> Iterato
     if mockgateway_settings.http_port is None:
         pytest.skip("no --mg-http-port: the catalogue serves the folders only")
     listener = CatalogueHttp(mockgateway_settings.http_port).start()
+    try:
+        yield listener
+    finally:
+        listener.stop()
+
+
+@pytest.fixture(scope="session")
+def mockgateway_catalogue_webapi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The Web API over TLS for the catalogue's `webapi` scenarios: a test PKI (`.pki`, client
+    certificates issued per order) and one listener on a free port, serving the current scenario."""
+    from mockgateway.harness.http import CatalogueHttp
+    from mockgateway.pki import TestPKI
+
+    pki = TestPKI.init(tmp_path_factory.mktemp("pki"))
+    listener = CatalogueHttp(0, pki=pki).start()
     try:
         yield listener
     finally:

@@ -48,6 +48,8 @@ class Environment:
     root: Path  # folder transport root: req/ res/ face/ trash/
     http: str | None = None  # base URL of the convenience route and admin API, when served
     progress: Callable[[], str] | None = None  # what the gateway saw since the order (for timeouts)
+    webapi: str | None = None  # base URL of the Web API over TLS (client certificate), when served
+    pki: Path | None = None  # the test PKI behind it: ca.pem, and <code>-<status>.pem / -key.pem per 医療機関
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,8 @@ class ReferenceAdapter:
             return self._bulk_download(client, order)
         elif order.action == "face":
             return self._face(order)
+        elif order.action == "webapi-eligibility":
+            return self._webapi(order)
         else:
             return Performed(Report(order.order_id, "unsupported", message=f"{order.action} is not implemented"))
         name = client.send(order.api_id, body)
@@ -197,6 +201,68 @@ class ReferenceAdapter:
             result = parsed.tree.get("MessageBody")
             report = dataclasses.replace(report, results=(_flat(result),) if isinstance(result, dict) else ())
         return Performed(report, exchange)
+
+    def _webapi(self, order: Order) -> Performed:
+        """資格確認 over the Web API: log in over TLS with the 医療機関's client certificate (the
+        order's `gateway.webapi`), then search with the idToken; the JSON answer is shown as a
+        result file would be. A refused handshake is the client's own failure: status error."""
+        import requests
+
+        from mockgateway import jsoncodec
+        from mockgateway.client.requests_xml import CardQuery
+        from mockgateway.domain.clock import parse_date
+        from mockgateway.transports.http import AUTH_PATH, JSON, SEARCH_PATH
+
+        access = order.gateway.get("webapi")
+        if not isinstance(access, dict):
+            message = "the order names no Web API (gateway.webapi): the harness serves none for this scenario"
+            return Performed(Report(order.order_id, "error", message=message))
+        card = order.card
+        query = CardQuery(
+            insurer_number=card.insurer_number,
+            symbol=card.symbol,
+            number=card.number,
+            branch=card.branch,
+            birthdate=parse_date(card.birthdate),
+            limit_consent=order.limit_consent,
+        )
+        header: Tree = {
+            "QualificationConfirmationDate": order.confirmation_date,
+            "MedicalInstitutionCode": order.medical_institution,
+        }
+        body = jsoncodec.render(
+            "XmlMsg", {"MessageHeader": header, "MessageBody": {"QualificationConfirmSearchInfo": query.search_info()}}
+        )
+        url = str(access["url"]).rstrip("/")
+        # cert= and verify= on each request: requests lets REQUESTS_CA_BUNDLE override a Session's verify.
+        tls: dict[str, Any] = {
+            "cert": (str(access["client_cert"]), str(access["client_key"])),
+            "verify": str(access["ca"]),
+            "timeout": order.timeout_seconds,
+        }
+        with requests.Session() as session:
+            session.headers["Content-Type"] = JSON
+            try:
+                login = session.post(
+                    url + AUTH_PATH,
+                    data=json.dumps({"MedicalInstitutionCode": order.medical_institution}),
+                    **tls,
+                )
+            except requests.exceptions.ConnectionError as exc:  # SSLError is one: the handshake refused us
+                message = f"Web API にログインできませんでした (TLS/接続): {exc}"
+                return Performed(Report(order.order_id, "error", message=message, extra={"refused": "login"}))
+            except requests.exceptions.Timeout as exc:
+                return Performed(Report(order.order_id, "no-answer", message=f"ログインの応答がありません: {exc}"))
+            token = _id_token(login)
+            if token is None:  # refused in the interface's own terms: show it as any error result
+                return Performed(_json_report(order.order_id, login.content, AUTH_PATH))
+            try:
+                found = session.post(url + SEARCH_PATH, data=body, headers={"Authorization": token}, **tls)
+            except requests.exceptions.Timeout as exc:
+                return Performed(Report(order.order_id, "no-answer", message=f"照会の応答がありません: {exc}"))
+            except requests.exceptions.ConnectionError as exc:
+                return Performed(Report(order.order_id, "error", message=f"照会できませんでした: {exc}"))
+        return Performed(_json_report(order.order_id, found.content, SEARCH_PATH))
 
     def _face(self, order: Order) -> Performed:
         """A card-reader confirmation: show the newest result the terminal wrote into `face`."""
@@ -316,6 +382,28 @@ def registration_request(order: Order) -> bytes:
         "MessageBody": {"ReferenceNumberRegistrationInfo": info},
     }
     return xmlcodec.render("XmlMsg", tree, "Shift_JIS")
+
+
+def _id_token(login: Any) -> str | None:
+    """`result.idToken` of a successful login, else None."""
+    if login.status_code != 200:
+        return None
+    try:
+        token = login.json()["result"]["idToken"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return token if isinstance(token, str) and token else None
+
+
+def _json_report(order_id: str, raw: bytes, path: str) -> Report:
+    """A Web API answer (`{"XmlMsg": …}`) reported like a result file; anything else is an error."""
+    from mockgateway import jsoncodec
+
+    try:
+        _, tree = jsoncodec.parse(raw)
+    except xmlcodec.XmlError as exc:
+        return Report(order_id, "error", message=f"unreadable Web API answer from {path}: {exc}: {raw[:200]!r}")
+    return report_from_tree(order_id, tree, request_file=None, result_file=None)
 
 
 def read_result_file(raw: bytes) -> bytes:
@@ -463,7 +551,8 @@ class CommandAdapter:
     """Runs `command` once per order: the order JSON on stdin, the report JSON on stdout.
 
     Environment for the command: MOCKGATEWAY_ROOT (folder root), MOCKGATEWAY_HTTP (base URL, when
-    served), MOCKGATEWAY_ORDER_ID. Exit status 0 with a report; anything else is reported as an
+    served), MOCKGATEWAY_WEBAPI and MOCKGATEWAY_PKI (the TLS Web API and its test PKI directory, in
+    `webapi` scenarios), MOCKGATEWAY_ORDER_ID. Exit status 0 with a report; anything else is reported as an
     error with the tail of stderr.
     """
 
@@ -495,6 +584,10 @@ class CommandAdapter:
             env["MOCKGATEWAY_ROOT"] = str(self._env.root)
             if self._env.http:
                 env["MOCKGATEWAY_HTTP"] = self._env.http
+            if self._env.webapi:
+                env["MOCKGATEWAY_WEBAPI"] = self._env.webapi
+            if self._env.pki is not None:
+                env["MOCKGATEWAY_PKI"] = str(self._env.pki)
         env["MOCKGATEWAY_ORDER_ID"] = order.order_id
         limit = order.timeout_seconds + self.grace_seconds
         try:

@@ -28,6 +28,7 @@ CAPABILITY_PREFIX = "capability:"
 # The areas, in the order the index and the report list them.
 AREAS: tuple[str, ...] = (
     "資格確認（被保険者証・資格確認書）",
+    "資格確認（Web API）",
     "マイナ保険証",
     "一括照会",
     "照会番号",
@@ -50,10 +51,12 @@ CAPABILITIES: dict[str, str] = {
     "card-reader": "PC/SC カードリーダーでマイナンバーカードを読む",
     "raw-request": "指定されたバイト列をそのまま要求ファイルとして送る (参照クライアントのみ)",
     "folder": "資格確認端末経由方式: req/res フォルダでやり取りする (フォルダ方式のアダプタでは自動)",
+    "webapi": "Web API 通信方式: 医療機関のクライアント証明書 (TLS) でログインし、JSON で資格確認する",
 }
 
 AREA_CAPABILITIES: dict[str, str] = {
     "資格確認（被保険者証・資格確認書）": "eligibility",
+    "資格確認（Web API）": "webapi",
     "マイナ保険証": "face",
     "一括照会": "bulk",
     "照会番号": "reference-number",
@@ -68,6 +71,7 @@ AREA_CAPABILITIES: dict[str, str] = {
 # scenario whose API the gateway does not serve yet is omitted too (the feature has not landed).
 GATEWAY_APIS: dict[str, tuple[str, ...]] = {
     "eligibility": ("OQSsiquc01",),
+    "webapi": ("OQSsiquc01",),  # the Web API search answers with the 資格確認 service
     "bulk": ("OQSmuquc01", "OQSmuquc02"),
     "reference-number": ("OQSsiimm01",),
     "medical-info": ("YZKsiquc01",),

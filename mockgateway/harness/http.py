@@ -3,8 +3,11 @@
 Every scenario gets a fresh gateway (so none sees another's state), but a vendor's software is
 configured once with one URL. `CatalogueHttp` listens on one port for the whole session and hands
 each request to the current scenario's `HttpApp`: the convenience route `POST /oqs/{API_ID}` and the
-Web API (auth + search) on plain HTTP, without client certificates (the TLS listener and its test
-PKI are exercised by the gateway's own tests, not by the catalogue).
+Web API (auth + search) on plain HTTP, without client certificates (`--mg-http-port`).
+
+Given a test PKI, the listener is the Web API as the real one is reached instead: TLS, the
+医療機関's client certificate verified at the handshake against the PKI's CA and CRL, and only the
+Web API routes (the catalogue's `webapi` scenarios).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mockgateway.engine import Gateway
+from mockgateway.pki import TestPKI
 from mockgateway.tokens import TokenBook
 from mockgateway.transports.http import JSON, HttpApp, HttpProtocol, Scope
 
@@ -41,9 +45,10 @@ class SwitchApp:
 
 
 class CatalogueHttp:
-    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", *, pki: TestPKI | None = None) -> None:
         self.host = host
         self.port = port or _free_port()
+        self.pki = pki  # TLS with client certificates, Web API only
         self.app = SwitchApp()
         self._server: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -51,7 +56,7 @@ class CatalogueHttp:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.pki is not None else 'http'}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 30.0) -> CatalogueHttp:
         from granian.constants import Interfaces
@@ -63,7 +68,12 @@ class CatalogueHttp:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._server = Server(
-                self.app, address=self.host, port=self.port, interface=Interfaces.RSGI, log_level=LogLevels.warning
+                self.app,
+                address=self.host,
+                port=self.port,
+                interface=Interfaces.RSGI,
+                log_level=LogLevels.warning,
+                **self._tls(),
             )
             task = asyncio.create_task(self._server.serve())
             ready.set()
@@ -83,6 +93,21 @@ class CatalogueHttp:
                     raise RuntimeError(f"port {self.port} not listening after {timeout:g} s") from None
                 time.sleep(0.05)
 
+    def _tls(self) -> dict[str, Any]:
+        """Server options for the TLS Web API, as the gateway's own TLS listener sets them (server.py)."""
+        if self.pki is None:
+            return {}
+        from granian.constants import SSLProtocols
+
+        return {
+            "ssl_cert": self.pki.server_cert,
+            "ssl_key": self.pki.server_key,
+            "ssl_ca": self.pki.ca_cert,
+            "ssl_crl": [self.pki.crl],  # read once at start: revoke before the listener starts
+            "ssl_client_verify": True,
+            "ssl_protocol_min": SSLProtocols.tls12,
+        }
+
     def stop(self, timeout: float = 10.0) -> None:
         if self._loop is not None and self._server is not None:
             with contextlib.suppress(RuntimeError):  # the loop already closed
@@ -101,7 +126,7 @@ class CatalogueHttp:
 
     def switch(self, gateway: Gateway, *, token_ttl: dt.timedelta = dt.timedelta(hours=1)) -> HttpApp:
         """Answer from `gateway` from now on (also when a scenario restarts its gateway)."""
-        app = HttpApp(gateway, TokenBook(token_ttl), admin=None, webapi=True)
+        app = HttpApp(gateway, TokenBook(token_ttl), admin=None, webapi=True, convenience=self.pki is None)
         self.app.current = app
         return app
 

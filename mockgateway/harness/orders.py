@@ -19,6 +19,7 @@ SCHEMA_REPORT = "mockgateway.report/1"
 
 Action = Literal[
     "eligibility",  # 資格確認 (OQSsiquc01): one card
+    "webapi-eligibility",  # 資格確認 over the Web API (TLS client certificate, login then search): one card
     "bulk",  # 資格確認一括照会 (OQSmuquc01 upload, OQSmuquc02 polls): cards
     "bulk-download",  # 一括照会の結果取得 only (OQSmuquc02) for a given 受付番号: reception_number
     "reference-number",  # 照会番号登録 (OQSsiimm01): one card with its reference_number
@@ -27,6 +28,7 @@ Action = Literal[
     "raw",  # exact request bytes (reference client only)
 ]
 BULK_ACTIONS: tuple[str, ...] = ("bulk", "reference-number-bulk")  # upload, then poll while 処理中
+ELIGIBILITY_ACTIONS: tuple[str, ...] = ("eligibility", "webapi-eligibility")  # one card, one result list
 ReportStatus = Literal["answered", "no-answer", "error", "unsupported"]
 REPORT_STATUSES: tuple[str, ...] = ("answered", "no-answer", "error", "unsupported")
 
@@ -131,6 +133,14 @@ class Order:
             consent = "限度額情報の提供に同意して" if self.limit_consent else ""
             card = self.card.describe()
             return f"{who}、資格確認日 {date} として、{consent}次の被保険者証で資格確認してください: {card}"
+        if self.action == "webapi-eligibility":
+            consent = "限度額情報の提供に同意して" if self.limit_consent else ""
+            card = self.card.describe()
+            url = self.gateway.get("webapi", {}).get("url", "(Web API の URL は gateway.webapi.url)")
+            return (
+                f"{who}、Web API ({url}) に医療機関のクライアント証明書でログインし、資格確認日 {date} として、"
+                f"{consent}次の被保険者証で資格確認してください: {card}"
+            )
         if self.action == "face":
             return f"{who}、カードリーダーで資格確認した患者の結果 (face フォルダに届いたもの) を表示してください"
         if self.action == "bulk":
@@ -161,7 +171,7 @@ class Order:
             "timeout_seconds": self.timeout_seconds,
             "gateway": self.gateway,
         }
-        if self.action == "eligibility":
+        if self.action in ELIGIBILITY_ACTIONS:
             doc["card"] = self.card.as_json()
             doc["limit_consent"] = self.limit_consent
         elif self.action == "reference-number":

@@ -90,6 +90,9 @@ class Outcome:
             problems.append(f"{len(counted)} requests for one order (at most {MAX_REQUESTS_PER_ORDER} expected)")
         if self.order.action == "eligibility":
             problems += eligibility_problems(self.order, mine[-1])
+        elif self.order.action == "webapi-eligibility":
+            problems += webapi_problems(self.order, self.entries, mine[-1])
+            problems += eligibility_problems(self.order, mine[-1])
         elif self.order.action == "reference-number":
             problems += registration_problems(self.order, mine[-1])
         elif self.order.action == "bulk-download":
@@ -151,6 +154,21 @@ def eligibility_problems(order: Order, entry: JournalEntry) -> list[str]:
             got = "0"  # absent means not consented
         if (got or None) != want:
             problems.append(f"{where}: {'/'.join(path)} ({label}) expected {want!r}, sent {got!r}")
+    return problems
+
+
+def webapi_problems(order: Order, entries: list[JournalEntry], search: JournalEntry) -> list[str]:
+    """The Web API way: the search came over the Web API; a login sent for the order names its
+    医療機関コード (a client may reuse an earlier token: the gateway only accepts one it issued)."""
+    problems = []
+    if search.transport != "webapi":
+        problems.append(f"request {search.name or search.api_id} came over {search.transport!r}, not the Web API")
+    logins = [e for e in entries if e.transport == "webapi" and e.api_id == "auth" and e.id < search.id]
+    if logins and logins[-1].medical_institution != order.medical_institution:
+        got = logins[-1].medical_institution
+        problems.append(
+            f"login (journal #{logins[-1].id}): 医療機関コード expected {order.medical_institution!r}, sent {got!r}"
+        )
     return problems
 
 

@@ -6,7 +6,7 @@ import re
 
 from pytest_bdd import given, parsers, when
 
-from mockgateway.harness.orders import Card, yyyymmdd
+from mockgateway.harness.orders import Action, Card, yyyymmdd
 from mockgateway.pytest_plugin import omit
 from tests.steps.people_steps import card, person
 from tests.steps.world import World
@@ -46,9 +46,10 @@ def _query(
     branch: str | None = None,
     limit_consent: bool = False,
     timeout: float | None = None,
+    action: Action = "eligibility",
 ) -> None:
     shown = card_of(world, person_id, previous=previous, birthdate=birthdate, branch=branch)
-    world.act(world.order("eligibility", cards=(shown,), on=on, limit_consent=limit_consent, timeout=timeout))
+    world.act(world.order(action, cards=(shown,), on=on, limit_consent=limit_consent, timeout=timeout))
 
 
 @when(parsers.parse('レセコンが "{person_id}" の被保険者証で資格確認する'))
@@ -84,6 +85,22 @@ def query_with_limit_consent(world: World, person_id: str) -> None:
 @when(parsers.parse('レセコンが "{person_id}" の被保険者証で資格確認し、{seconds:d} 秒待って結果がなければ諦める'))
 def query_with_patience(world: World, person_id: str, seconds: int) -> None:
     _query(world, person_id, timeout=float(seconds))
+
+
+@given("レセコンのクライアント証明書は有効期限が切れている")
+def expired_client_certificate(world: World) -> None:
+    """The Web API orders from now on hand over an expired 医療機関 client certificate."""
+    world.certificate_status = "expired"
+
+
+@when(parsers.parse('レセコンが Web API で "{person_id}" の被保険者証を資格確認する'))
+def webapi_query_card(world: World, person_id: str) -> None:
+    _query(world, person_id, action="webapi-eligibility")
+
+
+@when(parsers.parse('レセコンが Web API で "{person_id}" の被保険者証を生年月日 "{birthdate}" と誤って資格確認する'))
+def webapi_query_wrong_birthdate(world: World, person_id: str, birthdate: str) -> None:
+    _query(world, person_id, birthdate=birthdate, action="webapi-eligibility")
 
 
 @when(parsers.parse('レセコンが次の内容の "{api_id}" 要求ファイルを置く:'))

@@ -167,3 +167,17 @@ def client_gave_up(world: World, seconds: int) -> None:
     assert not found.report.extra.get("harness_timeout"), (
         f"the client never reported at all (the harness gave up waiting): {found.report.message}"
     )
+
+
+@then("レセコンは Web API にログインできなかったと報告する")
+def client_login_refused(world: World) -> None:
+    """Refused at the TLS handshake: nothing reached the gateway, and the client says it failed."""
+    found = outcome(world)
+    assert found is not None, "this step needs an order's outcome"
+    assert found.report.status == "error", (
+        f"the client reported {found.report.status!r} ({found.report.message!r}); a refused login is an error"
+    )
+    assert found.report.segment is None, f"the client reports segment {found.report.segment!r} without a login"
+    assert not found.report.results, f"the client reports results without a login: {list(found.report.results)}"
+    reached = [f"#{e.id} {e.transport} {e.name or e.api_id}" for e in found.entries]
+    assert not reached, f"requests reached the gateway although the handshake should refuse them: {reached}"

@@ -30,6 +30,7 @@ from mockgateway.harness.recorder import Recorder, scenario_of
 from mockgateway.harness.report import evidence_from_entry
 from mockgateway.harness.results import EvidenceItem
 from mockgateway.harness.settings import HarnessSettings
+from mockgateway.pki import ClientStatus, TestPKI
 from mockgateway.pytest_plugin import omit
 from mockgateway.transports.folder import FolderTransport
 
@@ -49,6 +50,9 @@ class World:
     run_token: str = "run"
     http: str | None = None  # base URL of /oqs/{API_ID} and the Web API, when --mg-http-port serves them
     listener: Any = None  # the run's HTTP listener (CatalogueHttp), when it serves this scenario
+    webapi: str | None = None  # base URL of the TLS Web API, in `webapi` scenarios
+    pki: TestPKI | None = None  # its test PKI: each order gets a client certificate for its 医療機関コード
+    certificate_status: ClientStatus = "valid"  # the client certificate the orders hand over
     last: Outcome | Exchange | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
@@ -91,8 +95,27 @@ class World:
             raw=raw,
             reception_number=reception_number,
             timeout_seconds=timeout if timeout is not None else self.settings.order_timeout,
-            gateway={"root": str(self.root), **({"http": self.http} if self.http else {})},
+            gateway={
+                "root": str(self.root),
+                **({"http": self.http} if self.http else {}),
+                **self._webapi_access(medical_institution or self.medical_institution),
+            },
         )
+
+    def _webapi_access(self, medical_institution: str) -> dict[str, Any]:
+        """Where the TLS Web API is, its CA, and a client certificate for the order's 医療機関コード
+        (issued now, so an expired one is expired against real time, as TLS judges it)."""
+        if self.webapi is None or self.pki is None:
+            return {}
+        cert = self.pki.issue_client(medical_institution, self.certificate_status, check_code=False)
+        access = {
+            "url": self.webapi,
+            "ca": str(self.pki.ca_cert),
+            "client_cert": str(cert.cert),
+            "client_key": str(cert.key),
+            "client_p12": str(cert.p12),
+        }
+        return {"webapi": access}
 
     def act(self, order: Order) -> Outcome:
         """Have the client under test carry out the order; keep its report and the journal's view."""
@@ -169,7 +192,14 @@ def world(
         listener = request.getfixturevalue("mockgateway_catalogue_http")
         serving.enter_context(listener.serving(gateway))
         w.http, w.listener = listener.url, listener
-    mockgateway_adapter.begin(Environment(root=config.root, http=w.http, progress=w.progress))
+    info = scenario_of(request.node)
+    if info is not None and "webapi" in info.capabilities:  # the TLS Web API, started for these scenarios only
+        secure = request.getfixturevalue("mockgateway_catalogue_webapi")
+        serving.enter_context(secure.serving(gateway))
+        w.webapi, w.pki = secure.url, secure.pki
+    pki_dir = w.pki.directory if w.pki is not None else None
+    env = Environment(root=config.root, http=w.http, progress=w.progress, webapi=w.webapi, pki=pki_dir)
+    mockgateway_adapter.begin(env)
     try:
         yield w
     finally:
