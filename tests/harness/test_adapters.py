@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,99 @@ def test_a_zip_result_is_read_as_the_xml_it_holds() -> None:
         archive.writestr("b.xml", xml)
     with pytest.raises(zipfile.BadZipFile, match="holds one XML file"):
         read_result_file(two.getvalue())
+
+
+@pytest.fixture
+def webapi(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    """The catalogue's TLS Web API (a test PKI, client certificates verified) serving a gateway with
+    the default personas."""
+    from mockgateway.app import build_gateway
+    from mockgateway.config import Config
+    from mockgateway.harness.http import CatalogueHttp
+    from mockgateway.pki import TestPKI
+
+    pki = TestPKI.init(tmp_path / "pki")
+    listener = CatalogueHttp(pki=pki).start()
+    gateway = build_gateway(Config(root=tmp_path / "oqs", tls_port=None))
+    try:
+        with listener.serving(gateway):
+            yield listener, gateway
+    finally:
+        listener.stop()
+        gateway.store.close()
+
+
+def webapi_order(listener: Any, status: str = "valid", **changes: Any) -> Order:
+    from dataclasses import replace
+
+    cert = listener.pki.issue_client("1310112345", status, check_code=False)
+    access = {"url": listener.url, "ca": str(listener.pki.ca_cert), "client_cert": str(cert.cert)}
+    access["client_key"] = str(cert.key)
+    base = replace(ORDER, action="webapi-eligibility", timeout_seconds=10.0, gateway={"webapi": access})
+    return replace(base, **changes)
+
+
+def test_a_web_api_order_logs_in_with_the_client_certificate_and_shows_the_result(
+    tmp_path: Path, webapi: tuple[Any, Any]
+) -> None:
+    from mockgateway.harness.adapters import ReferenceAdapter
+
+    listener, gateway = webapi
+    adapter = ReferenceAdapter()
+    adapter.begin(Environment(root=tmp_path / "oqs", webapi=listener.url, pki=listener.pki.directory))
+    card = Card("01139997", "12-34", "5678", "00", "19800401")
+    report = adapter.perform(webapi_order(listener, cards=(card,))).report
+    assert (report.status, report.segment, report.validity) == ("answered", "1", "1")
+    assert report.results[0]["Name"] == "保険　太郎"
+    entries = gateway.journal.entries()
+    assert [(e.transport, e.api_id, e.medical_institution) for e in entries] == [
+        ("webapi", "auth", "1310112345"),
+        ("webapi", "OQSsiquc01", "1310112345"),
+    ]
+    assert b'"InsurerNumber":"01139997"' in entries[-1].request
+
+
+def test_a_web_api_login_refused_at_the_handshake_is_the_clients_error(tmp_path: Path, webapi: tuple[Any, Any]) -> None:
+    from mockgateway.harness.adapters import ReferenceAdapter
+
+    listener, gateway = webapi
+    adapter = ReferenceAdapter()
+    adapter.begin(Environment(root=tmp_path / "oqs"))
+    report = adapter.perform(webapi_order(listener, "expired")).report
+    assert report.status == "error"
+    assert report.message.startswith("Web API にログインできませんでした")
+    assert report.extra == {"refused": "login"}
+    assert gateway.journal.entries() == []  # nothing got past the handshake
+
+
+def test_a_web_api_order_without_a_web_api_is_an_error(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from mockgateway.harness.adapters import ReferenceAdapter
+
+    adapter = ReferenceAdapter()
+    adapter.begin(Environment(root=tmp_path / "oqs"))
+    report = adapter.perform(replace(ORDER, action="webapi-eligibility")).report
+    assert report.status == "error"
+    assert "gateway.webapi" in report.message
+
+
+def test_command_adapter_tells_where_the_web_api_and_its_pki_are(tmp_path: Path) -> None:
+    command = script(
+        tmp_path,
+        """
+        import json, os, sys
+        order = json.load(sys.stdin)
+        print(json.dumps({"order_id": order["order_id"], "status": "answered", "message":
+            os.environ["MOCKGATEWAY_WEBAPI"] + " " + os.environ["MOCKGATEWAY_PKI"]}))
+        """,
+    )
+    adapter = CommandAdapter.from_string(command, grace_seconds=0.5)
+    adapter.begin(Environment(root=tmp_path / "oqs", webapi="https://127.0.0.1:2", pki=tmp_path / "pki"))
+    assert adapter.perform(ORDER).report.message == f"https://127.0.0.1:2 {tmp_path / 'pki'}"
+
+
+def test_webapi_is_claimed_only_explicitly_or_with_all() -> None:
+    assert "webapi" not in parse_capabilities(None)
+    assert "webapi" in parse_capabilities("all")
+    assert parse_capabilities("eligibility,webapi") == {"eligibility", "webapi"}

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,4 +41,31 @@ def test_during_a_scenario_it_is_that_scenarios_gateway(listener: CatalogueHttp,
         assert [e.transport for e in gateway.journal.entries()] == ["http"]
         assert listener.app.current is None
     finally:
+        gateway.store.close()
+
+
+def test_with_a_pki_it_is_the_web_api_over_tls_with_client_certificates(tmp_path: Path) -> None:
+    import requests
+
+    from mockgateway.pki import TestPKI
+    from mockgateway.transports.http import AUTH_PATH
+
+    pki = TestPKI.init(tmp_path / "pki")
+    secure = CatalogueHttp(pki=pki).start()
+    gateway = build_gateway(Config(root=tmp_path / "oqs", tls_port=None, fixtures=[]))
+    try:
+        assert secure.url.startswith("https://")
+        valid = pki.issue_client("1310112345", "valid", check_code=False)
+        expired = pki.issue_client("1310112345", "expired", check_code=False)
+        with secure.serving(gateway), requests.Session() as session:
+            tls: dict[str, Any] = {"cert": valid.requests_cert, "verify": str(pki.ca_cert), "timeout": 5}
+            login = session.post(secure.url + AUTH_PATH, json={"MedicalInstitutionCode": "1310112345"}, **tls)
+            assert login.status_code == 200
+            assert login.json()["result"]["idToken"]
+            assert session.post(secure.url + "/oqs/OQSsiquc01", data=b"x", **tls).status_code == 404  # Web API only
+            with pytest.raises(requests.exceptions.SSLError):
+                session.post(secure.url + AUTH_PATH, json={}, **{**tls, "cert": expired.requests_cert})
+        assert [(e.transport, e.api_id) for e in gateway.journal.entries()] == [("webapi", "auth")]
+    finally:
+        secure.stop()
         gateway.store.close()

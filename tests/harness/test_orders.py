@@ -97,3 +97,14 @@ def test_reference_number_and_download_orders_round_trip() -> None:
     assert "card" not in doc
     assert Order.from_json(doc) == download
     assert "reference_number" not in CARD.as_json()  # only registrations carry one
+
+
+def test_a_web_api_order_carries_the_card_and_where_to_log_in() -> None:
+    access = {"url": "https://127.0.0.1:9", "ca": "/p/ca.pem", "client_cert": "/p/c.pem", "client_key": "/p/k.pem"}
+    o = order(action="webapi-eligibility", gateway={"root": "/srv/oqs", "webapi": access})
+    doc = o.as_json()
+    assert doc["card"]["insurer_number"] == "139998"
+    assert doc["limit_consent"] is False
+    assert doc["confirmation_date"] == "20261123"
+    assert "Web API (https://127.0.0.1:9) に医療機関のクライアント証明書でログインし" in doc["instruction"]
+    assert Order.from_json(doc) == o

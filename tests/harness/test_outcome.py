@@ -198,3 +198,27 @@ def test_a_download_order_checks_the_reception_number() -> None:
     assert found.sent_problems() == [
         "download OQSmuquc02req_1.xml (journal #1): ReceptionNumber (受付番号) expected 'R-1', sent 'R-2'"
     ]
+
+
+def test_a_web_api_order_must_search_over_the_web_api_after_a_login_for_its_institution() -> None:
+    from dataclasses import replace
+
+    order = replace(ORDER, action="webapi-eligibility")
+    login = JournalEntry(
+        id=6,
+        at="20261123100000",
+        real_time=0.0,
+        transport="webapi",
+        api_id="auth",
+        name="auth",
+        medical_institution="1310112345",
+        request=b"{}",
+    )
+    search = entry()
+    search.transport = "webapi"
+    assert Outcome(order, Report("S.1", "answered"), entries=[login, search]).sent_problems() == []
+    over_folder = Outcome(order, Report("S.1", "answered"), entries=[login, entry()]).sent_problems()
+    assert over_folder == ["request OQSsiquc01req_1.xml came over 'folder', not the Web API"]
+    login.medical_institution = "1310199999"
+    other = Outcome(order, Report("S.1", "answered"), entries=[login, search]).sent_problems()
+    assert other == ["login (journal #6): 医療機関コード expected '1310112345', sent '1310199999'"]
