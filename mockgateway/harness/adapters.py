@@ -27,12 +27,15 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mockgateway import xmlcodec
 from mockgateway.harness.catalogue import CAPABILITIES
 from mockgateway.harness.orders import BULK_ACTIONS, Card, Order, Report, ReportError
 from mockgateway.xmlcodec import Node, Tree
+
+if TYPE_CHECKING:
+    from mockgateway.client.requests_xml import CardQuery
 
 log = logging.getLogger("mockgateway.harness")
 
@@ -149,24 +152,15 @@ class ReferenceAdapter:
 
     def perform(self, order: Order) -> Performed:
         from mockgateway.client.folder import ClientTimeout, FolderClient
-        from mockgateway.client.requests_xml import CardQuery, eligibility_request
+        from mockgateway.client.requests_xml import eligibility_request
         from mockgateway.domain.clock import parse_date
 
         if self._root is None:
             raise AdapterError("the reference adapter has no scenario: begin() was not called")
         client = FolderClient(self._root, timeout=order.timeout_seconds)
         if order.action == "eligibility":
-            card = order.card
-            query = CardQuery(
-                insurer_number=card.insurer_number,
-                symbol=card.symbol,
-                number=card.number,
-                branch=card.branch,
-                birthdate=parse_date(card.birthdate),
-                limit_consent=order.limit_consent,
-            )
             body = eligibility_request(
-                query,
+                card_query(order),
                 medical_institution=order.medical_institution,
                 on=parse_date(order.confirmation_date),
             )
@@ -209,23 +203,13 @@ class ReferenceAdapter:
         import requests
 
         from mockgateway import jsoncodec
-        from mockgateway.client.requests_xml import CardQuery
-        from mockgateway.domain.clock import parse_date
         from mockgateway.transports.http import AUTH_PATH, JSON, SEARCH_PATH
 
         access = order.gateway.get("webapi")
         if not isinstance(access, dict):
             message = "the order names no Web API (gateway.webapi): the harness serves none for this scenario"
             return Performed(Report(order.order_id, "error", message=message))
-        card = order.card
-        query = CardQuery(
-            insurer_number=card.insurer_number,
-            symbol=card.symbol,
-            number=card.number,
-            branch=card.branch,
-            birthdate=parse_date(card.birthdate),
-            limit_consent=order.limit_consent,
-        )
+        query = card_query(order)
         header: Tree = {
             "QualificationConfirmationDate": order.confirmation_date,
             "MedicalInstitutionCode": order.medical_institution,
@@ -382,6 +366,22 @@ def registration_request(order: Order) -> bytes:
         "MessageBody": {"ReferenceNumberRegistrationInfo": info},
     }
     return xmlcodec.render("XmlMsg", tree, "Shift_JIS")
+
+
+def card_query(order: Order) -> CardQuery:
+    """What the clerk types from the order's 被保険者証 / 資格確認書, whatever the transport."""
+    from mockgateway.client.requests_xml import CardQuery
+    from mockgateway.domain.clock import parse_date
+
+    card = order.card
+    return CardQuery(
+        insurer_number=card.insurer_number,
+        symbol=card.symbol,
+        number=card.number,
+        branch=card.branch,
+        birthdate=parse_date(card.birthdate),
+        limit_consent=order.limit_consent,
+    )
 
 
 def _id_token(login: Any) -> str | None:
