@@ -24,15 +24,20 @@ def test_fixtures_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert "with 医療情報" in out
 
 
-def test_fixtures_check_names_file_person_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(
+def _one_person(path: Path, *, insurer: str = "01139997", extra: str = "") -> Path:
+    """A fixture file with one insurer (01139997) and one person p1 insured by `insurer`."""
+    path.write_text(
         "insurers:\n  - {InsurerNumber: '01139997', InsurerName: X}\n"
         "persons:\n  - id: p1\n    Name: 山田　一\n    NameKana: ﾔﾏﾀﾞ\n    Sex1: '1'\n    Birthdate: '19800101'\n"
-        "    qualifications:\n      - {InsurerNumber: '01139998', InsuredIdentificationNumber: '1',"
-        " QualificationDate: '20200101'}\n",
+        f"    qualifications:\n      - {{InsurerNumber: '{insurer}', InsuredIdentificationNumber: '1',"
+        " QualificationDate: '20200101'}\n" + extra,
         encoding="utf-8",
     )
+    return path
+
+
+def test_fixtures_check_names_file_person_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = _one_person(tmp_path / "bad.yaml", insurer="01139998")  # check digit wrong
     assert main(["fixtures", "check", str(bad)]) == 1
     err = capsys.readouterr().err
     assert str(bad) in err
@@ -104,15 +109,7 @@ def test_serve_runs_all_transports_and_stops_on_sigterm(tmp_path: Path) -> None:
 
 
 def test_fixtures_check_reads_medical_records_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = tmp_path / "medical.yaml"
-    bad.write_text(
-        "insurers:\n  - {InsurerNumber: '01139997', InsurerName: X}\n"
-        "persons:\n  - id: p1\n    Name: 山田　一\n    NameKana: ﾔﾏﾀﾞ\n    Sex1: '1'\n    Birthdate: '19800101'\n"
-        "    qualifications:\n      - {InsurerNumber: '01139997', InsuredIdentificationNumber: '1',"
-        " QualificationDate: '20200101'}\n"
-        "    medical:\n      generate: {seed: s1, months: '999'}\n",
-        encoding="utf-8",
-    )
+    bad = _one_person(tmp_path / "medical.yaml", extra="    medical:\n      generate: {seed: s1, months: '999'}\n")
     assert main(["fixtures", "check", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "person p1/medical" in err
