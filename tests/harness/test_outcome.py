@@ -204,16 +204,7 @@ def test_a_web_api_order_must_search_over_the_web_api_after_a_login_for_its_inst
     from dataclasses import replace
 
     order = replace(ORDER, action="webapi-eligibility")
-    login = JournalEntry(
-        id=6,
-        at="20261123100000",
-        real_time=0.0,
-        transport="webapi",
-        api_id="auth",
-        name="auth",
-        medical_institution="1310112345",
-        request=b"{}",
-    )
+    login = replace(entry(), id=6, transport="webapi", api_id="auth", name="auth", request=b"{}")
     search = entry()
     search.transport = "webapi"
     assert Outcome(order, Report("S.1", "answered"), entries=[login, search]).sent_problems() == []
