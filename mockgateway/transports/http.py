@@ -13,23 +13,16 @@ Routes
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import orjson
 
-from mockgateway.domain.clock import format_timestamp
-from mockgateway.domain.codes import ResultCode
 from mockgateway.engine import Format, Gateway, Response
-from mockgateway.journal import JournalEntry
-from mockgateway.services.eligibility import API_ID as ELIGIBILITY
 from mockgateway.tokens import TokenBook
+from mockgateway.transports.webapi import AUTH_PATH, JSON, SEARCH_PATH, Answer, WebApi
 
-AUTH_PATH = "/oqs-api-pro/MSA12020/ILI12020SV01/auth"
-SEARCH_PATH = "/oqs-api-pro/MSA01030/ILI01030SV01/search"
-JSON = "application/json;charset=UTF-8"
+__all__ = ["AUTH_PATH", "JSON", "SEARCH_PATH", "AdminHandler", "HttpApp", "HttpProtocol", "Scope"]
 
 
 class Scope(Protocol):
@@ -70,6 +63,7 @@ class HttpApp:
         self.admin = admin
         self.webapi = webapi
         self.convenience = convenience
+        self.api = WebApi(gateway, tokens, "webapi")
 
     async def __rsgi__(self, scope: Scope, protocol: HttpProtocol) -> None:
         if scope.proto != "http":
@@ -109,96 +103,14 @@ class HttpApp:
         protocol.response_bytes(status, headers, response.body)
 
     async def _auth(self, protocol: HttpProtocol) -> None:
-        raw = await protocol()
-        now = self.gateway.clock.now()
-        try:
-            doc = orjson.loads(raw) if raw.strip() else {}
-        except orjson.JSONDecodeError:
-            doc = None
-        if not isinstance(doc, dict):
-            code = self.gateway.codes.get("auth.login", detail="本文はJSONオブジェクトです")
-            self._refuse(protocol, 400, code, raw, AUTH_PATH, now)
-            return
-        mic = doc.get("MedicalInstitutionCode") or doc.get("medicalInstitutionCode")
-        token = self.tokens.issue(now, str(mic) if mic else None)
-        body = orjson.dumps({"result": {"idToken": token.value, "expiresAt": format_timestamp(token.expires)}})
-        self._journal("auth", AUTH_PATH, token.medical_institution, raw, body, "1", None, now)
-        protocol.response_bytes(200, [("content-type", JSON)], body)
+        await self._answer(protocol, self.api.login(await protocol()))
 
     async def _search(self, scope: Scope, protocol: HttpProtocol) -> None:
         raw = await protocol()
-        now = self.gateway.clock.now()
-        token, why = self.tokens.check(scope.headers.get("authorization"), now)
-        if token is None:
-            self._refuse(protocol, 401, self.gateway.codes.get("auth.token"), raw, SEARCH_PATH, now, why)
-            return
-        if token.medical_institution is not None:
-            sent = _json_mic(raw)
-            if sent is not None and sent != token.medical_institution:
-                why = f"トークンは医療機関コード {token.medical_institution} に発行されています (送信 {sent})"
-                code = self.gateway.codes.get("auth.login", detail=why)
-                self._refuse(protocol, 403, code, raw, SEARCH_PATH, now, why)
-                return
-        response = self.gateway.process(ELIGIBILITY, raw, fmt=Format.JSON, transport="webapi", name=SEARCH_PATH)
-        await self._send(protocol, response)
+        await self._answer(protocol, self.api.search(raw, scope.headers.get("authorization")))
 
-    def _refuse(
-        self,
-        protocol: HttpProtocol,
-        status: int,
-        code: ResultCode,
-        raw: bytes,
-        name: str,
-        now: dt.datetime,
-        reason: str | None = None,
-    ) -> None:
-        """An HTTP-level refusal still answers in the interface's own terms."""
-        tree = {
-            "XmlMsg": {
-                "MessageHeader": {
-                    "ProcessExecutionTime": format_timestamp(now),
-                    "SegmentOfResult": "9",
-                    "ErrorCode": code.code,
-                    "ErrorMessage": code.message,
-                }
-            }
-        }
-        body = orjson.dumps(tree)
-        self._journal("webapi", name, _json_mic(raw), raw, body, "9", reason or code.message, now)
-        protocol.response_bytes(status, [("content-type", JSON)], body)
-
-    def _journal(
-        self,
-        api_id: str,
-        name: str,
-        mic: str | None,
-        raw: bytes,
-        body: bytes,
-        segment: str,
-        reason: str | None,
-        now: dt.datetime,
-    ) -> None:
-        self.gateway.journal.record(
-            JournalEntry(
-                id=0,
-                at=format_timestamp(now),
-                real_time=time.time(),
-                transport="webapi",
-                api_id=api_id,
-                name=name,
-                medical_institution=mic,
-                request=raw,
-                response=body,
-                segment=segment,
-                reason=reason,
-            )
-        )
-
-
-def _json_mic(raw: bytes) -> str | None:
-    try:
-        doc = orjson.loads(raw)
-        value = doc["XmlMsg"]["MessageHeader"]["MedicalInstitutionCode"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return None
-    return str(value) if value is not None else None
+    async def _answer(self, protocol: HttpProtocol, answer: Answer) -> None:
+        if answer.response is not None:
+            await self._send(protocol, answer.response)
+        else:
+            protocol.response_bytes(answer.status, [("content-type", JSON)], answer.body)

@@ -30,20 +30,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import requests
 import responses
 
-from mockgateway.domain.clock import format_timestamp
-from mockgateway.domain.codes import ResultCode
 from mockgateway.engine import Format, Gateway, Response
-from mockgateway.journal import JournalEntry
-from mockgateway.services.eligibility import API_ID as ELIGIBILITY
 from mockgateway.tokens import TokenBook
-from mockgateway.transports.http import AUTH_PATH, JSON, SEARCH_PATH
+from mockgateway.transports.webapi import AUTH_PATH, JSON, SEARCH_PATH, Answer, WebApi
 
 TRANSPORT = "inprocess"
-Answer = tuple[int, dict[str, str], bytes]
+Reply = tuple[int, dict[str, str], bytes]  # what a responses callback returns
 
 
 @dataclass(slots=True)
@@ -75,91 +70,31 @@ class _Routes:
     def __init__(self, gateway: Gateway, tokens: TokenBook) -> None:
         self.gateway = gateway
         self.tokens = tokens
+        self.api = WebApi(gateway, tokens, TRANSPORT)
 
-    def convenience(self, request: Any) -> Answer:
+    def convenience(self, request: Any) -> Reply:
         path = request.path_url.split("?", 1)[0]
         api_id = path.rsplit("/oqs/", 1)[-1]
-        response = self.gateway.process(api_id, _body(request), fmt=Format.XML, transport="http", name=path)
-        return self._answer(response)
+        return self._engine(self.gateway.process(api_id, _body(request), fmt=Format.XML, transport="http", name=path))
 
-    def auth(self, request: Any) -> Answer:
-        raw = _body(request)
-        now = self.gateway.clock.now()
-        try:
-            doc = orjson.loads(raw) if raw.strip() else {}
-        except orjson.JSONDecodeError:
-            doc = None
-        if not isinstance(doc, dict):
-            code = self.gateway.codes.get("auth.login", detail="本文はJSONオブジェクトです")
-            return self._refuse(400, code, raw, AUTH_PATH, now)
-        mic = doc.get("MedicalInstitutionCode") or doc.get("medicalInstitutionCode")
-        token = self.tokens.issue(now, str(mic) if mic else None)
-        body = orjson.dumps({"result": {"idToken": token.value, "expiresAt": format_timestamp(token.expires)}})
-        self._journal("auth", AUTH_PATH, token.medical_institution, raw, body, "1", None, now)
-        return 200, {"Content-Type": JSON}, body
+    def auth(self, request: Any) -> Reply:
+        return self._reply(self.api.login(_body(request)))
 
-    def search(self, request: Any) -> Answer:
-        raw = _body(request)
-        now = self.gateway.clock.now()
-        token, why = self.tokens.check(request.headers.get("Authorization"), now)
-        if token is None:
-            return self._refuse(401, self.gateway.codes.get("auth.token"), raw, SEARCH_PATH, now, why)
-        if token.medical_institution is not None:
-            sent = _json_mic(raw)
-            if sent is not None and sent != token.medical_institution:
-                why = f"トークンは医療機関コード {token.medical_institution} に発行されています (送信 {sent})"
-                return self._refuse(403, self.gateway.codes.get("auth.login", detail=why), raw, SEARCH_PATH, now, why)
-        response = self.gateway.process(ELIGIBILITY, raw, fmt=Format.JSON, transport=TRANSPORT, name=SEARCH_PATH)
-        return self._answer(response)
+    def search(self, request: Any) -> Reply:
+        return self._reply(self.api.search(_body(request), request.headers.get("Authorization")))
 
-    def _answer(self, response: Response) -> Answer:
+    def _reply(self, answer: Answer) -> Reply:
+        if answer.response is not None:
+            return self._engine(answer.response)
+        return answer.status, {"Content-Type": JSON}, answer.body
+
+    def _engine(self, response: Response) -> Reply:
         if response.delay > 0:
             time.sleep(response.delay)
         if response.action == "drop":
             raise requests.ConnectionError(f"mockgateway: drop fault (journal #{response.entry.id}): connection cut")
         status = 503 if response.action in ("http503", "maintenance") else 200
         return status, {"Content-Type": response.media_type}, response.body
-
-    def _refuse(
-        self, status: int, code: ResultCode, raw: bytes, name: str, now: dt.datetime, reason: str | None = None
-    ) -> Answer:
-        header = {
-            "ProcessExecutionTime": format_timestamp(now),
-            "SegmentOfResult": "9",
-            "ErrorCode": code.code,
-            "ErrorMessage": code.message,
-        }
-        body = orjson.dumps({"XmlMsg": {"MessageHeader": header}})
-        self._journal("webapi", name, _json_mic(raw), raw, body, "9", reason or code.message, now)
-        return status, {"Content-Type": JSON}, body
-
-    def _journal(
-        self, api_id: str, name: str, mic: str | None, raw: bytes, body: bytes, segment: str,
-        reason: str | None, now: dt.datetime,
-    ) -> None:  # fmt: skip
-        self.gateway.journal.record(
-            JournalEntry(
-                id=0,
-                at=format_timestamp(now),
-                real_time=time.time(),
-                transport=TRANSPORT,
-                api_id=api_id,
-                name=name,
-                medical_institution=mic,
-                request=raw,
-                response=body,
-                segment=segment,
-                reason=reason,
-            )
-        )
-
-
-def _json_mic(raw: bytes) -> str | None:
-    try:
-        value = orjson.loads(raw)["XmlMsg"]["MessageHeader"]["MedicalInstitutionCode"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return None
-    return str(value) if value is not None else None
 
 
 @contextmanager

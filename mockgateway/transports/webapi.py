@@ -1,0 +1,116 @@
+"""The Web API's login and search (oqs-interface.md §1.1), whatever carries the bytes.
+
+The TLS listener (transports/http.py) and the in-process `responses` mode (transports/inprocess.py)
+differ only in how a request arrives and an answer leaves. What a login issues, when a search is
+refused, how a refusal reads (SegmentOfResult 9 with ErrorCode / ErrorMessage, in JSON) and what
+the journal records is decided here, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import orjson
+
+from mockgateway.domain.clock import format_timestamp
+from mockgateway.domain.codes import ResultCode
+from mockgateway.engine import Format, Gateway, Response
+from mockgateway.journal import JournalEntry
+from mockgateway.services.eligibility import API_ID as ELIGIBILITY
+from mockgateway.tokens import TokenBook
+
+AUTH_PATH = "/oqs-api-pro/MSA12020/ILI12020SV01/auth"
+SEARCH_PATH = "/oqs-api-pro/MSA01030/ILI01030SV01/search"
+JSON = "application/json;charset=UTF-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A JSON body and its status, or (`response`) the engine's answer, whose delay and fault
+    action the transport honours in its own way."""
+
+    status: int = 200
+    body: bytes = b""
+    response: Response | None = None
+
+
+class WebApi:
+    def __init__(self, gateway: Gateway, tokens: TokenBook, transport: str) -> None:
+        self.gateway = gateway
+        self.tokens = tokens
+        self.transport = transport  # the journal's name for this carrier
+
+    def login(self, raw: bytes) -> Answer:
+        now = self.gateway.clock.now()
+        try:
+            doc = orjson.loads(raw) if raw.strip() else {}
+        except orjson.JSONDecodeError:
+            doc = None
+        if not isinstance(doc, dict):
+            return self._refuse(
+                400, self.gateway.codes.get("auth.login", detail="本文はJSONオブジェクトです"), raw, AUTH_PATH, now
+            )
+        mic = doc.get("MedicalInstitutionCode") or doc.get("medicalInstitutionCode")
+        token = self.tokens.issue(now, str(mic) if mic else None)
+        body = orjson.dumps({"result": {"idToken": token.value, "expiresAt": format_timestamp(token.expires)}})
+        self._journal("auth", AUTH_PATH, token.medical_institution, raw, body, "1", None, now)
+        return Answer(200, body)
+
+    def search(self, raw: bytes, authorization: str | None) -> Answer:
+        now = self.gateway.clock.now()
+        token, why = self.tokens.check(authorization, now)
+        if token is None:
+            return self._refuse(401, self.gateway.codes.get("auth.token"), raw, SEARCH_PATH, now, why)
+        if token.medical_institution is not None:
+            sent = json_mic(raw)
+            if sent is not None and sent != token.medical_institution:
+                why = f"トークンは医療機関コード {token.medical_institution} に発行されています (送信 {sent})"
+                return self._refuse(403, self.gateway.codes.get("auth.login", detail=why), raw, SEARCH_PATH, now, why)
+        return Answer(
+            response=self.gateway.process(ELIGIBILITY, raw, fmt=Format.JSON, transport=self.transport, name=SEARCH_PATH)
+        )
+
+    def _refuse(
+        self, status: int, code: ResultCode, raw: bytes, name: str, now: dt.datetime, reason: str | None = None
+    ) -> Answer:
+        """An HTTP-level refusal still answers in the interface's own terms."""
+        header = {
+            "ProcessExecutionTime": format_timestamp(now),
+            "SegmentOfResult": "9",
+            "ErrorCode": code.code,
+            "ErrorMessage": code.message,
+        }
+        body = orjson.dumps({"XmlMsg": {"MessageHeader": header}})
+        self._journal("webapi", name, json_mic(raw), raw, body, "9", reason or code.message, now)
+        return Answer(status, body)
+
+    def _journal(
+        self, api_id: str, name: str, mic: str | None, raw: bytes, body: bytes, segment: str,
+        reason: str | None, now: dt.datetime,
+    ) -> None:  # fmt: skip
+        self.gateway.journal.record(
+            JournalEntry(
+                id=0,
+                at=format_timestamp(now),
+                real_time=time.time(),
+                transport=self.transport,
+                api_id=api_id,
+                name=name,
+                medical_institution=mic,
+                request=raw,
+                response=body,
+                segment=segment,
+                reason=reason,
+            )
+        )
+
+
+def json_mic(raw: bytes) -> str | None:
+    """The 医療機関コード a JSON request names, if it is readable."""
+    try:
+        value = orjson.loads(raw)["XmlMsg"]["MessageHeader"]["MedicalInstitutionCode"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    return str(value) if value is not None else None
