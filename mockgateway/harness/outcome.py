@@ -125,12 +125,26 @@ def _text(tree: Tree, *path: str) -> str | None:
     return node if isinstance(node, str) else None
 
 
-def eligibility_problems(order: Order, entry: JournalEntry) -> list[str]:
-    where = f"request {entry.name or entry.api_id} (journal #{entry.id})"
+def _read(entry: JournalEntry, kind: str = "request") -> tuple[str, Tree | None, list[str]]:
+    """Where to say a problem is, the sent tree, and the problem when it cannot be read."""
+    where = f"{kind} {entry.name or entry.api_id} (journal #{entry.id})"
     try:
-        tree = parse_any(entry.request)
+        return where, parse_any(entry.request), []
     except Exception as exc:  # the gateway journals what it could not parse too
-        return [f"{where}: not a readable request: {exc}"]
+        return where, None, [f"{where}: not a readable request: {exc}"]
+
+
+def _mic_problems(where: str, tree: Tree, order: Order) -> list[str]:
+    mic = _text(tree, "MessageHeader", "MedicalInstitutionCode")
+    if mic != order.medical_institution:
+        return [f"{where}: MedicalInstitutionCode expected {order.medical_institution!r}, sent {mic!r}"]
+    return []
+
+
+def eligibility_problems(order: Order, entry: JournalEntry) -> list[str]:
+    where, tree, unreadable = _read(entry)
+    if tree is None:
+        return unreadable
     card = order.card
     info = ("MessageBody", "QualificationConfirmSearchInfo")
     expected: list[tuple[tuple[str, ...], str | None, str]] = [
@@ -200,15 +214,10 @@ def _card_problems(where: str, record: Tree, order: Order, index: int, *, regist
 def bulk_problems(order: Order, entry: JournalEntry) -> list[str]:
     """The upload (01): the right 医療機関コード, the 資格確認日 (一括照会), and every card's keys as
     ordered (space-padded; 照会番号一括登録: with its 照会番号), in the order given."""
-    where = f"upload {entry.name or entry.api_id} (journal #{entry.id})"
-    try:
-        tree = parse_any(entry.request)
-    except Exception as exc:
-        return [f"{where}: not a readable request: {exc}"]
-    problems = []
-    mic = _text(tree, "MessageHeader", "MedicalInstitutionCode")
-    if mic != order.medical_institution:
-        problems.append(f"{where}: MedicalInstitutionCode expected {order.medical_institution!r}, sent {mic!r}")
+    where, tree, unreadable = _read(entry, "upload")
+    if tree is None:
+        return unreadable
+    problems = _mic_problems(where, tree, order)
     registration = order.action == "reference-number-bulk"
     if not registration:  # without the header date the terminal judges on its own date at upload (inferred)
         sent = _text(tree, "MessageHeader", "QualificationConfirmationDate")
@@ -228,15 +237,10 @@ def bulk_problems(order: Order, entry: JournalEntry) -> list[str]:
 
 def registration_problems(order: Order, entry: JournalEntry) -> list[str]:
     """照会番号登録 (OQSsiimm01): 医療機関コード, the card's keys (保険者番号 padded) and the 照会番号."""
-    where = f"request {entry.name or entry.api_id} (journal #{entry.id})"
-    try:
-        tree = parse_any(entry.request)
-    except Exception as exc:
-        return [f"{where}: not a readable request: {exc}"]
-    problems = []
-    mic = _text(tree, "MessageHeader", "MedicalInstitutionCode")
-    if mic != order.medical_institution:
-        problems.append(f"{where}: MedicalInstitutionCode expected {order.medical_institution!r}, sent {mic!r}")
+    where, tree, unreadable = _read(entry)
+    if tree is None:
+        return unreadable
+    problems = _mic_problems(where, tree, order)
     records = _records(tree, "ReferenceNumberRegistrationInfo")
     if len(records) != 1:
         return [*problems, f"{where}: {len(records)} ReferenceNumberRegistrationInfo sent, 1 expected"]
@@ -245,15 +249,10 @@ def registration_problems(order: Order, entry: JournalEntry) -> list[str]:
 
 def download_problems(order: Order, entry: JournalEntry, reception_number: str | None = None) -> list[str]:
     """A download (02): the 医療機関コード and the 受付番号 (the order's, or the upload's answer)."""
-    where = f"download {entry.name or entry.api_id} (journal #{entry.id})"
-    try:
-        tree = parse_any(entry.request)
-    except Exception as exc:
-        return [f"{where}: not a readable request: {exc}"]
-    problems = []
-    mic = _text(tree, "MessageHeader", "MedicalInstitutionCode")
-    if mic != order.medical_institution:
-        problems.append(f"{where}: MedicalInstitutionCode expected {order.medical_institution!r}, sent {mic!r}")
+    where, tree, unreadable = _read(entry, "download")
+    if tree is None:
+        return unreadable
+    problems = _mic_problems(where, tree, order)
     want = reception_number if reception_number is not None else order.reception_number
     got = _text(tree, "MessageBody", "ReceptionNumber")
     if (got or "").strip() != want:
