@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import socket
 import statistics
@@ -23,6 +22,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from wrklib import free_port, lua, parse_wrk
 
 ADMIN = "bench-admin"
 PEOPLE = [  # (insurer, symbol, number, branch, birthdate) from fixtures/default
@@ -53,28 +54,6 @@ def json_body(p: tuple[str, ...]) -> str:
     return json.dumps({"XmlMsg": {"MessageHeader": header, "MessageBody": {"QualificationConfirmSearchInfo": info}}})
 
 
-def lua(path: str, bodies: list[str], headers: dict[str, str]) -> str:
-    quoted = ",\n".join("[==[" + b + "]==]" for b in bodies)
-    hdrs = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
-    return f"""
-wrk.method = "POST"
-wrk.path = "{path}"
-{hdrs}
-local bodies = {{ {quoted} }}
-local i = 0
-request = function()
-  i = i % #bodies + 1
-  return wrk.format(nil, nil, nil, bodies[i])
-end
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def admin(port: int, path: str, body: dict[str, object]) -> dict[str, object]:
     req = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
@@ -95,26 +74,13 @@ def wait_port(port: int, timeout: float = 20) -> None:
     raise SystemExit(f"gateway did not listen on {port}")
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def parse_wrk(out: str) -> dict[str, float]:
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    pct = {}
-    for label, value, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
-        pct[f"p{label}"] = float(value) * _UNITS[unit]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, **pct, "non2xx": float(errors.group(1)) if errors else 0.0, "sockerr": float(bool(sock))}
-
-
 def run_wrk(script: Path, port: int, args: argparse.Namespace, pin: str | None) -> dict[str, float]:
     cmd = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "-s", str(script),
            f"http://127.0.0.1:{port}"]  # fmt: skip
     if pin:
         cmd = ["taskset", "-c", pin, *cmd]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return parse_wrk(out)
+    return parse_wrk(out, (50, 75, 90, 99))
 
 
 def rss_mb(pid: int) -> float:

@@ -24,7 +24,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_scale import free_port, load_average, machine, rss_mb, run_sampled, tree_pids, wait_http  # noqa: E402
+from bench_scale import load_average, machine, rss_mb, run_sampled, tree_pids, wait_http  # noqa: E402
+from wrklib import free_port  # noqa: E402
 
 
 def generate(db: Path, size: int, seed: int, workers: int) -> dict[str, float]:

@@ -25,7 +25,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,19 +35,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from wrklib import free_port, lua, parse_wrk
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "bench-admin"
 MIC = "1311234569"
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 # -- helpers --------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, timeout: float = 120) -> float:
@@ -158,31 +152,6 @@ def request_bodies(db: Path, count: int) -> tuple[str, list[tuple[str, str]]]:
         xml = bodies.eligibility_xml(MIC, sample.as_of, p.keys, p.birthdate).decode("cp932")
         out.append((xml, bodies.eligibility_json(MIC, sample.as_of, p.keys, p.birthdate).decode()))
     return sample.as_of, out
-
-
-def lua(path: str, bodies: list[str], headers: dict[str, str]) -> str:
-    quoted = ",\n".join("[==[" + b + "]==]" for b in bodies)
-    hdrs = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
-    return f"""
-wrk.method = "POST"
-wrk.path = "{path}"
-{hdrs}
-local bodies = {{ {quoted} }}
-local i = 0
-request = function()
-  i = i % #bodies + 1
-  return wrk.format(nil, nil, nil, bodies[i])
-end
-"""
-
-
-def parse_wrk(out: str) -> dict[str, float]:
-    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if not found:
-        raise SystemExit(f"wrk output not understood:\n{out}")
-    pct = {f"p{k}": float(v) * _UNITS[u] for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(found.group(1)), **pct, "non2xx": float(non2xx.group(1)) if non2xx else 0.0}
 
 
 def wrk(script: Path, url: str, args: argparse.Namespace) -> dict[str, float]:
