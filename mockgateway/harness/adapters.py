@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mockgateway import xmlcodec
+from mockgateway.client.folder import Exchange  # a raw request/result file pair, when the adapter saw it
 from mockgateway.harness.catalogue import CAPABILITIES
 from mockgateway.harness.orders import BULK_ACTIONS, Card, Order, Report, ReportError
 from mockgateway.xmlcodec import Node, Tree
@@ -53,17 +54,6 @@ class Environment:
     progress: Callable[[], str] | None = None  # what the gateway saw since the order (for timeouts)
     webapi: str | None = None  # base URL of the Web API over TLS (client certificate), when served
     pki: Path | None = None  # the test PKI behind it: ca.pem, and <code>-<status>.pem / -key.pem per 医療機関
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """A raw request/result file pair, when the adapter saw it (the reference client does)."""
-
-    request_name: str
-    result_name: str
-    raw: bytes
-    tree: Tree
-    encoding: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +280,7 @@ class ReferenceAdapter:
             return Performed(Report(order.order_id, "no-answer", message=str(exc)))
         reception = _find_text(first.tree, "ReceptionNumber")
         if reception is None:
-            exchange = Exchange(first.request_name, first.result_name, first.raw, first.tree, first.encoding)
+            exchange = first
             report = report_from_tree(
                 order.order_id, first.tree, request_file=first.request_name, result_file=first.result_name
             )

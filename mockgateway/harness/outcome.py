@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mockgateway import jsoncodec, xmlcodec
-from mockgateway.harness.adapters import Exchange, read_result_file
+from mockgateway.client.folder import Exchange
+from mockgateway.harness.adapters import read_result_file
 from mockgateway.harness.orders import BULK_ACTIONS, Order, Report
 from mockgateway.journal import JournalEntry
 from mockgateway.xmlcodec import Node, Tree
