@@ -15,7 +15,7 @@ from mockgateway.engine import Gateway, Settings
 from mockgateway.faults import FaultBook
 from mockgateway.fixtures import load_paths
 from mockgateway.journal import Journal
-from mockgateway.services import bulk, eligibility, face, medical_disaster, medical_service, reference_numbers
+from mockgateway.services import bulk, eligibility, face, fujo, medical_disaster, medical_service, reference_numbers
 from mockgateway.store.sqlite import SqliteRepository
 
 
@@ -29,6 +29,7 @@ FEATURES: list[Callable[[Gateway], None]] = [
     _install_eligibility,
     reference_numbers.install,  # after eligibility: sets its ReferenceNumber hook
     bulk.install,  # after reference_numbers: OQSmuimm registers through it
+    fujo.install,  # 医療扶助: after eligibility (its 公費 query hook) and bulk (OQSmutic) — docs/fujo.md
     medical_service.install,  # 薬剤・診療 (YZKsiquc01) and 特定健診 (TKKsiquc01) under consent
     medical_disaster.install,  # after medical_service: 災害時 card-less search (MGWdsquc01, ours)
     face.install,  # マイナ保険証: the face-auth card reader, card registry, face files (docs/card.md)

@@ -27,6 +27,16 @@ from mockgateway.domain.codes import (
     PersonalFamily,
     Sex,
 )
+from mockgateway.domain.fujo import CARD_CLASSIFICATION as FUJO_CLASSIFICATION
+from mockgateway.domain.fujo import (
+    TICKET_DATES,
+    TICKET_ELEMENTS,
+    MedicalTicket,
+    PublicAssistance,
+    is_public_expense_number,
+    parse_beneficiary_number,
+    parse_public_expense_number,
+)
 from mockgateway.domain.kana import is_half_width_kana, to_half_width_kana
 from mockgateway.domain.model import (
     CardKey,
@@ -164,7 +174,7 @@ _QUAL_KEYS = {
     "DisqualificationDate", "ReasonOfLoss", "InsuredCertificateIssuanceDate", "InsuredCardValidDate",
     "InsuredCardExpirationDate", "InsuredPartialContributionRatio", "PreschoolClassification",
     "ElderlyRecipientCertificateInfo", "LimitApplicationCertificateRelatedInfo",
-    "SpecificDiseasesCertificateInfo", "comment",
+    "SpecificDiseasesCertificateInfo", "MedicalTicketInfo", "WelfareOfficeName", "comment",
 }  # fmt: skip
 _PERSON_KEYS = {
     "id", "Name", "NameKana", "NameOfOther", "NameOfOtherKana", "Sex1", "Sex2", "Birthdate",
@@ -260,10 +270,13 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
         raise r.fail("DisqualificationDate", f"資格喪失年月日 {lost:%Y%m%d} が資格取得年月日以前です")
     if lost is not None and reason is None:
         raise r.fail("ReasonOfLoss", "資格喪失年月日があるときは資格喪失事由が必要です")
+    classification = r.code("InsuredCardClassification", INSURED_CARD_CLASSIFICATION)
+    if classification is None:
+        classification = FUJO_CLASSIFICATION if is_public_expense_number(key.insurer_number) else "01"
     return Qualification(
         insurer=insurer,
         key=key,
-        card_classification=r.code("InsuredCardClassification", INSURED_CARD_CLASSIFICATION) or "01",
+        card_classification=classification,
         personal_family=PersonalFamily(family) if family else None,
         insured_name=r.text("InsuredName"),
         qualification_date=qualified,
@@ -277,7 +290,60 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
         elderly=elderly,
         limits=tuple(limits),
         specific_diseases=tuple(diseases),
+        public_assistance=_public_assistance(r, key, insurer, classification),
     )
+
+
+def _month_text(r: DocReader, raw: object) -> str:
+    """診療年月: YYYYMM, or any date expression (`today`, `today-1m`) whose month is meant."""
+    text = str(raw).strip()
+    if re.fullmatch(r"[0-9]{6}", text):
+        return text
+    try:
+        day = resolve_date(raw, r.today)
+    except ValueError:
+        raise r.fail("MedicalTreatmentMonth", f"YYYYMM か日付の式 (today-1m 等) です: {raw!r}") from None
+    return f"{day.year:04d}{day.month:02d}"
+
+
+def _public_assistance(r: DocReader, key: CardKey, insurer: Insurer, classification: str) -> PublicAssistance | None:
+    """医療扶助 (A1): the 公費負担者番号 / 受給者番号 rules, the 福祉事務所 and its 医療券 (docs/fujo.md)."""
+    tickets = r.children("MedicalTicketInfo")
+    if classification != FUJO_CLASSIFICATION:
+        if tickets or r.text("WelfareOfficeName"):
+            raise r.fail("MedicalTicketInfo", "医療券・福祉事務所名は医療扶助 (A1) の資格だけです")
+        return None
+    try:
+        parse_public_expense_number(key.insurer_number)
+    except NumberError as exc:
+        raise r.fail("InsurerNumber", f"医療扶助の公費負担者番号: {exc.detail}") from None
+    try:
+        parse_beneficiary_number(key.number)
+    except NumberError as exc:
+        raise r.fail("InsuredIdentificationNumber", f"医療扶助の受給者番号: {exc.detail}") from None
+    parsed = []
+    for tr in tickets:
+        tr.known(set(TICKET_ELEMENTS))
+        values: dict[str, str] = {}
+        for name in TICKET_ELEMENTS:
+            if name == "MedicalTreatmentMonth":
+                raw = tr.doc.get(name)
+                if raw in (None, ""):
+                    raise tr.fail(name, "必須項目です")
+                values[name] = _month_text(tr, raw)
+            elif name in TICKET_DATES:
+                day = tr.date(name)
+                if day is not None:
+                    values[name] = day.strftime("%Y%m%d")
+            else:
+                value = tr.text(name)
+                if value is not None:
+                    values[name] = value
+        try:
+            parsed.append(MedicalTicket.of(values))
+        except ValueError as exc:
+            raise tr.fail("MedicalTreatmentMonth", str(exc)) from None
+    return PublicAssistance(r.text("WelfareOfficeName") or insurer.name, tuple(parsed))
 
 
 def person_from_doc(

@@ -22,6 +22,7 @@ from mockgateway.domain.codes import (
     Validity,
 )
 from mockgateway.domain.eligibility import Match
+from mockgateway.domain.fujo import MedicalTicket
 from mockgateway.domain.model import LimitCertificate, Qualification, SpecificDiseaseCertificate
 from mockgateway.xmlcodec import Node, Rendered, Tree
 
@@ -69,6 +70,7 @@ class ResultOptions:
     consents: Mapping[str, Consent] = field(default_factory=dict)  # "PharmacistsInfo" → Consent
     reference_number: str | None = None
     arbitrary_identifier: str | None = None
+    tickets: tuple[MedicalTicket, ...] = ()  # 医療扶助: the 医療券・調剤券 of the month (domain/fujo.py)
 
 
 CONSENT_KINDS = ("SpecificHealthCheckupsInfo", "PharmacistsInfo", "DiagnosisInfo", "OperationInfo")
@@ -90,6 +92,7 @@ def qualification_tree(match: Match, options: ResultOptions) -> Tree:
         limit,
         options.reference_number,
         options.arbitrary_identifier,
+        options.tickets,
         options.on if limit else None,
         options.now if limit else None,
     )
@@ -111,6 +114,7 @@ def _qualification_tree(match: Match, options: ResultOptions) -> Tree:
         "InsuredCardSymbol": q.key.symbol or None,
         "InsuredIdentificationNumber": q.key.number,
         "InsuredBranchNumber": q.key.branch or None,
+        **_fujo_numbers(q),
         "PersonalFamilyClassification": q.personal_family.value if q.personal_family else None,
         "InsuredName": q.insured_name,
         "Name": person.name,
@@ -131,6 +135,7 @@ def _qualification_tree(match: Match, options: ResultOptions) -> Tree:
         "PreschoolClassification": q.preschool,
         "ReasonOfLoss": q.reason_of_loss,
         "InsurerName": q.insurer.name,
+        "WelfareOfficeName": q.public_assistance.welfare_office_name if q.public_assistance else None,
         "ElderlyRecipientCertificateInfo": _elderly(q),
     }
     tree["LimitApplicationCertificateRelatedConsFlg"] = "1" if options.limit_consent else "0"
@@ -143,6 +148,9 @@ def _qualification_tree(match: Match, options: ResultOptions) -> Tree:
         tree["SpecificDiseasesCertificateRelatedConsTime"] = timestamp_memo(options.now)
         if diseases:
             tree["SpecificDiseasesCertificateList"] = {"SpecificDiseasesCertificateInfo": diseases}
+    if options.tickets:
+        infos: list[Node] = [_ticket(t) for t in options.tickets]
+        tree["PublicExpenseResultList"] = {"MedicalTicketInfo": infos if len(infos) > 1 else infos[0]}
     for kind in CONSENT_KINDS:
         consent = options.consents.get(kind)
         if consent is None:
@@ -155,6 +163,21 @@ def _qualification_tree(match: Match, options: ResultOptions) -> Tree:
     tree["ReferenceNumber"] = options.reference_number
     tree["ArbitraryIdentifier"] = options.arbitrary_identifier
     return {k: v for k, v in tree.items() if v is not None}
+
+
+def _fujo_numbers(q: Qualification) -> dict[str, Node]:
+    """医療扶助: PublicExpenseNumber / BeneficiaryNumber besides InsurerNumber / InsuredIdentificationNumber
+    (which [Y2] labels 「保険者番号/公費負担者番号」「番号/受給者番号」). Position inferred (docs/fujo.md)."""
+    if q.public_assistance is None:
+        return {}
+    return {"PublicExpenseNumber": q.key.insurer_number, "BeneficiaryNumber": q.key.number}
+
+
+def _ticket(t: MedicalTicket) -> Tree:
+    out: Tree = {}
+    for name, value in t.values:
+        out[name] = value
+    return out
 
 
 def _elderly(q: Qualification) -> Tree | None:

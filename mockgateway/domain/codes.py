@@ -140,6 +140,7 @@ DEFAULT_RESULT_CODES: Mapping[str, ResultCode] = MappingProxyType(
         "bulk.unknown_reception": ResultCode("MGW1203", "受付番号が見つかりません: {detail}"),
         "bulk.expired": ResultCode("MGW1204", "受付番号の保存期間が過ぎています: {detail}"),
         "bulk.already_downloaded": ResultCode("MGW1205", "この受付番号の結果はダウンロード済みです: {detail}"),
+        "fujo.month": ResultCode("MGW1401", "診療年月が正しくありません: {element}: {detail}"),
         # 顔認証付きカードリーダー errors, when face files are written for them (docs/card.md)
         "reader.unreadable": ResultCode(
             "MGW1301", "マイナンバーカードを読み取れませんでした(カードリーダー 001): {detail}"
@@ -174,6 +175,7 @@ DEFAULT_RESULT_CODES: Mapping[str, ResultCode] = MappingProxyType(
         "medical.role": ResultCode("MGW2508", "閲覧権限がありません: {detail}"),
         "medical.range": ResultCode("MGW2509", "照会期間が正しくありません: {element}: {detail}"),
         "medical.records": ResultCode("MGW2510", "医療情報の登録データが正しくありません: {detail}"),
+        "fujo.not_found": ResultCode("MGW2701", "該当する医療扶助の受給者がいません: {element}: {detail}"),
         "disaster.not_declared": ResultCode("MGW2601", "災害時医療情報閲覧は宣言されていません: {detail}"),
         "disaster.outside": ResultCode("MGW2602", "災害時医療情報閲覧の対象地域外です: {detail}"),
         "disaster.not_started": ResultCode("MGW2603", "災害時医療情報閲覧の期間前です: {detail}"),

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mockgateway.domain.codes import PersonalFamily, Sex
 from mockgateway.domain.numbers import InsurerNumber
+
+if TYPE_CHECKING:
+    from mockgateway.domain.fujo import PublicAssistance
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,8 @@ class Qualification:
     elderly: ElderlyRecipientCertificate | None = None
     limits: tuple[LimitCertificate, ...] = ()
     specific_diseases: tuple[SpecificDiseaseCertificate, ...] = ()
+    # 医療扶助 (A1): key.insurer_number is the 公費負担者番号, key.number the 受給者番号 (domain/fujo.py)
+    public_assistance: PublicAssistance | None = None
 
     def in_force(self, on: dt.date) -> bool:
         return self.qualification_date <= on and (self.disqualification_date is None or on < self.disqualification_date)

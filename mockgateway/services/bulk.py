@@ -34,6 +34,7 @@ from mockgateway.services.bulk_layout import (
     CONFIRM,
     REGISTRATION,
     BulkLayout,
+    BulkUpload,
     confirmation_date,
     parse_download,
     parse_upload,
@@ -141,9 +142,13 @@ class UploadService:
         self.feature = feature
         self.layout = layout
 
+    def upload(self, ctx: Context, tree: Tree) -> BulkUpload:
+        """The header and the records to store (a family may derive its records: OQSmutic)."""
+        return parse_upload(tree, self.layout)
+
     def handle(self, ctx: Context, tree: Tree) -> Reply:
         settings = self.feature.settings
-        upload = parse_upload(tree, self.layout)
+        upload = self.upload(ctx, tree)
         count = len(upload.records)
         if count > settings.max_records:
             raise RequestError(
@@ -332,6 +337,17 @@ def configure(gateway: Gateway, **changes: Any) -> BulkSettings:
     if found is None:
         raise RuntimeError("bulk feature is not installed on this gateway")
     return found.configure(**changes)
+
+
+def add_family(gateway: Gateway, layout: BulkLayout, processor: Processor, upload: type[UploadService]) -> None:
+    """Another two-step interface on the same job store and worker (医療扶助 OQSmutic: services/fujo)."""
+    found = feature(gateway)
+    if found is None:
+        raise RuntimeError("bulk feature is not installed on this gateway")
+    found.worker.processors[layout.family] = processor
+    found.layouts.append(layout)
+    gateway.register(f"{layout.family}01", upload(found, layout))
+    gateway.register(f"{layout.family}02", DownloadService(found, layout))
 
 
 def install(gateway: Gateway) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from mockgateway.domain.codes import ReferenceClassification, SegmentOfResult
 from mockgateway.domain.eligibility import SearchKey, confirm
 from mockgateway.domain.model import CardKey
 from mockgateway.engine import Context, Reply
-from mockgateway.messages import child, message, parse_header, parse_search_info
+from mockgateway.messages import Header, child, message, parse_header, parse_search_info
 from mockgateway.results import ResultOptions, eligibility_body, result_header
 from mockgateway.xmlcodec import Tree
 
@@ -18,16 +19,29 @@ API_ID = "OQSsiquc01"
 ReferenceNumberLookup = Callable[[str, CardKey], str | None]
 
 
+class PublicAssistanceQuery(Protocol):
+    """Set by the 医療扶助 feature (services/fujo): answers a query by 公費負担者番号 + 受給者番号."""
+
+    def handle(self, ctx: Context, header: Header, info: Tree) -> Reply: ...
+
+
+# Set with it: whether a QualificationConfirmSearchInfo is such a query.
+PublicAssistanceClaim = Callable[[Tree], bool]
+
+
 class EligibilityService:
     reference = ReferenceClassification.INSURANCE_CARD
 
     def __init__(self, reference_numbers: ReferenceNumberLookup | None = None) -> None:
         self.reference_numbers = reference_numbers
+        self.public_assistance: tuple[PublicAssistanceClaim, PublicAssistanceQuery] | None = None
 
     def handle(self, ctx: Context, tree: Tree) -> Reply:
         header_tree, body_tree = message(tree)
         header = parse_header(header_tree, date_required=True)
         info_tree = child(body_tree, "QualificationConfirmSearchInfo", "XmlMsg/MessageBody")
+        if self.public_assistance is not None and self.public_assistance[0](info_tree):
+            return self.public_assistance[1].handle(ctx, header, info_tree)
         info = parse_search_info(
             info_tree,
             "XmlMsg/MessageBody/QualificationConfirmSearchInfo",
