@@ -431,8 +431,13 @@ def test_default_personas_load() -> None:
         "myna-mitouroku",
         "myna-lock",
         "myna-kao",
+        "fujo-ichiro",
+        "fujo-mitouroku",
+        "fujo-kokuho",
     ]
-    assert sorted(data.insurers) == ["01139997", "06139992", "133991", "139998", "31139991", "39139993"]
+    assert sorted(data.insurers) == [
+        "01139997", "06139992", "12139994", "133991", "139998", "31139991", "39139993",
+    ]  # fmt: skip
     assert all(is_half_width_kana(p.name_kana) for p in data.persons.values())
     assert data.persons["takasaki-sakiko"].name == "髙﨑　咲子"
     assert data.persons["soushitsu-jiro"].qualifications[0].disqualification_date == dt.date(2025, 6, 8)
@@ -442,17 +447,17 @@ def test_default_personas_load() -> None:
 def test_default_personas_every_comment_names_a_validity() -> None:
     raw = yaml.safe_load(DEFAULT_FIXTURES.joinpath("personas.yaml").read_text(encoding="utf-8"))
     for doc in raw["persons"]:
-        assert any(f"({code})" in doc["comment"] for code in "12345"), doc["id"]
+        assert any(f"({code})" in doc["comment"] for code in "123456"), doc["id"]
 
 
 def test_default_personas_on_any_day(tmp_path: Path) -> None:
     # relative dates keep every persona loadable whatever the date
     for today in (dt.date(2024, 2, 29), dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2026, 3, 31)):
-        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 21
+        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 24
 
 
 def test_gateway_with_default_personas(gateway: Gateway) -> None:
-    assert gateway.store.count_people() == 21
+    assert gateway.store.count_people() == 24
     assert gateway.store.insurers()["139998"] == "模擬市国民健康保険"
 
 

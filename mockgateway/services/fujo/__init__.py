@@ -2,7 +2,7 @@
 
 - `layout`: the request elements (the single query's are INFERRED, in that one module);
 - `query`: 資格確認 by 公費負担者番号 + 受給者番号 on OQSsiquc01 (a hook of the eligibility service);
-- `bulk`: 医療扶助の一括照会 OQSmutic01/02 on the bulk job store and worker.
+- `mutic`: 医療扶助の一括照会 OQSmutic01/02 on the bulk job store and worker.
 
 The card path (マイナ保険証 of a recipient) is the face reader's, refined with `domain.fujo.refine`.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from mockgateway.engine import Gateway
 from mockgateway.services import bulk, eligibility
 from mockgateway.services.fujo import layout
-from mockgateway.services.fujo.bulk import LAYOUT, MuticProcessor, MuticUploadService
+from mockgateway.services.fujo.mutic import LAYOUT, MuticProcessor, MuticUploadService
 from mockgateway.services.fujo.query import FujoQuery
 
 
