@@ -55,7 +55,7 @@ class MuticUploadService(UploadService):
     def upload(self, ctx: Context, tree: Tree) -> BulkUpload:
         header_tree, body = message(tree)
         header = parse_header(header_tree, date_required=False)
-        info = child(body, INFO, BODY)
+        info = child(body, INFO, BODY, required=False)  # empty: the month is what is missing
         month = parse_month_element(info, f"{BODY}/{INFO}", ctx.now.date(), required=True)
         assert month is not None
         mic = header.medical_institution.value
