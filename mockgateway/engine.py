@@ -52,6 +52,9 @@ class Settings:
     max_request_bytes: int = 16 * 1024 * 1024
     strict_insurer_padding: bool = True  # 6-digit 保険者番号 must be space-padded to 8 (§1.3)
     latency: LatencyModel | None = None  # realistic latency (mockgateway.latency); None: answer at once
+    # InsuredCardClassification returned for a 資格確認書 (codes unconfirmed, oqs-interface.md §1.5/§6):
+    # None keeps each qualification's own code (fixtures default 01); e.g. "08" to try a client with a new code.
+    kakunin_classification: str | None = None
 
     @property
     def character_code(self) -> CharacterCode:

@@ -37,6 +37,7 @@ from mockgateway.domain.fujo import (
     parse_beneficiary_number,
     parse_public_expense_number,
 )
+from mockgateway.domain.kakunin import DOCUMENTS, validity_problem
 from mockgateway.domain.kana import is_half_width_kana, to_half_width_kana
 from mockgateway.domain.model import (
     CardKey,
@@ -174,7 +175,7 @@ _QUAL_KEYS = {
     "DisqualificationDate", "ReasonOfLoss", "InsuredCertificateIssuanceDate", "InsuredCardValidDate",
     "InsuredCardExpirationDate", "InsuredPartialContributionRatio", "PreschoolClassification",
     "ElderlyRecipientCertificateInfo", "LimitApplicationCertificateRelatedInfo",
-    "SpecificDiseasesCertificateInfo", "MedicalTicketInfo", "WelfareOfficeName", "comment",
+    "SpecificDiseasesCertificateInfo", "MedicalTicketInfo", "WelfareOfficeName", "document", "comment",
 }  # fmt: skip
 _PERSON_KEYS = {
     "id", "Name", "NameKana", "NameOfOther", "NameOfOtherKana", "Sex1", "Sex2", "Birthdate",
@@ -270,6 +271,11 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
         raise r.fail("DisqualificationDate", f"資格喪失年月日 {lost:%Y%m%d} が資格取得年月日以前です")
     if lost is not None and reason is None:
         raise r.fail("ReasonOfLoss", "資格喪失年月日があるときは資格喪失事由が必要です")
+    document = r.code("document", {d: d for d in DOCUMENTS})
+    valid_from, valid_until = r.date("InsuredCardValidDate"), r.date("InsuredCardExpirationDate")
+    problem = validity_problem(valid_from, valid_until) if document else None
+    if problem:
+        raise r.fail("InsuredCardExpirationDate", problem)
     classification = r.code("InsuredCardClassification", INSURED_CARD_CLASSIFICATION)
     if classification is None:
         classification = FUJO_CLASSIFICATION if is_public_expense_number(key.insurer_number) else "01"
@@ -283,14 +289,15 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
         disqualification_date=lost,
         reason_of_loss=reason,
         card_issuance_date=r.date("InsuredCertificateIssuanceDate"),
-        card_valid_date=r.date("InsuredCardValidDate"),
-        card_expiration_date=r.date("InsuredCardExpirationDate"),
+        card_valid_date=valid_from,
+        card_expiration_date=valid_until,
         partial_contribution_ratio=r.ratio("InsuredPartialContributionRatio"),
         preschool=r.text("PreschoolClassification"),
         elderly=elderly,
         limits=tuple(limits),
         specific_diseases=tuple(diseases),
         public_assistance=_public_assistance(r, key, insurer, classification),
+        document=document,
     )
 
 

@@ -23,6 +23,7 @@ from mockgateway.domain.codes import (
 )
 from mockgateway.domain.eligibility import Match
 from mockgateway.domain.fujo import MedicalTicket
+from mockgateway.domain.kakunin import classification
 from mockgateway.domain.model import LimitCertificate, Qualification, SpecificDiseaseCertificate
 from mockgateway.xmlcodec import Node, Rendered, Tree
 
@@ -71,6 +72,7 @@ class ResultOptions:
     reference_number: str | None = None
     arbitrary_identifier: str | None = None
     tickets: tuple[MedicalTicket, ...] = ()  # 医療扶助: the 医療券・調剤券 of the month (domain/fujo.py)
+    kakunin_classification: str | None = None  # Settings.kakunin_classification (domain/kakunin.py)
 
 
 CONSENT_KINDS = ("SpecificHealthCheckupsInfo", "PharmacistsInfo", "DiagnosisInfo", "OperationInfo")
@@ -93,6 +95,7 @@ def qualification_tree(match: Match, options: ResultOptions) -> Tree:
         options.reference_number,
         options.arbitrary_identifier,
         options.tickets,
+        options.kakunin_classification,
         options.on if limit else None,
         options.now if limit else None,
     )
@@ -109,7 +112,7 @@ def qualification_tree(match: Match, options: ResultOptions) -> Tree:
 def _qualification_tree(match: Match, options: ResultOptions) -> Tree:
     person, q = match.person, match.qualification
     tree: Tree = {
-        "InsuredCardClassification": q.card_classification,
+        "InsuredCardClassification": classification(q.card_classification, q.document, options.kakunin_classification),
         "InsurerNumber": q.insurer.number.padded,
         "InsuredCardSymbol": q.key.symbol or None,
         "InsuredIdentificationNumber": q.key.number,

@@ -22,6 +22,7 @@ AUTH_PIN_TRIES = 3
 CARD_KEYS: frozenset[str] = frozenset(
     {
         "registered",  # 保険証利用登録
+        "cancel_applied",  # 保険証利用登録の解除: the day the insurer accepted the application
         "cert_expires",  # 利用者証明用電子証明書: the last valid day
         "cert_issued",  # its first valid day
         "revoked",  # listed on the CRL
@@ -62,6 +63,7 @@ class CardSpec:
     security_code: str = "0000"
     face_auth_card: bool = False
     profile: str = "mynumber"
+    cancel_applied: dt.date | None = None  # 解除 effective after 申請受付の翌月末 (domain/registration.py)
 
     @property
     def is_mynumber(self) -> bool:
@@ -167,4 +169,5 @@ def parse_card_spec(
         security_code=security_code,
         face_auth_card=_flag(doc, "face_auth_card", False),
         profile=profile,
+        cancel_applied=date("cancel_applied"),
     )

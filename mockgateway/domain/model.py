@@ -86,6 +86,8 @@ class Qualification:
     specific_diseases: tuple[SpecificDiseaseCertificate, ...] = ()
     # 医療扶助 (A1): key.insurer_number is the 公費負担者番号, key.number the 受給者番号 (domain/fujo.py)
     public_assistance: PublicAssistance | None = None
+    # What the person presents: "資格確認書" (since 2024-12-02, docs/card.md) or None (被保険者証 etc.).
+    document: str | None = None
 
     def in_force(self, on: dt.date) -> bool:
         return self.qualification_date <= on and (self.disqualification_date is None or on < self.disqualification_date)

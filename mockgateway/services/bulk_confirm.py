@@ -20,6 +20,7 @@ from collections.abc import Callable
 from mockgateway.domain.clock import parse_date
 from mockgateway.domain.codes import ProcessingResultStatus
 from mockgateway.domain.eligibility import Match, SearchKey, confirm
+from mockgateway.domain.kakunin import classification
 from mockgateway.domain.model import CardKey, Person
 from mockgateway.engine import Gateway
 from mockgateway.messages import RequestError, parse_search_info
@@ -45,14 +46,14 @@ def _d(value: dt.date | None) -> str | None:
     return None if value is None else f"{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
-def result_subset(match: Match) -> Tree:
+def result_subset(match: Match, kakunin_classification: str | None = None) -> Tree:
     """ResultOfQualificationConfirmation of a bulk unit: `RESULT_FIELDS` of the single result
     (`results.qualification_tree`), built directly because it is the hot path of a 100,000-record
     job; tests/services/test_bulk_confirm.py checks the two agree for every default persona."""
     person, q = match.person, match.qualification
     elderly = q.elderly
     tree: dict[str, Node] = {
-        "InsuredCardClassification": q.card_classification,
+        "InsuredCardClassification": classification(q.card_classification, q.document, kakunin_classification),
         "InsurerNumber": q.insurer.number.padded,
         "InsuredCardSymbol": q.key.symbol or None,
         "InsuredIdentificationNumber": q.key.number,
@@ -114,6 +115,7 @@ class ConfirmProcessor:
         self.reference_numbers = reference_numbers
         self._subsets: dict[tuple[str, CardKey], tuple[Person, str]] = {}
         self._index: object = None
+        self._kakunin: str | None = None
 
     def __call__(self, job: Job, records: list[tuple[int, Node]]) -> ChunkOutcome:
         gateway = self.gateway
@@ -121,8 +123,9 @@ class ConfirmProcessor:
         strict = gateway.settings.strict_insurer_padding
         on = parse_date(job.confirmation_date)
         lookup = self.reference_numbers
-        if index is not self._index:
-            self._subsets, self._index = {}, index
+        kakunin = gateway.settings.kakunin_classification
+        if index is not self._index or kakunin != self._kakunin:
+            self._subsets, self._index, self._kakunin = {}, index, kakunin
         subsets = self._subsets
         children, escape = bulk_render.children, bulk_render.escape
 
@@ -135,7 +138,7 @@ class ConfirmProcessor:
                 return found[1]
             if len(subsets) >= SUBSET_CACHE:
                 subsets.clear()
-            xml = f"<{_RESULT}>{children(result_subset(match))}</{_RESULT}>"
+            xml = f"<{_RESULT}>{children(result_subset(match, kakunin))}</{_RESULT}>"
             subsets[key] = (match.person, xml)
             return xml
 

@@ -56,6 +56,7 @@ class EligibilityService:
             now=ctx.now,
             limit_consent=info.limit_consent,
             arbitrary_identifier=info.arbitrary_identifier,
+            kakunin_classification=ctx.gateway.settings.kakunin_classification,
         )
         if self.reference_numbers is not None and outcome.match is not None:
             options.reference_number = self.reference_numbers(mic, outcome.match.qualification.key)

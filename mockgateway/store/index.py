@@ -42,6 +42,8 @@ from mockgateway.domain.codes import (
     Sex,
 )
 from mockgateway.domain.eligibility import Match
+from mockgateway.domain.fujo import is_public_expense_number
+from mockgateway.domain.kakunin import DOCUMENTS as KAKUNIN_DOCUMENTS
 from mockgateway.domain.kana import is_half_width_kana, to_half_width_kana
 from mockgateway.domain.model import (
     CardKey,
@@ -435,7 +437,8 @@ def load_maps(
 # -- building a Person fast ----------------------------------------------------------------------
 
 _PERSON_ALLOWED = frozenset(_PERSON_KEYS | EXTENSION_KEYS)
-_QUAL_ALLOWED = frozenset(_QUAL_KEYS)
+# 医療扶助 (法別 12, 医療券) takes the full reader: rare, and its rules live there (domain/fujo.py).
+_QUAL_ALLOWED = frozenset(_QUAL_KEYS) - {"MedicalTicketInfo", "WelfareOfficeName"}
 _ELDERLY_KEYS = frozenset(
     {
         "ElderlyRecipientCertificateDate",
@@ -514,7 +517,7 @@ def _qualification(q: Mapping[str, Any], insurers: Mapping[str, Insurer]) -> Qua
     _plain(q, _QUAL_NESTED)
     get = q.get
     insurer = insurers.get(get("InsurerNumber") or "")
-    if insurer is None:  # padded, unknown or invalid: the full reader says which
+    if insurer is None or is_public_expense_number(insurer.number.value):  # padded, unknown, invalid, 医療扶助
         raise _Slow
     try:
         key = CardKey(
@@ -564,6 +567,9 @@ def _qualification(q: Mapping[str, Any], insurers: Mapping[str, Insurer]) -> Qua
     reason = get("ReasonOfLoss") or None
     classification = get("InsuredCardClassification") or None
     ratio = get("InsuredPartialContributionRatio") or None
+    document = get("document") or None
+    if document is not None and document not in KAKUNIN_DOCUMENTS:
+        raise _Slow
     if (
         qualified is None
         or (lost is not None and (lost <= qualified or reason is None))
@@ -588,6 +594,7 @@ def _qualification(q: Mapping[str, Any], insurers: Mapping[str, Insurer]) -> Qua
         preschool=get("PreschoolClassification") or None,
         elderly=elderly,
         limits=tuple(limits),
+        document=document,
     )
 
 

@@ -368,3 +368,17 @@ def test_relaxed_padding_serves_a_bare_six_digit_number(make_gateway: GatewayFac
     assert body_of(tree)["QualificationValidity"] == "1"
     (result,) = results_of(tree)
     assert result["InsurerNumber"] == "  139998"
+
+
+def test_kakunin_classification_is_a_setting(make_gateway: GatewayFactory) -> None:
+    """資格確認書 holders: InsuredCardClassification as `kakunin_classification` says (codes unconfirmed)."""
+    card = {"insurer": "01139997", "symbol": "90-02", "number": "770001", "branch": "00", "birthdate": "19881208"}
+    plain = make_gateway()
+    result = results_of(reply_tree(ask(plain, **card)))[0]
+    assert result["InsuredCardClassification"] == "01"
+    assert (result["InsuredCardValidDate"], result["InsuredCardExpirationDate"]) == ("20241202", "20291130")
+    coded = make_gateway(settings=Settings(kakunin_classification="08"), db=plain.store.path.parent / "k.sqlite3")
+    assert results_of(reply_tree(ask(coded, **card)))[0]["InsuredCardClassification"] == "08"
+    # a 被保険者証 holder keeps its own code
+    taro = {"insurer": "01139997", "symbol": "12-34", "number": "5678", "branch": "00", "birthdate": "19800401"}
+    assert results_of(reply_tree(ask(coded, **taro)))[0]["InsuredCardClassification"] == "01"
