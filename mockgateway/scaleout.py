@@ -47,11 +47,11 @@ from typing import Any
 import orjson
 
 from mockgateway.config import Config
+from mockgateway.control.faults import FaultBook, rule_from_dict
+from mockgateway.control.journal import Journal, JournalEntry
+from mockgateway.control.tokens import Token, TokenBook
 from mockgateway.engine import Format, Gateway, _clock_from_json, _clock_to_json
-from mockgateway.faults import FaultBook, rule_from_dict
-from mockgateway.journal import Journal, JournalEntry
 from mockgateway.store import index as people_index
-from mockgateway.tokens import Token, TokenBook
 from mockgateway.transports.http import JSON, SEARCH_PATH, HttpApp, HttpProtocol, Scope
 
 log = logging.getLogger(__name__)
@@ -471,7 +471,7 @@ def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], boun
     from granian.server.embed import Server
 
     from mockgateway.app import build_gateway
-    from mockgateway.latency import parse_latency
+    from mockgateway.control.latency import parse_latency
 
     counter, outbox, demand, acks, clears, cleared = shared
     number = slot + 1

@@ -36,7 +36,7 @@ from mockgateway.card.reader import CardReading, CardRemoved, DirectSlot, NotMyN
 from mockgateway.card.registry import CardSurface
 from mockgateway.domain.certificate import Assessment
 from mockgateway.domain.consent import ConsentKind
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire.xmlcodec import Tree
 
 
 class AuthMode(StrEnum):

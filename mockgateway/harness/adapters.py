@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mockgateway import xmlcodec
 from mockgateway.client.folder import Exchange  # a raw request/result file pair, when the adapter saw it
 from mockgateway.harness.catalogue import CAPABILITIES
 from mockgateway.harness.orders import BULK_ACTIONS, Card, Order, Report, ReportError
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Node, Tree
 
 if TYPE_CHECKING:
     from mockgateway.client.requests_xml import CardQuery
@@ -192,8 +192,8 @@ class ReferenceAdapter:
         result file would be. A refused handshake is the client's own failure: status error."""
         import requests
 
-        from mockgateway import jsoncodec
         from mockgateway.transports.http import AUTH_PATH, JSON, SEARCH_PATH
+        from mockgateway.wire import jsoncodec
 
         access = order.gateway.get("webapi")
         if not isinstance(access, dict):
@@ -264,7 +264,7 @@ class ReferenceAdapter:
         `bulk_poll_interval` seconds while the terminal answers 処理中 (SegmentOfResult 2), giving up
         after the order's timeout. A ZIP result is opened and its XML read."""
         from mockgateway.client.folder import ClientTimeout
-        from mockgateway.services.bulk_layout import CONFIRM, REGISTRATION, download_tree, upload_tree
+        from mockgateway.services.bulk.layout import CONFIRM, REGISTRATION, download_tree, upload_tree
 
         layout = CONFIRM if order.action == "bulk" else REGISTRATION
         if order.action == "bulk":
@@ -312,7 +312,7 @@ class ReferenceAdapter:
     def _bulk_download(self, client: Any, order: Order) -> Performed:
         """The download (02) alone, for a 受付番号 given in the order: one request, the answer shown."""
         from mockgateway.client.folder import ClientTimeout
-        from mockgateway.services.bulk_layout import CONFIRM, download_tree
+        from mockgateway.services.bulk.layout import CONFIRM, download_tree
 
         number = order.reception_number or ""
         download = xmlcodec.render("XmlMsg", download_tree(order.medical_institution, number), "Shift_JIS")
@@ -387,7 +387,7 @@ def _id_token(login: Any) -> str | None:
 
 def _json_report(order_id: str, raw: bytes, path: str) -> Report:
     """A Web API answer (`{"XmlMsg": …}`) reported like a result file; anything else is an error."""
-    from mockgateway import jsoncodec
+    from mockgateway.wire import jsoncodec
 
     try:
         _, tree = jsoncodec.parse(raw)

@@ -21,18 +21,18 @@ from typing import Any
 import yaml
 from pytest_bdd import given, parsers, then, when
 
-from mockgateway import xmlcodec
 from mockgateway.card.faceauth import AuthMode, ReaderError, ReaderResult
+from mockgateway.control.journal import JournalEntry
 from mockgateway.domain.clock import format_timestamp, parse_timestamp
 from mockgateway.domain.codes import ConsentFlag
 from mockgateway.domain.consent import ConsentKind
 from mockgateway.fixtures import load_documents
 from mockgateway.harness.orders import RESULT_FIELDS, Report
 from mockgateway.harness.outcome import report_problems
-from mockgateway.journal import JournalEntry
-from mockgateway.results import CONSENT_KINDS
-from mockgateway.services import face
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.services.reader import session as face
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.results import CONSENT_KINDS
+from mockgateway.wire.xmlcodec import Node, Tree
 from tests.steps.people_steps import person
 from tests.steps.world import World
 
