@@ -253,7 +253,7 @@ class PlacedCard:
 
 
 class Terminal(Protocol):
-    """The 資格確認端末 and the central system, as the reader sees them (services/face.py)."""
+    """The 資格確認端末 and the central system, as the reader sees them (services/reader/session.py)."""
 
     def card_for(self, placement: Placement) -> PlacedCard: ...
 

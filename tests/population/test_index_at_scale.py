@@ -1,4 +1,5 @@
-"""The store-backed people index (store/index.py) and the gateway answering from a population."""
+"""The store-backed people index (store/index.py, number_map.py, fast_person.py) and the gateway
+answering from a population."""
 
 from __future__ import annotations
 

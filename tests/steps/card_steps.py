@@ -1,6 +1,6 @@
 """Steps about マイナ保険証: a patient at the face-auth card reader, the face file, the reader's error.
 
-The patient acts on the gateway's reader (mockgateway/services/face.py, the card model in-process);
+The patient acts on the gateway's reader (mockgateway/services/reader/, the card model in-process);
 the レセコン under test does nothing until a face file appears. Then `もし レセコンが face フォルダに
 届いた資格確認結果を表示する` (client_steps, an order) has the client show it, and the face-file
 Then-steps assert first on what the client reported it showed, then on the file the terminal wrote
