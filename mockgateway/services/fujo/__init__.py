@@ -10,7 +10,8 @@ The card path (マイナ保険証 of a recipient) is the face reader's, refined 
 from __future__ import annotations
 
 from mockgateway.engine import Gateway
-from mockgateway.services import bulk, eligibility
+from mockgateway.services import eligibility
+from mockgateway.services.bulk import service as bulk
 from mockgateway.services.fujo import layout
 from mockgateway.services.fujo.mutic import LAYOUT, MuticProcessor, MuticUploadService
 from mockgateway.services.fujo.query import FujoQuery

@@ -36,8 +36,8 @@ from mockgateway.domain.fujo import (
     parse_public_expense_number,
 )
 from mockgateway.domain.numbers import NumberError
-from mockgateway.messages import RequestError, date, number_error, text
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire.messages import RequestError, date, number_error, text
+from mockgateway.wire.xmlcodec import Node, Tree
 
 INFO = "QualificationConfirmSearchInfo"
 PUBLIC_EXPENSE = "PublicExpenseNumber"  # inferred request element

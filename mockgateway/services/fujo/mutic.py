@@ -20,12 +20,10 @@ from mockgateway.domain.codes import ProcessingResultStatus
 from mockgateway.domain.eligibility import Match
 from mockgateway.domain.fujo import parse_month, recipients
 from mockgateway.engine import Context, Gateway
-from mockgateway.messages import child, message, parse_header
-from mockgateway.results import ResultOptions, qualification_tree
-from mockgateway.services import bulk_render
-from mockgateway.services.bulk import UploadService
-from mockgateway.services.bulk_jobs import ChunkOutcome, Job
-from mockgateway.services.bulk_layout import BulkLayout, BulkUpload
+from mockgateway.services.bulk import render as bulk_render
+from mockgateway.services.bulk.jobs import ChunkOutcome, Job
+from mockgateway.services.bulk.layout import BulkLayout, BulkUpload
+from mockgateway.services.bulk.service import UploadService
 from mockgateway.services.fujo.layout import (
     BENEFICIARY,
     INFO,
@@ -37,7 +35,9 @@ from mockgateway.services.fujo.layout import (
     parse_month_element,
 )
 from mockgateway.services.fujo.query import judge
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire.messages import child, message, parse_header
+from mockgateway.wire.results import ResultOptions, qualification_tree
+from mockgateway.wire.xmlcodec import Node, Tree
 
 LAYOUT = BulkLayout(MUTIC, MUTIC_TITLE, INFO, "BulkConfirmUnit")
 BODY = "XmlMsg/MessageBody"

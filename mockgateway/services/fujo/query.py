@@ -15,10 +15,10 @@ from mockgateway.domain.eligibility import Match, Outcome, SearchKey, confirm
 from mockgateway.domain.fujo import FujoOutcome, refine
 from mockgateway.domain.model import CardKey
 from mockgateway.engine import Context, Reply
-from mockgateway.messages import Header
-from mockgateway.results import ResultOptions, eligibility_body, result_header
 from mockgateway.services.fujo.layout import FujoSearch, parse_single
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire.messages import Header
+from mockgateway.wire.results import ResultOptions, eligibility_body, result_header
+from mockgateway.wire.xmlcodec import Tree
 
 PATH = "XmlMsg/MessageBody/QualificationConfirmSearchInfo"
 

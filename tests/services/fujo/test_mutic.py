@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from mockgateway import xmlcodec
 from mockgateway.domain.fujo import TICKET_ELEMENTS
 from mockgateway.engine import Format, Gateway, Response
-from mockgateway.services import bulk, fujo
-from mockgateway.services.bulk_layout import download_tree
+from mockgateway.services import fujo
+from mockgateway.services.bulk import service as bulk
+from mockgateway.services.bulk.layout import download_tree
 from mockgateway.services.fujo.layout import mutic_upload
 from mockgateway.transports.folder import FolderTransport
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Node, Tree
 from tests.conftest import GatewayFactory, body_of, header_of, reply_tree
 
 MIC = "1310112345"

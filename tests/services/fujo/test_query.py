@@ -6,13 +6,14 @@ from typing import Any
 
 import pytest
 
-from mockgateway import xmlcodec
 from mockgateway.domain.fujo import TICKET_ELEMENTS
 from mockgateway.engine import Format, Gateway, Response
-from mockgateway.services import bulk, fujo
+from mockgateway.services import fujo
+from mockgateway.services.bulk import service as bulk
 from mockgateway.services.eligibility import API_ID
 from mockgateway.services.fujo.layout import single_request
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Tree
 from tests.conftest import GatewayFactory, body_of, eligibility_request, header_of, reply_tree, results_of
 
 MIC = "1310112345"  # the 医療機関 the personas' 医療券 designate
