@@ -154,6 +154,8 @@ def _reader(args: argparse.Namespace) -> int:
             "face": args.face,
             "consents": [c for chunk in args.consent or [] for c in chunk.split(",") if c.strip()],
             "generic_card": args.generic_card,
+            "register": args.register,
+            "limit_consent": args.limit_consent,
         }
         for key, value in (
             ("fallback", args.fallback),
@@ -238,6 +240,16 @@ def parser() -> argparse.ArgumentParser:
     place.add_argument("--mic", help="医療機関コード (default: the reader's setting)")
     place.add_argument("--remove-at", choices=["certificate", "face_image", "pin", "signature"])
     place.add_argument("--generic-card", action="store_true", help="place a card that is not a My Number card")
+    place.add_argument(
+        "--register",
+        action="store_true",
+        help="the patient agrees to 保険証利用登録 on the reader (card not registered)",
+    )
+    place.add_argument(
+        "--limit-consent",
+        action="store_true",
+        help="agrees on the 限度額 screen (reader setting limit_consent_screen: shown)",
+    )
     place.add_argument("--json", action="store_true", help="print the whole result as JSON")
     last = reader_sub.add_parser("last", help="the last placement's result (the reader's error, the face file)")
     last.add_argument("--json", action="store_true")

@@ -120,6 +120,8 @@ class Placement:
     medical_institution: str | None = None  # None: the terminal's
     remove_at: RemovalPoint | None = None
     generic_card: bool = False
+    register: bool = False  # agrees to 保険証利用登録 on the reader's screen when the card is not registered
+    limit_consent: bool = False  # agrees on the 限度額 screen (only when the reader shows it: limit_consent_screen)
 
     def __post_init__(self) -> None:
         if self.person_id is None and not self.generic_card:
@@ -144,6 +146,8 @@ class Placement:
             "consents": sorted(k.value for k in self.consents),
             "medical_institution": self.medical_institution,
             "remove_at": self.remove_at.value if self.remove_at else None,
+            "register": self.register,
+            "limit_consent": self.limit_consent,
         }
 
 
@@ -180,6 +184,9 @@ class ReaderSession:
     error_detail: str = ""
     apdus: int = 0
     pin_tries_left: int | None = None
+    registered_now: bool = False  # 保険証利用登録 done on this placement
+    limit_consent: bool | None = None  # the 限度額 screen's answer; None: the screen is omitted (since 2024)
+    consents_relied: dict[ConsentKind, str] = field(default_factory=dict)  # 包括同意: kind → portal / previous_visit
 
     def fail(self, error: ReaderError, detail: str) -> None:
         self.error, self.error_detail = error, detail
@@ -233,6 +240,9 @@ class ReaderResult:
                 else None
             ),
             "registered": check.registered if check else None,
+            "registered_now": s.registered_now,
+            "limit_consent": "omitted" if s.limit_consent is None else "agreed" if s.limit_consent else "declined",
+            "consents_relied_on": {k.value: source for k, source in s.consents_relied.items()},
             "grace_period": bool(check and check.in_grace),
             "consents_shown": [k.value for k in s.consents_shown],
             "consents_given": [k.value for k in s.consents_given],
@@ -264,6 +274,12 @@ class Terminal(Protocol):
     ) -> CheckResult: ...
 
     def consent_screens(self, check: CheckResult) -> tuple[ConsentKind, ...]: ...
+
+    def register(self, check: CheckResult) -> CheckResult: ...
+
+    def limit_consent_screen(self) -> bool: ...
+
+    def standing_consents(self, check: CheckResult, placement: Placement) -> dict[ConsentKind, str]: ...
 
     def complete(self, session: ReaderSession) -> ReaderResult: ...
 
@@ -349,18 +365,31 @@ class FaceAuthReader:
         check = self.terminal.check(session.certificate_der, session.method, challenge, signature)
         session.check = check
         session.steps.append(f"certificate check: {check.detail}")
+        if check.error is ReaderError.NOT_REGISTERED and p.register:
+            # 「利用登録は窓口（カードリーダー）でできます」: the patient agrees, the same placement goes on
+            check = session.check = self.terminal.register(check)
+            session.registered_now = True
+            session.steps.append(f"保険証利用登録 on the reader screen: {check.detail}")
         if check.error is not None:
             session.fail(check.error, check.detail)
             return
         if check.in_grace:
             session.steps.append("grace period: no consent screens")
             return
-        shown = self.terminal.consent_screens(check)
+        if self.terminal.limit_consent_screen():
+            session.limit_consent = p.limit_consent
+            session.steps.append(f"限度額 consent screen: {'agreed' if p.limit_consent else 'declined'}")
+        eligible = self.terminal.consent_screens(check)
+        standing = self.terminal.standing_consents(check, p)
+        session.consents_relied = {k: standing[k] for k in eligible if k in standing}
+        shown = tuple(k for k in eligible if k not in session.consents_relied)
         session.consents_shown = shown
-        session.consents_given = tuple(k for k in shown if k in p.consents)
-        skipped = sorted(k.value for k in p.consents if k not in shown)
+        session.consents_given = tuple(k for k in eligible if k in session.consents_relied or k in p.consents)
+        skipped = sorted(k.value for k in p.consents if k not in eligible)
+        relied = {k.value: v for k, v in session.consents_relied.items()}
         session.steps.append(
             f"consent screens {[k.value for k in shown]}: agreed {[k.value for k in session.consents_given]}"
+            + (f" (包括同意, no screen: {relied})" if relied else "")
             + (f" (not asked: {skipped})" if skipped else "")
         )
 

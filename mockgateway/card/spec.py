@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockgateway.card.profile import PROFILES, PinId, validate_pin
+from mockgateway.domain.consent import ConsentKind
 
 DEFAULT_PIN = "1234"
 DEFAULT_SIGN_PASSWORD = "ABC123"
@@ -23,6 +24,7 @@ CARD_KEYS: frozenset[str] = frozenset(
     {
         "registered",  # 保険証利用登録
         "cancel_applied",  # 保険証利用登録の解除: the day the insurer accepted the application
+        "portal_consents",  # 包括同意 pre-set on マイナポータル: drug, checkup, diagnosis, operation
         "cert_expires",  # 利用者証明用電子証明書: the last valid day
         "cert_issued",  # its first valid day
         "revoked",  # listed on the CRL
@@ -64,6 +66,7 @@ class CardSpec:
     face_auth_card: bool = False
     profile: str = "mynumber"
     cancel_applied: dt.date | None = None  # 解除 effective after 申請受付の翌月末 (domain/registration.py)
+    portal_consents: tuple[ConsentKind, ...] = ()  # 包括同意 set on マイナポータル (no reader screen for these)
 
     @property
     def is_mynumber(self) -> bool:
@@ -170,4 +173,20 @@ def parse_card_spec(
         face_auth_card=_flag(doc, "face_auth_card", False),
         profile=profile,
         cancel_applied=date("cancel_applied"),
+        portal_consents=_consent_kinds(doc.get("portal_consents")),
     )
+
+
+def _consent_kinds(value: object) -> tuple[ConsentKind, ...]:
+    if value is None or value == "":
+        return ()
+    items = value if isinstance(value, list) else str(value).split(",")
+    kinds: list[ConsentKind] = []
+    for item in items:
+        try:
+            kind = ConsentKind.parse(str(item).strip())
+        except ValueError as exc:
+            raise CardSpecError("portal_consents", str(exc)) from None
+        if kind not in kinds:
+            kinds.append(kind)
+    return tuple(kinds)

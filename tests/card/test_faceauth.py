@@ -110,7 +110,8 @@ def test_pin_mode_writes_the_face_file(gateway: Gateway, tmp_path: Path) -> None
     assert q["DiagnosisInfoConsFlg"] == "0"
     assert "DiagnosisInfoConsTime" not in q
     assert q["OperationInfoConsFlg"] == "0"
-    assert q["LimitApplicationCertificateRelatedConsFlg"] == "0"  # 限度額 is no longer asked
+    # 限度額: no screen since 2024 (limit_consent_screen omitted), the information is provided
+    assert q["LimitApplicationCertificateRelatedConsFlg"] == "1"
     assert r.session.consents_shown == (
         ConsentKind.DRUG, ConsentKind.CHECKUP, ConsentKind.DIAGNOSIS, ConsentKind.OPERATION
     )  # fmt: skip

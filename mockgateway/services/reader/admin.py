@@ -1,7 +1,8 @@
 """Admin routes of the face-auth reader and the card registry (loopback + token; docs/card.md).
 
 POST /admin/reader/place, GET /admin/reader/last, GET|PUT /admin/reader/settings, GET /admin/cards,
-POST /admin/cards/reset-pin, POST /admin/cards/revoke.
+POST /admin/cards/reset-pin, POST /admin/cards/revoke, POST /admin/cards/cancel-registration
+(保険証利用登録の解除 accepted by the insurer: `{person_id, applied_on?: YYYYMMDD}`, default today).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from mockgateway.card.faceauth import ReaderResult
 from mockgateway.card.registry import NoCardError
 from mockgateway.control.admin_routes import AdminRequest
 from mockgateway.domain.certificate import CertificateStatus, assess
+from mockgateway.domain.clock import parse_date
 from mockgateway.engine import Gateway
+from mockgateway.services.reader.registration import describe
 from mockgateway.services.reader.session import FaceFeature, feature, placement_from
 from mockgateway.wire import xmlcodec
 
@@ -31,6 +34,7 @@ def add_routes(gateway: Gateway, face: FaceFeature) -> None:
     routes[("GET", "/admin/cards")] = lambda r: _cards(face, r.query.get("id"))
     routes[("POST", "/admin/cards/reset-pin")] = lambda r: _reset_pin(face, r.json_object())
     routes[("POST", "/admin/cards/revoke")] = lambda r: _revoke(face, r.json_object())
+    routes[("POST", "/admin/cards/cancel-registration")] = lambda r: _cancel_registration(face, r.json_object())
 
 
 def _result_json(result: ReaderResult) -> dict[str, Any]:
@@ -72,7 +76,10 @@ def _cards(face: FaceFeature, person_id: str | None) -> tuple[int, Any]:
         revoked=face.registry.is_revoked(card.serial),
         rules=face.settings.rules,
     )
+    registration = describe(face.registrations.state(card.person_id, card.spec), face.gateway.clock.today())
     out.update(
+        registered=registration["registered"],
+        registration=registration,
         revoked=a.status is CertificateStatus.REVOKED,
         status=a.status.value,
         grace_until=f"{a.grace_until:%Y%m%d}",
@@ -102,3 +109,16 @@ def _revoke(face: FaceFeature, doc: dict[str, Any]) -> tuple[int, Any]:
     card = _issued_card(face, doc)
     face.registry.revoke(card.person_id)
     return 200, dict(card.as_json(), revoked=True)
+
+
+def _cancel_registration(face: FaceFeature, doc: dict[str, Any]) -> tuple[int, Any]:
+    """The insurer accepted a 解除 application: the card is 未登録 after 申請受付の翌月末 (domain/registration.py)."""
+    card = _issued_card(face, doc)
+    today = face.gateway.clock.today()
+    raw = doc.get("applied_on")
+    try:
+        applied = parse_date(str(raw)) if raw not in (None, "") else today
+    except ValueError as exc:
+        raise ValueError(f"applied_on: {exc}") from None
+    state = face.registrations.cancel(card.person_id, card.spec, applied)
+    return 200, dict(describe(state, today), person_id=card.person_id)

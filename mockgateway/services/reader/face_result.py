@@ -27,6 +27,7 @@ from mockgateway.domain.clock import JST, format_date, format_timestamp
 from mockgateway.domain.codes import ConsentFlag, ReferenceClassification, ResultCode, SegmentOfResult, Validity
 from mockgateway.domain.consent import WINDOW, ConsentKind
 from mockgateway.domain.eligibility import current_qualifications
+from mockgateway.domain.fujo import month_of, refine
 from mockgateway.engine import Gateway
 from mockgateway.store.files import atomic_write
 from mockgateway.wire.results import CONSENT_KINDS, ResultOptions, eligibility_body, result_header
@@ -65,7 +66,9 @@ def confirmed_tree(gateway: Gateway, session: ReaderSession, mic: str, now: dt.d
     assert check.assessment is not None
     person = gateway.index.people[check.person_id]
     today = now.astimezone(JST).date()
-    outcome = current_qualifications(person, today)
+    # 医療扶助 by card: 6 有効（未登録） without this month's 医療券 for this 医療機関 (domain/fujo.py)
+    judged = refine(current_qualifications(person, today), month_of(today), mic)
+    outcome = judged.outcome
     codes = gateway.codes
     notice: ResultCode | None = None
     a = check.assessment
@@ -82,7 +85,17 @@ def confirmed_tree(gateway: Gateway, session: ReaderSession, mic: str, now: dt.d
         )
         for kind in CONSENT_KINDS
     }
-    options = ResultOptions(on=today, now=now, consents=consents)
+    # 限度額情報: provided without a screen since 2024 (limit_consent None), else as agreed on the screen;
+    # none in the grace period (資格情報 only).
+    limit = not check.in_grace and session.limit_consent is not False
+    options = ResultOptions(
+        on=today,
+        now=now,
+        consents=consents,
+        limit_consent=limit,
+        tickets=judged.tickets,
+        kakunin_classification=gateway.settings.kakunin_classification,
+    )
     match = outcome.match
     if match is not None:
         options.reference_number = _reference_number(gateway, mic, match.qualification.key)

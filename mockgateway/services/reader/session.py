@@ -15,6 +15,7 @@ window at this 医療機関) and marks those in the 医療情報 feature's Grace
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 import threading
@@ -60,6 +61,7 @@ from mockgateway.services.reader.face_result import (
     face_file_name,
     folder_writer,
 )
+from mockgateway.services.reader.registration import RegistrationBook
 from mockgateway.services.reader.settings import STATE_KEY, FaceSettings, mic_value
 from mockgateway.wire import xmlcodec
 from mockgateway.wire.xmlcodec import Tree
@@ -74,6 +76,7 @@ class FaceFeature:
         self.gateway = gateway
         self.settings = FaceSettings.load(gateway)
         self.registry = CardRegistry(clock=gateway.clock.now)
+        self.registrations = RegistrationBook(gateway.store)  # 保険証利用登録 / 解除 after the fixtures'
         self.writer: FaceWriter | None = None  # None: results stay in memory (GET /admin/reader/last)
         self.last: ReaderResult | None = None
         self._lock = threading.Lock()
@@ -147,15 +150,52 @@ class FaceFeature:
             rules=self.settings.rules,
         )
         who = f"serial {serial:X} ({card.person_id})"
+        registration = self.registrations.state(card.person_id, card.spec)
+        registered = registration.registered(today)
         if a.status in (CertificateStatus.REVOKED, CertificateStatus.EXPIRED):
-            return CheckResult(card.person_id, serial, a, card.spec.registered, ReaderError.CERTIFICATE_INVALID,
+            return CheckResult(card.person_id, serial, a, registered, ReaderError.CERTIFICATE_INVALID,
                                f"{who}: {a.describe()}")  # fmt: skip
         if a.status is CertificateStatus.NOT_YET_VALID:
-            return CheckResult(card.person_id, serial, a, card.spec.registered, unknown, f"{who}: {a.describe()}")
-        if not card.spec.registered:
-            return CheckResult(card.person_id, serial, a, False, ReaderError.NOT_REGISTERED,
-                               f"{who}: 保険証利用登録がありません")  # fmt: skip
+            return CheckResult(card.person_id, serial, a, registered, unknown, f"{who}: {a.describe()}")
+        if not registered:
+            until = registration.cancelled_after
+            why = (
+                f"利用登録は {until:%Y%m%d} で解除されました"
+                if until and today > until
+                else "保険証利用登録がありません"
+            )
+            return CheckResult(card.person_id, serial, a, False, ReaderError.NOT_REGISTERED, f"{who}: {why}")
         return CheckResult(card.person_id, serial, a, True, None, f"{who}: {a.describe()}")
+
+    def register(self, check: CheckResult) -> CheckResult:
+        """The patient agreed to 保険証利用登録 on the reader: registered now, durably, and the placement goes on."""
+        person = self.gateway.index.people[check.person_id or ""]
+        card = self.registry.card(person)
+        today = self.gateway.clock.today()
+        self.registrations.register(person.id, card.spec, today)
+        return dataclasses.replace(
+            check, registered=True, error=None, detail=f"{check.detail} → 利用登録 {today:%Y%m%d}"
+        )
+
+    def limit_consent_screen(self) -> bool:
+        return self.settings.limit_consent_screen == "shown"
+
+    def standing_consents(self, check: CheckResult, placement: Placement) -> dict[ConsentKind, str]:
+        """包括同意 (since the 令和6年夏 release): kinds the patient pre-set on マイナポータル (`card:
+        portal_consents`) or agreed to at the latest visit to this 医療機関 — no screen for them."""
+        if not self.settings.comprehensive_consent or check.person_id is None:
+            return {}
+        person = self.gateway.index.people.get(check.person_id)
+        if person is None:
+            return {}
+        out = {kind: "portal" for kind in self.registry.card(person).spec.portal_consents}
+        mic = mic_value(placement.medical_institution or self.settings.medical_institution)
+        for kind in ConsentKind:
+            if kind not in out:
+                latest = self.gateway.consents.latest(person.id, mic, kind)
+                if latest is not None and latest.flag is ConsentFlag.GIVEN:
+                    out[kind] = "previous_visit"
+        return out
 
     def consent_screens(self, check: CheckResult) -> tuple[ConsentKind, ...]:
         person = self.gateway.index.people.get(check.person_id or "")
@@ -297,7 +337,7 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
     """A Placement from JSON / keyword options (the admin API's and the CLI's shape)."""
     known = {
         "person_id", "mode", "fallback", "pin", "pins", "face", "consents", "consent",
-        "medical_institution", "remove_at", "card", "generic_card",
+        "medical_institution", "remove_at", "card", "generic_card", "register", "limit_consent",
     }  # fmt: skip
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -325,7 +365,20 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
         medical_institution=mic_value(str(mic)) if mic else None,
         remove_at=RemovalPoint(str(remove_at)) if remove_at else None,
         generic_card=generic,
+        register=_yes(doc.get("register")),
+        limit_consent=_yes(doc.get("limit_consent")),
     )
+
+
+def _yes(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes", "on"}:
+        return True
+    if text in {"false", "0", "no", "off", ""}:
+        return False
+    raise ValueError(f"true or false, got {value!r}")
 
 
 def install(gateway: Gateway) -> None:
@@ -334,5 +387,6 @@ def install(gateway: Gateway) -> None:
 
     def fixtures_loaded(gw: Gateway) -> None:
         face.registry.clear()  # cards come back as their fixtures describe them
+        face.registrations.clear()
 
     gateway.on_reload.append(fixtures_loaded)

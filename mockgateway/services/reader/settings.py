@@ -21,6 +21,7 @@ STATE_KEY = "face.settings"
 DEFAULT_MEDICAL_INSTITUTION = "1310112345"
 DEFAULT_PCSCD_PORT = 35971
 DEFAULT_PCSCD_READER = "mockgateway Virtual Reader 00 00"
+LIMIT_SCREEN = ("omitted", "shown")
 SCREEN_ORDER = (ConsentKind.DRUG, ConsentKind.CHECKUP, ConsentKind.DIAGNOSIS, ConsentKind.OPERATION)
 
 
@@ -36,6 +37,12 @@ class FaceSettings:
     transport: str = "direct"  # direct (card model in-process) or pcscd (the face-auth reader slot)
     pcscd_port: int = DEFAULT_PCSCD_PORT
     pcscd_reader: str = DEFAULT_PCSCD_READER
+    # 限度額適用認定証の同意画面: omitted since the 令和6年夏 release (002_ seed, 「同意画面の改善」 1) — 限度額情報
+    # is provided without a screen; `shown` is the reader before it (a 限度額 screen, Placement.limit_consent).
+    limit_consent_screen: str = "omitted"
+    # 包括同意 (same release, 「同意画面の改善」 2): マイナポータル presets and the previous visit's consents at this
+    # 医療機関 apply without screens; False is the reader before it (every screen every time).
+    comprehensive_consent: bool = True
 
     @property
     def rules(self) -> CertificateRules:
@@ -55,8 +62,12 @@ class FaceSettings:
                 raise ValueError(f"unknown reader setting {name!r}; known: {', '.join(sorted(known))}")
             if name == "medical_institution":
                 values[name] = mic_value(str(value))
-            elif name == "error_files":
+            elif name in {"error_files", "comprehensive_consent"}:
                 values[name] = _flag(name, value)
+            elif name == "limit_consent_screen":
+                if value not in LIMIT_SCREEN:
+                    raise ValueError(f"limit_consent_screen: {' or '.join(LIMIT_SCREEN)}, got {value!r}")
+                values[name] = value
             elif name == "grace_rule":
                 try:
                     values[name] = GraceRule(str(value))
