@@ -436,6 +436,7 @@ def test_default_personas_load() -> None:
         "fujo-kokuho",
         "kakunin-nashi",
         "kaijo-hideo",
+        "houkatsu-doui",
     ]
     assert sorted(data.insurers) == [
         "01139997", "06139992", "12139994", "133991", "139998", "31139991", "39139993",
@@ -455,11 +456,11 @@ def test_default_personas_every_comment_names_a_validity() -> None:
 def test_default_personas_on_any_day(tmp_path: Path) -> None:
     # relative dates keep every persona loadable whatever the date
     for today in (dt.date(2024, 2, 29), dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2026, 3, 31)):
-        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 26
+        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 27
 
 
 def test_gateway_with_default_personas(gateway: Gateway) -> None:
-    assert gateway.store.count_people() == 26
+    assert gateway.store.count_people() == 27
     assert gateway.store.insurers()["139998"] == "模擬市国民健康保険"
 
 
