@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from mockgateway.card.faceauth import ReaderError
 from mockgateway.app import build_gateway
+from mockgateway.card.faceauth import ReaderError
 from mockgateway.config import DEFAULT_FIXTURES, Config
 from mockgateway.control.admin_routes import AdminRequest
 from mockgateway.domain.clock import jst
@@ -31,10 +31,10 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
 
 
 def admin(gateway: Gateway, method: str, path: str, doc: Any = None) -> tuple[int, Any]:
-    route = gateway.admin_routes[(method, path.split("?")[0])]
+    route = gateway.admin_routes[(method, path.split("?", maxsplit=1)[0])]
     query = dict(part.split("=", 1) for part in path.split("?", 1)[1].split("&")) if "?" in path else {}
     body = b"" if doc is None else orjson.dumps(doc)
-    result = route(AdminRequest(method=method, path=path.split("?")[0], query=query, body=body))
+    result = route(AdminRequest(method=method, path=path.split("?", maxsplit=1)[0], query=query, body=body))
     assert isinstance(result, tuple)
     return result
 
@@ -111,7 +111,7 @@ def test_fixture_cancellation_and_the_kakunin(gateway: Gateway) -> None:
 
 
 def test_admin_cancellation_with_a_date_and_bad_input(gateway: Gateway) -> None:
-    status, doc = admin(gateway, "POST", "/admin/cards/cancel-registration",
+    _, doc = admin(gateway, "POST", "/admin/cards/cancel-registration",
                         {"person_id": "hoken-taro", "applied_on": "20261001"})  # fmt: skip
     assert doc["registered_until"] == "20261130"
     assert face.place(gateway, "hoken-taro").ok  # 20261123: still before
