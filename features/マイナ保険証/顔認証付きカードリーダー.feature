@@ -247,3 +247,61 @@
     かつ face ファイルの "ProcessingResultCode" は "MGW2302" である
     かつ face ファイルに "QualificationValidity" はない
     かつ face ファイルに "Name" はない
+
+  # --- the reader's screens as they are since the 令和6年夏 release (002_ seed 「顔認証付きカードリーダーの同意画面の改善」) ---
+
+  @OQS-CARD-025 @doc:seed-002 @doc:card-screens @rule:oqs-interface-1.4
+  シナリオ: 限度額情報の同意画面は省略され、限度額情報は同意画面なしで提供される
+    もし 患者が "gendo-kenji" のマイナンバーカードを置き、顔認証で本人確認する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
+    ならば face フォルダに結果ファイルが1つ書かれる
+    かつ 限度額の同意画面は "省略" だった
+    かつ face ファイルの "LimitApplicationCertificateRelatedConsFlg" は "1" である
+    かつ face ファイルに "LimitApplicationCertificateRelatedInfo" がある
+
+  @OQS-CARD-026 @doc:seed-002 @doc:card-screens
+  シナリオ: 以前のカードリーダー (限度額の同意画面あり) では同意したときだけ限度額情報が提供される
+    前提 カードリーダーの設定 "limit_consent_screen" は "shown" である
+    もし 患者が "gendo-kenji" のマイナンバーカードを置き、顔認証で本人確認する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
+    ならば 限度額の同意画面は "不同意" だった
+    かつ face ファイルの "LimitApplicationCertificateRelatedConsFlg" は "0" である
+    かつ face ファイルに "LimitApplicationCertificateRelatedInfo" はない
+    もし 患者が "gendo-kenji" のマイナンバーカードを置き、顔認証で本人確認し、限度額情報の提供に同意する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
+    ならば 限度額の同意画面は "同意" だった
+    かつ face ファイルの "LimitApplicationCertificateRelatedConsFlg" は "1" である
+    かつ face ファイルに "LimitApplicationCertificateRelatedInfo" がある
+
+  @OQS-CARD-027 @doc:seed-002 @doc:card-screens
+  シナリオ: マイナポータルで事前に同意した項目は同意画面なしで同意になる (包括同意)
+    もし 患者が "houkatsu-doui" のマイナンバーカードを置き、顔認証で本人確認して "特定健診" に同意する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
+    ならば 同意画面は "特定健診,手術" だった
+    かつ 包括同意 (マイナポータル) で同意画面を省いたのは "薬剤,診療" である
+    かつ face ファイルの "PharmacistsInfoConsFlg" は "1" である
+    かつ face ファイルの "DiagnosisInfoConsFlg" は "1" である
+    かつ face ファイルの "SpecificHealthCheckupsInfoConsFlg" は "1" である
+    かつ face ファイルの "OperationInfoConsFlg" は "0" である
+
+  @OQS-CARD-028 @doc:seed-002 @doc:card-screens
+  シナリオ: 同じ医療機関の前回受診時の同意は次の受診で同意画面なしに引き継がれる (包括同意)
+    もし 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認して "薬剤,手術" に同意する
+    ならば 包括同意で省いた同意画面はない
+    もし 時計を "2026-11-30 10:00" に進める
+    かつ 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
+    ならば 同意画面は "特定健診,診療" だった
+    かつ 包括同意 (前回受診) で同意画面を省いたのは "薬剤,手術" である
+    かつ face ファイルの "PharmacistsInfoConsFlg" は "1" である
+    かつ face ファイルの "OperationInfoConsFlg" は "1" である
+    かつ face ファイルの "DiagnosisInfoConsFlg" は "0" である
+
+  @OQS-CARD-029 @doc:seed-002 @doc:card-screens
+  シナリオ: 包括同意を使わない設定 (以前のカードリーダー) では毎回すべての同意画面が出る
+    前提 カードリーダーの設定 "comprehensive_consent" は "false" である
+    もし 患者が "houkatsu-doui" のマイナンバーカードを置き、顔認証で本人確認する
+    かつ レセコンが face フォルダに届いた資格確認結果を表示する
+    ならば 同意画面は "薬剤,特定健診,診療,手術" だった
+    かつ 包括同意で省いた同意画面はない
+    かつ face ファイルの "PharmacistsInfoConsFlg" は "0" である

@@ -30,6 +30,8 @@ AREAS: tuple[str, ...] = (
     "資格確認（被保険者証・資格確認書）",
     "資格確認（Web API）",
     "マイナ保険証",
+    "保険証利用登録・資格確認書",
+    "医療扶助",
     "一括照会",
     "照会番号",
     "医療情報",
@@ -44,6 +46,7 @@ CAPABILITIES: dict[str, str] = {
     "eligibility": "被保険者証・資格確認書の記号番号で資格確認する (OQSsiquc01)",
     "face": "マイナ保険証: 顔認証付きカードリーダーの結果 (face フォルダ) を読む",
     "bulk": "資格確認一括照会 (OQSmuquc01/02) を送り、結果を取りに行く",
+    "fujo-bulk": "医療扶助の一括照会 (OQSmutic01/02): 診療年月を指定して送り、結果を取りに行く",
     "reference-number": "照会番号の登録と照会番号での資格確認 (OQSsiimm)",
     "medical-info": "薬剤情報・特定健診情報などの医療情報を取得する (YZK/TKK)",
     "disaster": "災害時医療情報閲覧",
@@ -58,6 +61,8 @@ AREA_CAPABILITIES: dict[str, str] = {
     "資格確認（被保険者証・資格確認書）": "eligibility",
     "資格確認（Web API）": "webapi",
     "マイナ保険証": "face",
+    "保険証利用登録・資格確認書": "face",
+    "医療扶助": "eligibility",
     "一括照会": "bulk",
     "照会番号": "reference-number",
     "医療情報": "medical-info",
@@ -73,6 +78,7 @@ GATEWAY_APIS: dict[str, tuple[str, ...]] = {
     "eligibility": ("OQSsiquc01",),
     "webapi": ("OQSsiquc01",),  # the Web API search answers with the 資格確認 service
     "bulk": ("OQSmuquc01", "OQSmuquc02"),
+    "fujo-bulk": ("OQSmutic01", "OQSmutic02"),
     "reference-number": ("OQSsiimm01",),
     "medical-info": ("YZKsiquc01",),
 }

@@ -24,10 +24,11 @@ Action = Literal[
     "bulk-download",  # 一括照会の結果取得 only (OQSmuquc02) for a given 受付番号: reception_number
     "reference-number",  # 照会番号登録 (OQSsiimm01): one card with its reference_number
     "reference-number-bulk",  # 照会番号一括登録 (OQSmuimm01 upload, OQSmuimm02 polls): cards with reference_number
+    "fujo-bulk",  # 医療扶助の一括照会 (OQSmutic01 upload with a 診療年月, OQSmutic02 polls): treatment_month
     "face",  # show the newest card-reader result in face/
     "raw",  # exact request bytes (reference client only)
 ]
-BULK_ACTIONS: tuple[str, ...] = ("bulk", "reference-number-bulk")  # upload, then poll while 処理中
+BULK_ACTIONS: tuple[str, ...] = ("bulk", "reference-number-bulk", "fujo-bulk")  # upload, then poll while 処理中
 ELIGIBILITY_ACTIONS: tuple[str, ...] = ("eligibility", "webapi-eligibility")  # one card, one result list
 ReportStatus = Literal["answered", "no-answer", "error", "unsupported"]
 REPORT_STATUSES: tuple[str, ...] = ("answered", "no-answer", "error", "unsupported")
@@ -116,6 +117,7 @@ class Order:
     api_id: str = "OQSsiquc01"
     raw: bytes | None = None  # action "raw": the exact request bytes (reference client only)
     reception_number: str | None = None  # action "bulk-download": the 受付番号 to ask for
+    treatment_month: str | None = None  # action "fujo-bulk": 診療年月 YYYYMM (None: the order omits it)
     timeout_seconds: float = 30.0
     gateway: dict[str, Any] = field(default_factory=dict)  # root, http: where the client points
 
@@ -149,6 +151,9 @@ class Order:
                 f"{who}、資格確認日 {date} として、次の {len(self.cards)} 件を一括照会し、処理中の間は間隔をあけて"
                 f"結果を問い合わせ、届いた結果を表示してください: {listed}"
             )
+        if self.action == "fujo-bulk":
+            month = self.treatment_month or "(指定なし)"
+            return f"{who}、診療年月 {month} の医療扶助の一括照会 (OQSmutic) を送り、結果を問い合わせて表示してください"
         if self.action == "bulk-download":
             return f"{who}、受付番号 {self.reception_number} の一括照会の結果を取得して表示してください"
         if self.action == "reference-number":
@@ -176,6 +181,8 @@ class Order:
             doc["limit_consent"] = self.limit_consent
         elif self.action == "reference-number":
             doc["card"] = self.card.as_json()
+        elif self.action == "fujo-bulk":
+            doc["treatment_month"] = self.treatment_month
         elif self.action in BULK_ACTIONS:
             doc["cards"] = [c.as_json() for c in self.cards]
         elif self.action == "bulk-download":
@@ -205,6 +212,7 @@ class Order:
             api_id=str(doc.get("api_id", "OQSsiquc01")),
             raw=str(doc["raw"]).encode("utf-8") if doc.get("raw") is not None else None,
             reception_number=str(doc["reception_number"]) if doc.get("reception_number") is not None else None,
+            treatment_month=str(doc["treatment_month"]) if doc.get("treatment_month") is not None else None,
             timeout_seconds=float(doc.get("timeout_seconds", 30.0)),
             gateway=dict(doc.get("gateway") or {}),
         )

@@ -102,7 +102,8 @@ class Outcome:
             uploads = [e for e in mine if e.api_id == self.order.api_id]
             if not uploads:
                 return [*problems, f"no {self.order.api_id} upload was sent for order {self.order.order_id}"]
-            problems += bulk_problems(self.order, uploads[-1])
+            check = mutic_problems if self.order.action == "fujo-bulk" else bulk_problems
+            problems += check(self.order, uploads[-1])
             polls = [e for e in mine if e.api_id != self.order.api_id]
             problems += poll_problems(self.order, uploads[-1], polls)
         return problems
@@ -233,6 +234,18 @@ def bulk_problems(order: Order, entry: JournalEntry) -> list[str]:
         problems.append(f"{where}: {len(records)} records sent, {len(order.cards)} cards ordered")
     for i, record in enumerate(records[: len(order.cards)]):
         problems += _card_problems(where, record, order, i, registration=registration)
+    return problems
+
+
+def mutic_problems(order: Order, entry: JournalEntry) -> list[str]:
+    """医療扶助の一括照会 (OQSmutic01): the right 医療機関コード and the ordered 診療年月 (MedicalTreatmentMonth)."""
+    where, tree, unreadable = _read(entry, "upload")
+    if tree is None:
+        return unreadable
+    problems = _mic_problems(where, tree, order)
+    sent = _text(tree, "MessageBody", "QualificationConfirmSearchInfo", "MedicalTreatmentMonth")
+    if sent != order.treatment_month:
+        problems.append(f"{where}: MedicalTreatmentMonth (診療年月) expected {order.treatment_month!r}, sent {sent!r}")
     return problems
 
 

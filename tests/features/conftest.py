@@ -9,10 +9,12 @@ from tests.steps.card_steps import *  # noqa: F403
 from tests.steps.client_steps import *  # noqa: F403
 from tests.steps.clock_steps import *  # noqa: F403
 from tests.steps.fault_steps import *  # noqa: F403
+from tests.steps.fujo_steps import *  # noqa: F403
 from tests.steps.journal_steps import *  # noqa: F403
 from tests.steps.medical_steps import *  # noqa: F403
 from tests.steps.people_steps import *  # noqa: F403
 from tests.steps.reference_steps import *  # noqa: F403
+from tests.steps.registration_steps import *  # noqa: F403
 from tests.steps.result_steps import *  # noqa: F403
 from tests.steps.world import world  # noqa: F401
 

@@ -287,7 +287,7 @@ def terminal_units(world: World, outcome: Outcome) -> list[Tree]:
     """The units the terminal holds for the order's 受付番号 (complete: the journal clips large bodies)."""
     job = terminal_job(world, outcome)
     assert job.done, f"the terminal's job {job.reception_number} is not finished ({job.processed}/{job.total})"
-    unit = CONFIRM.unit if job.family == CONFIRM.family else REGISTRATION.unit
+    unit = REGISTRATION.unit if job.family == REGISTRATION.family else CONFIRM.unit  # OQSmutic: BulkConfirmUnit
     feature = bulk.feature(world.gateway)
     assert feature is not None
     xml = bulk_render.document({"ReceptionNumber": job.reception_number}, feature.jobs.results(job), "UTF-8")

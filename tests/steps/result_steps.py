@@ -181,3 +181,15 @@ def client_login_refused(world: World) -> None:
     assert not found.report.results, f"the client reports results without a login: {list(found.report.results)}"
     reached = [f"#{e.id} {e.transport} {e.name or e.api_id}" for e in found.entries]
     assert not reached, f"requests reached the gateway although the handshake should refuse them: {reached}"
+
+
+@then(parsers.parse('処理結果状況は "{status}" で、処理結果コードは "{code}"、メッセージに "{text}" が含まれる'))
+def person_error_is(world: World, status: str, code: str, text: str) -> None:
+    """A per-person error (ProcessingResultStatus 2) beside a normal SegmentOfResult."""
+    report = reported(world)
+    found = body(world)
+    assert (found.get("ProcessingResultStatus"), found.get("ProcessingResultCode")) == (status, code), found
+    assert text in str(found.get("ProcessingResultMessage")), found
+    assert "QualificationValidity" not in found, found
+    if report is not None:
+        assert text in report.message, f"the client shows {report.message!r}, which lacks {text!r}"

@@ -81,6 +81,7 @@ class World:
         timeout: float | None = None,
         reception_number: str | None = None,
         medical_institution: str | None = None,
+        treatment_month: str | None = None,
     ) -> Order:
         return Order(
             order_id=f"{self.scenario_id}.{self.run_token}.{next(self._seq)}",
@@ -94,6 +95,7 @@ class World:
             api_id=api_id,
             raw=raw,
             reception_number=reception_number,
+            treatment_month=treatment_month,
             timeout_seconds=timeout if timeout is not None else self.settings.order_timeout,
             gateway={
                 "root": str(self.root),

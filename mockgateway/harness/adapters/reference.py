@@ -165,7 +165,13 @@ class ReferenceAdapter:
         from mockgateway.services.bulk.layout import CONFIRM, REGISTRATION, download_tree, upload_tree
 
         layout = CONFIRM if order.action == "bulk" else REGISTRATION
-        if order.action == "bulk":
+        if order.action == "fujo-bulk":
+            from mockgateway.services.fujo.layout import mutic_upload
+            from mockgateway.services.fujo.mutic import LAYOUT
+
+            layout = LAYOUT
+            upload = mutic_upload(order.medical_institution, order.treatment_month)
+        elif order.action == "bulk":
             records = [search_info(c) for c in order.cards]
             upload = upload_tree(CONFIRM, order.medical_institution, records, confirmation_date=order.confirmation_date)
         else:
