@@ -44,7 +44,8 @@ def kakunin_code(world: World, code: str) -> None:
 
 @when(
     parsers.parse(
-        '患者が "{person_id}" のマイナンバーカードを置き、{how}で本人確認し、保険証利用登録に同意して "{consents}" に同意する'
+        '患者が "{person_id}" のマイナンバーカードを置き、{how}で本人確認し、'
+        + '保険証利用登録に同意して "{consents}" に同意する'
     )
 )
 def place_register_and_consent(world: World, person_id: str, how: str, consents: str) -> None:
