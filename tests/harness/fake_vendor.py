@@ -9,7 +9,13 @@ standard library and reports what it "displayed". Two ways to run it:
 
 `--wrong` makes a deliberately faulty vendor: it zero-pads 6-digit 保険者番号 (instead of
 left-padding with spaces), never sends the 限度額 consent flag as 1, and does not show the
-資格喪失年月日 (DisqualificationDate) it received.
+資格喪失年月日 (DisqualificationDate) it received. `--fault NAME` (repeatable) adds one more fault:
+
+    fujo         knows nothing of 医療扶助: shows 6 有効（未登録） as 1 and never shows the 医療券
+    mutic-month  sends the 医療扶助の一括照会 (OQSmutic01) without its MedicalTreatmentMonth
+    kakunin      does not show the validity period of a 資格確認書 (InsuredCardValidDate / …ExpirationDate)
+    limit        does not show the 限度額 information (LimitApplicationCertificateRelatedInfo)
+    consents     does not show the 閲覧同意 flags (…ConsFlg / …ConsTime / …AvailableTime)
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 SEQ = itertools.count(1)
+FAULTS: set[str] = set()
+FAULT_NAMES = ("fujo", "mutic-month", "kakunin", "limit", "consents")
 STOP_FILE = "fake-vendor.stop"
 
 
@@ -88,6 +96,8 @@ def report_for(order: dict[str, Any], root: Path, *, wrong: bool, http: bool = F
         if not faces:
             return {**base, "status": "no-answer", "message": "face フォルダに結果がありません"}
         return shown(base, read_result(faces[-1].read_bytes()), None, faces[-1].name, wrong=wrong)
+    if order.get("action") == "fujo-bulk":
+        return mutic(order, root)
     if order.get("action") != "eligibility":
         return {**base, "status": "unsupported", "message": f"this software does not do {order.get('action')}"}
     name: str | None = None
@@ -127,20 +137,91 @@ def shown(
         displayed = {child.tag: element_value(child) for child in item}
         if wrong:
             displayed.pop("DisqualificationDate", None)
-        results.append(displayed)
+        results.append(hide(displayed))
+    validity = text(body, "QualificationValidity")
+    if "fujo" in FAULTS and validity == "6":
+        validity = "1"
     return {
         **base,
         "status": "answered",
         "segment": text(header, "SegmentOfResult"),
         "error_code": text(header, "ErrorCode"),
         "error_message": text(header, "ErrorMessage"),
-        "validity": text(body, "QualificationValidity"),
+        "validity": validity,
         "results": results,
         # what the screen says: the terminal's error, or its notice (e.g. the certificate expires soon)
         "message": text(header, "ErrorMessage") or text(body, "ProcessingResultMessage") or "資格確認しました",
         "request_file": name,
         "result_file": result_name,
     }
+
+
+def hide(displayed: dict[str, Any]) -> dict[str, Any]:
+    """What a faulty screen leaves out (`--fault`)."""
+    gone: set[str] = set()
+    if "fujo" in FAULTS:
+        gone.add("PublicExpenseResultList")
+    if "kakunin" in FAULTS:
+        gone |= {"InsuredCardValidDate", "InsuredCardExpirationDate"}
+    if "limit" in FAULTS:
+        gone.add("LimitApplicationCertificateRelatedInfo")
+    return {
+        k: v
+        for k, v in displayed.items()
+        if k not in gone and not ("consents" in FAULTS and k.endswith(("ConsFlg", "ConsTime", "AvailableTime")))
+    }
+
+
+def exchange(root: Path, api_id: str, xml: bytes, timeout: float) -> tuple[str, bytes] | None:
+    """One request file into req, its answer from res (None: no answer in time)."""
+    name = f"{api_id}req_{time.strftime('%Y%m%d%H%M%S')}{os.getpid() % 1000:03d}{next(SEQ):04d}.xml"
+    temp = root / "req" / f".{name}.tmp"
+    temp.write_bytes(xml)
+    os.replace(temp, root / "req" / name)
+    result = root / "res" / name.replace("req_", "res_", 1)
+    deadline = time.monotonic() + timeout
+    while not result.exists():
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.02)
+    return name, result.read_bytes()
+
+
+def mutic(order: dict[str, Any], root: Path) -> dict[str, Any]:
+    """医療扶助の一括照会: upload the 診療年月, poll the 受付番号, show every unit."""
+    base = {"schema": "mockgateway.report/1", "order_id": order["order_id"]}
+    month = order.get("treatment_month")
+    info = f"<MedicalTreatmentMonth>{month}</MedicalTreatmentMonth>" if month and "mutic-month" not in FAULTS else ""
+    mic = f"<MedicalInstitutionCode>{order['medical_institution']}</MedicalInstitutionCode>"
+    upload = (
+        '<?xml version="1.0" encoding="Shift_JIS"?>\r\n<XmlMsg><MessageHeader>' + mic + "</MessageHeader>"
+        f"<MessageBody><QualificationConfirmSearchInfo>{info}</QualificationConfirmSearchInfo></MessageBody></XmlMsg>"
+    ).encode("cp932")
+    timeout = float(order.get("timeout_seconds", 30))
+    first = exchange(root, "OQSmutic01", upload, timeout)
+    if first is None:
+        return {**base, "status": "no-answer", "message": "受付結果が返りませんでした"}
+    msg = read_result(first[1])
+    number = msg.findtext("MessageBody/ReceptionNumber")
+    if not number:
+        return shown(base, msg, first[0], None, wrong=False)
+    poll = (
+        '<?xml version="1.0" encoding="Shift_JIS"?>\r\n<XmlMsg><MessageHeader>' + mic + "</MessageHeader>"
+        f"<MessageBody><ReceptionNumber>{number}</ReceptionNumber></MessageBody></XmlMsg>"
+    ).encode("cp932")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        got = exchange(root, "OQSmutic02", poll, timeout)
+        if got is None:
+            break
+        result = read_result(got[1])
+        if result.findtext("MessageHeader/SegmentOfResult") != "2":
+            report = shown(base, result, got[0], got[0].replace("req_", "res_", 1), wrong=False)
+            units = result.findall("MessageBody/BulkConfirmUnit")
+            report["results"] = [hide({c.tag: element_value(c) for c in unit}) for unit in units]
+            return report
+    return {**base, "status": "no-answer", "segment": "2", "message": "処理中のままでした"}
 
 
 def watch(root: Path, orders: Path, *, wrong: bool) -> int:
@@ -178,10 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--root", required=True)
     w.add_argument("--orders", required=True)
     w.add_argument("--wrong", action="store_true")
+    w.add_argument("--fault", action="append", choices=FAULT_NAMES, default=[])
     c = sub.add_parser("command")
     c.add_argument("--wrong", action="store_true")
+    c.add_argument("--fault", action="append", choices=FAULT_NAMES, default=[])
     c.add_argument("--http", action="store_true", help="use the order's gateway.http convenience route")
     args = parser.parse_args(argv)
+    FAULTS.update(args.fault)
     if args.mode == "watch":
         return watch(Path(args.root), Path(args.orders), wrong=args.wrong)
     return command(wrong=args.wrong, http=args.http)

@@ -206,3 +206,47 @@ def test_card_scenarios_judge_what_the_vendor_showed(vendor: tuple[Path, Path], 
     assert "the client shows DisqualificationDate None; the terminal's face file has '20261113'" in lost["message"]
     report = next(e for e in lost["evidence"] if e["kind"] == "report")["data"]["report"]
     assert report["result_file"].startswith("OQSsiquc01res_face_1310112345")
+
+
+# Issue 13: 医療扶助, 保険証利用登録・資格確認書 and the reader's screens since 2024. One scenario per point;
+# the well-behaved vendor passes them, a vendor with the matching fault fails each (`--fault`, fake_vendor.py).
+ISSUE13 = {
+    "OQS-FUJO-001": "the client did not report PublicExpenseResultList",  # 1 医療券 (every element)
+    "OQS-FUJO-002": "the client reports QualificationValidity (資格有効性) '1'",  # 1 有効（未登録）
+    "OQS-FUJO-010": "MedicalTreatmentMonth (診療年月) expected '202611', sent None",  # 2 OQSmutic
+    "OQS-FUJO-004": "the client did not report DisqualificationDate",  # 3 医療扶助 then 国保 (history)
+    "OQS-REG-001": "PharmacistsInfoConsFlg",  # 4 registered at the reader, the placement goes on to the result
+    "OQS-REG-004": "InsuredCardValidDate",  # 5 after the 解除: the 資格確認書's numbers
+    "OQS-KAKU-001": "InsuredCardValidDate",  # 6 資格確認書 validity
+    "OQS-CARD-025": "LimitApplicationCertificateRelatedConsFlg",  # 7 限度額 without a screen
+    "OQS-CARD-027": "PharmacistsInfoConsFlg",  # 8 包括同意
+}
+ISSUE13_FAULTS = ("fujo", "mutic-month", "kakunin", "limit", "consents")
+
+
+def _issue13_run(tmp: Path, *options: str) -> Run:
+    root, orders = tmp / "oqs", tmp / "orders"
+    argv = [sys.executable, str(FAKE_VENDOR), "watch", "--root", str(root), "--orders", str(orders), *options]
+    process = subprocess.Popen(argv)
+    try:
+        return run_catalogue(
+            tmp / "report", "--mg-adapter=folder", f"--mg-root={root}", f"--mg-orders={orders}",
+            "--mg-capabilities=eligibility,face,fujo-bulk", f"--mg-select={','.join(ISSUE13)}",
+        )  # fmt: skip
+    finally:
+        orders.mkdir(parents=True, exist_ok=True)
+        (orders / "fake-vendor.stop").touch()
+        process.wait(10)
+
+
+def test_issue13_points_pass_for_a_good_vendor_and_each_fails_for_a_wrong_one(tmp_path: Path) -> None:
+    good = _issue13_run(tmp_path / "good")
+    assert good.returncode == 0, good.output[-4000:]
+    assert set(good.statuses().values()) == {"pass"}, good.statuses()
+    faults = [f"--fault={name}" for name in ISSUE13_FAULTS]
+    wrong = _issue13_run(tmp_path / "wrong", "--wrong", *faults)
+    assert wrong.returncode == 1, wrong.output[-4000:]
+    for sid, words in ISSUE13.items():
+        found = wrong.scenario(sid)
+        assert found["status"] == "fail", (sid, found["status"], found.get("message"))
+        assert words in found["message"], (sid, found["message"])
