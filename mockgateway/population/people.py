@@ -20,6 +20,7 @@ import orjson
 from faker.providers.address.ja_JP import Provider as AddressProvider
 from faker.providers.person.ja_JP import Provider as PersonProvider
 
+from mockgateway.domain.kakunin import KAKUNIN, MAX_YEARS, NO_NEW_CARDS_FROM
 from mockgateway.population.plan import KOUKI, Cell
 from mockgateway.population.registry import Registry
 from mockgateway.population.tables import SCHEMES, Tables
@@ -147,6 +148,8 @@ class PeopleGenerator:
         edges = a.get("edge_cases") or {}
         self.p_lost = float(edges.get("lost_this_month", 0))
         self.p_changed = float(edges.get("changed_insurer", 0))
+        # Era 2025-12: every 被保険者証 has lapsed; the numbers without a マイナ保険証 are on a 資格確認書.
+        self.kakunin = bool(tables.era_settings.get("kakunin"))
         self.cert_cum: list[tuple[str, float]] = []
         acc = 0.0
         for state in CERT_STATES:
@@ -295,6 +298,16 @@ class PeopleGenerator:
         hi = max(lo, before - 1)
         return lo + int(rnd() * (hi - lo + 1))
 
+    def _kakunin(self, qual: dict[str, Any], d: _Draft) -> None:
+        """A 資格確認書: issued when the qualification began, at the earliest 2024-12-02 (no new 被保険者証
+        after that day); valid 5 years less a day (the longest an insurer may set, domain/kakunin.py)."""
+        start = max(d.qualified, NO_NEW_CARDS_FROM.toordinal())
+        first = dt.date.fromordinal(start)
+        until = years_before(first, -MAX_YEARS) - dt.timedelta(days=1)
+        qual["document"] = KAKUNIN
+        qual["InsuredCertificateIssuanceDate"] = qual["InsuredCardValidDate"] = self.ymd(start)
+        qual["InsuredCardExpirationDate"] = self.ymd(until.toordinal())
+
     def _document(self, rnd: Callable[[], float], d: _Draft, out: BatchResult) -> dict[str, Any]:
         cell, counts, ymd = d.cell, out.counts, self.ymd
         scheme = SCHEMES[cell.scheme]
@@ -338,6 +351,8 @@ class PeopleGenerator:
             }
             counts[("limit_holders", group)] += 1
             counts[("limit_class", group, flag)] += 1
+        if self.kakunin and not cell.registered:
+            self._kakunin(qual, d)
         qualifications = [qual]
         if d.edge == "lost_this_month":
             qual["DisqualificationDate"] = ymd(d.lost_on)

@@ -266,3 +266,32 @@ def test_tiny_populations_still_work(tmp_path: Path, size: int) -> None:
     finally:
         store.close()
     assert report.size == size
+
+
+def test_era_2025_12_puts_everyone_without_a_registered_card_on_a_kakunin(tmp_path: Path) -> None:
+    """経過措置 over (2025-12-01): every 被保険者証 has lapsed; the numbers of whoever has no
+    registered マイナ保険証 are on a 資格確認書 valid under 5 years; the others carry none."""
+    as_of = dt.date(2026, 1, 15)
+    config = small_config(size=400, era="2025-12", as_of=as_of)
+    store = SqliteRepository(tmp_path / "kakunin.sqlite3")
+    try:
+        generate(store, config)
+    finally:
+        store.close()
+    docs, insurer_names = read_docs(tmp_path / "kakunin.sqlite3")
+    insurers = {n: Insurer(InsurerNumber.parse(n), name) for n, name in insurer_names.items()}
+    counts: Counter[tuple[bool, bool]] = Counter()
+    for doc in docs:
+        registered = bool(doc.get("card", {}).get("registered"))
+        person = person_from_doc(doc, insurers, as_of)  # the 5-year rule is checked there
+        current = max(person.qualifications, key=lambda q: q.qualification_date)
+        on_kakunin = current.document == "資格確認書"
+        counts[(registered, on_kakunin)] += 1
+        if on_kakunin:
+            assert current.card_valid_date is not None
+            assert current.card_expiration_date is not None
+            assert current.card_valid_date >= dt.date(2024, 12, 2)
+    assert counts[(True, True)] == 0
+    assert counts[(False, False)] == 0
+    assert counts[(False, True)] > 0
+    assert counts[(True, False)] > 0
