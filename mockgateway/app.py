@@ -64,6 +64,7 @@ def build_gateway(config: Config, *, real_time: Callable[[], float] = time.time)
         settings=Settings(
             output_encoding=config.output_encoding,
             strict_insurer_padding=config.strict_insurer_padding,
+            kakunin_classification=config.kakunin_classification,
         ),
         journal=Journal(config.journal_entries, config.journal_body_bytes),
         faults=FaultBook(config.fault_seed),

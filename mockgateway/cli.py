@@ -25,6 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
         pki_dir=Path(args.pki_dir) if args.pki_dir else None,
         output_encoding=args.encoding,
         strict_insurer_padding=not args.lenient_padding,
+        kakunin_classification=args.kakunin_classification,
         codes_file=Path(args.codes) if args.codes else None,
         admin_token=args.admin_token,
         journal_entries=args.journal_entries,
@@ -198,6 +199,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--pki-dir", help="test PKI directory (default: ROOT/pki, created on first start)")
     serve.add_argument("--encoding", default="Shift_JIS", choices=["Shift_JIS", "UTF-8"])
     serve.add_argument("--lenient-padding", action="store_true", help="accept 6-digit insurer numbers unpadded")
+    serve.add_argument(
+        "--kakunin-classification",
+        metavar="CODE",
+        help="InsuredCardClassification returned for a 資格確認書 (unconfirmed; default: its own code)",
+    )
     serve.add_argument("--codes", help="YAML overriding ErrorCode/ProcessingResultCode values (docs/codes.md)")
     serve.add_argument("--admin-token", help="admin API token (default: generated into ROOT/admin-token)")
     serve.add_argument("--journal-entries", type=int, default=10_000)

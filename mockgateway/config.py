@@ -20,6 +20,7 @@ class Config:
     pki_dir: Path | None = None  # default: <root>/pki (created on first start)
     output_encoding: str = "Shift_JIS"
     strict_insurer_padding: bool = True
+    kakunin_classification: str | None = None  # InsuredCardClassification for a 資格確認書 (unconfirmed; docs/card.md)
     codes_file: Path | None = None  # overrides for ErrorCode / ProcessingResultCode (YAML)
     admin_token: str | None = None  # default: generated and written to <root>/admin-token
     journal_entries: int = 10_000

@@ -24,7 +24,11 @@ def add_parser(sub: Any) -> None:
     gen.add_argument("--db", help="SQLite file (default: ROOT/mockgateway.sqlite3, as `serve`)")
     gen.add_argument("--root", default="var/oqs", help="gateway root, for the default --db")
     gen.add_argument("--as-of", help="YYYYMMDD the population is true on (default: today, Japan time)")
-    gen.add_argument("--era", default="2022-01", help="calibration period: 2022-01 (the seeds), 2024-04, or 2025-12 (every 被保険者証 lapsed: 資格確認書)")
+    gen.add_argument(
+        "--era",
+        default="2022-01",
+        help="calibration period: 2022-01 (the seeds), 2024-04, or 2025-12 (every 被保険者証 lapsed: 資格確認書)",
+    )
     gen.add_argument("--config", help="YAML merged over data/assumptions.yaml (edge-case shares, 限度額, …)")
     gen.add_argument("--workers", type=int, default=0, help="generator processes (default: one per core, ≤ 4)")
     gen.add_argument("--with-personas", action="store_true", help="also keep the shipped personas")
