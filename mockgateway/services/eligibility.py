@@ -66,17 +66,21 @@ class EligibilityService:
             options,
             search_echo=info.raw,
         )
-        result: Tree = {
-            "MessageHeader": result_header(
-                now=ctx.now,
-                mic=mic,
-                confirmation_date=on,
-                arbitrary_file_identifier=header.arbitrary_file_identifier,
-                reference=self.reference,
-                segment=SegmentOfResult.NORMAL,
-                error=None,
-                character_code=ctx.character_code,
-            ),
-            "MessageBody": body,
-        }
-        return Reply(result, validity=outcome.validity.value, reason=outcome.reason)
+        return Reply(normal_result(ctx, header, body), validity=outcome.validity.value, reason=outcome.reason)
+
+
+def normal_result(ctx: Context, header: Header, body: Tree) -> Tree:
+    """資格確認結果 (OQSsiquc01res) with SegmentOfResult 1 around a MessageBody (also the 医療扶助 query's)."""
+    return {
+        "MessageHeader": result_header(
+            now=ctx.now,
+            mic=header.medical_institution.value,
+            confirmation_date=header.confirmation_date,
+            arbitrary_file_identifier=header.arbitrary_file_identifier,
+            reference=ReferenceClassification.INSURANCE_CARD,
+            segment=SegmentOfResult.NORMAL,
+            error=None,
+            character_code=ctx.character_code,
+        ),
+        "MessageBody": body,
+    }

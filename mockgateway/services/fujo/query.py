@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mockgateway.domain.codes import ReferenceClassification, SegmentOfResult, Validity
+from mockgateway.domain.codes import ReferenceClassification, Validity
 from mockgateway.domain.eligibility import Match, Outcome, SearchKey, confirm
 from mockgateway.domain.fujo import FujoOutcome, refine
 from mockgateway.domain.model import CardKey
 from mockgateway.engine import Context, Reply
+from mockgateway.services.eligibility import normal_result
 from mockgateway.services.fujo.layout import FujoSearch, parse_single
 from mockgateway.wire.messages import Header
-from mockgateway.wire.results import ResultOptions, eligibility_body, result_header
+from mockgateway.wire.results import ResultOptions, eligibility_body
 from mockgateway.wire.xmlcodec import Tree
 
 PATH = "XmlMsg/MessageBody/QualificationConfirmSearchInfo"
@@ -59,18 +60,7 @@ class FujoQuery:
             person_error = ctx.codes.get("fujo.not_found", element=search.beneficiary_element, detail=outcome.reason)
         body = eligibility_body(outcome.validity, outcome.matches, options, search_echo=search.raw,
                                 person_error=person_error)  # fmt: skip
-        result: Tree = {
-            "MessageHeader": result_header(
-                now=ctx.now,
-                mic=mic,
-                confirmation_date=on,
-                arbitrary_file_identifier=header.arbitrary_file_identifier,
-                reference=self.reference,
-                segment=SegmentOfResult.NORMAL,
-                error=None,
-                character_code=ctx.character_code,
-            ),
-            "MessageBody": body,
-        }
         reason = f"医療扶助 {search.public_expense_number}/{search.beneficiary_number} {search.month}: {outcome.reason}"
-        return Reply(result, validity=None if person_error else outcome.validity.value, reason=reason)
+        return Reply(
+            normal_result(ctx, header, body), validity=None if person_error else outcome.validity.value, reason=reason
+        )

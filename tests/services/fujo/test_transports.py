@@ -3,7 +3,6 @@ convenience route — validity 6 and every MedicalTicketInfo element in each."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from mockgateway.services.reader import session as face
 from mockgateway.transports.folder import FolderTransport
 from mockgateway.wire import xmlcodec
 from tests.card.face_gateway import face_gateway
+from tests.transports.conftest import free_port
 
 MIC = "1310112345"
 TODAY = "20261123"  # face_gateway's frozen clock
@@ -69,12 +69,6 @@ def test_face_files_by_card(tmp_path: Path) -> None:
         assert b"<QualificationValidity>6</QualificationValidity>" in other.body
     finally:
         gateway.store.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
