@@ -125,3 +125,13 @@ def test_a_fixture_reload_starts_the_cards_afresh(gateway: Gateway) -> None:
     assert face.place(gateway, "myna-mitouroku", register=True).ok
     gateway.load(load_paths([DEFAULT_FIXTURES], gateway.clock.today()))
     assert face.place(gateway, "myna-mitouroku").error is ReaderError.NOT_REGISTERED
+
+
+def test_placement_options_of_the_admin_api_and_the_cli() -> None:
+    placement = face.placement_from({"person_id": "myna-mitouroku", "register": "true", "limit_consent": True})
+    assert placement.register
+    assert placement.limit_consent
+    assert placement.as_json()["register"] is True
+    assert not face.placement_from({"person_id": "hoken-taro"}).register
+    with pytest.raises(ValueError, match="true or false"):
+        face.placement_from({"person_id": "hoken-taro", "register": "maybe"})
