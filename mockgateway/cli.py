@@ -62,7 +62,8 @@ def _fixtures_check(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from mockgateway.domain.clock import JST
-    from mockgateway.fixtures import FixtureError, load_paths
+    from mockgateway.fixture_reader import FixtureError
+    from mockgateway.fixtures import load_paths
     from mockgateway.services.medical.fixture import MedicalIndex
 
     today = dt.datetime.now(JST).date()

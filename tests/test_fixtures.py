@@ -13,15 +13,8 @@ from mockgateway.config import DEFAULT_FIXTURES
 from mockgateway.domain.codes import PersonalFamily, Sex
 from mockgateway.domain.kana import is_half_width_kana
 from mockgateway.engine import Gateway
-from mockgateway.fixtures import (
-    Dataset,
-    FixtureError,
-    load_documents,
-    load_paths,
-    read_files,
-    resolve_date,
-    resolve_relative,
-)
+from mockgateway.fixture_reader import FixtureError, resolve_date, resolve_relative
+from mockgateway.fixtures import Dataset, load_documents, load_paths, read_files
 from tests.conftest import GatewayFactory
 
 TODAY = dt.date(2025, 6, 18)

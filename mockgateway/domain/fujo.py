@@ -23,21 +23,12 @@ from dataclasses import dataclass
 
 from mockgateway.domain.codes import Validity
 from mockgateway.domain.eligibility import Match, Outcome
+from mockgateway.domain.model import TICKET_ELEMENTS, MedicalTicket
 from mockgateway.domain.numbers import NumberError, check_digit
 
 HOUBETSU = "12"  # 法別番号 of 生活保護法による医療扶助
 CARD_CLASSIFICATION = "A1"  # OQSCD010 医療扶助
 
-# MedicalTicketInfo children in the order [RW] and [Y2] list them (oqs-interface.md §1.4).
-TICKET_ELEMENTS = (
-    "TicketType", "MedicalTicketValidDate", "MedicalTicketExpirationDate", "IssueNumber",
-    "MedicalTreatmentMonth", "DesignatedMedicalInstitutionCode", "DesignatedMedicalInstitutionFlag",
-    "DesignatedMedicalInstitutionName", "PrescriptionIssuerMedicalInstitutionCode",
-    "PrescriptionIssuerMedicalInstitutionName", "InjuryName1", "InjuryName2", "InjuryName3",
-    "MedicalTreatmentType", "SelfPayAmount", "DistrictContactName", "HandlingContactName",
-    "SingleOrCombinedUse", "StatusOfSocialInsurance", "ConsistencyFlag", "StatusOfInfecton",
-    "StatusOfElderlyMedicalCare", "StatusOfPrefecturalExpenses", "Remarks1", "Remarks2", "Remarks3",
-)  # fmt: skip
 TICKET_DATES = ("MedicalTicketValidDate", "MedicalTicketExpirationDate")
 
 _MONTH = re.compile(r"[0-9]{6}")
@@ -98,55 +89,15 @@ def check_month(raw: str, today: dt.date) -> str:
     return f"{year:04d}{month:02d}"
 
 
-@dataclass(frozen=True, slots=True)
-class MedicalTicket:
-    """医療券・調剤券情報: element name → value, in TICKET_ELEMENTS order (absent elements left out)."""
-
-    values: tuple[tuple[str, str], ...]
-
-    @classmethod
-    def of(cls, values: Mapping[str, str]) -> MedicalTicket:
-        unknown = set(values) - set(TICKET_ELEMENTS)
-        if unknown:
-            raise ValueError(f"MedicalTicketInfo にない項目です: {sorted(unknown)}")
-        if "MedicalTreatmentMonth" not in values:
-            raise ValueError("MedicalTicketInfo/MedicalTreatmentMonth は必須です")
-        parse_month(values["MedicalTreatmentMonth"])
-        return cls(tuple((k, values[k]) for k in TICKET_ELEMENTS if values.get(k) not in (None, "")))
-
-    def get(self, name: str) -> str | None:
-        for key, value in self.values:
-            if key == name:
-                return value
-        return None
-
-    @property
-    def month(self) -> str:
-        month = self.get("MedicalTreatmentMonth")
-        assert month is not None
-        return month
-
-    @property
-    def designated(self) -> str | None:
-        return self.get("DesignatedMedicalInstitutionCode")
-
-    def serves(self, month: str, mic: str | None) -> bool:
-        """For this 診療年月 at this 医療機関 (None: any 医療機関, e.g. the 福祉事務所's own view)."""
-        return self.month == month and (mic is None or self.designated in (None, mic))
-
-    def as_tree(self) -> dict[str, str | None]:
-        return dict(self.values)
-
-
-@dataclass(frozen=True, slots=True)
-class PublicAssistance:
-    """The 医療扶助 part of an A1 qualification: 福祉事務所 and the 医療券 it registered."""
-
-    welfare_office_name: str
-    tickets: tuple[MedicalTicket, ...] = ()
-
-    def tickets_for(self, month: str, mic: str | None) -> tuple[MedicalTicket, ...]:
-        return tuple(t for t in self.tickets if t.serves(month, mic))
+def make_ticket(values: Mapping[str, str]) -> MedicalTicket:
+    """A 医療券 from element → value: only MedicalTicketInfo elements, a valid 診療年月 (ValueError)."""
+    unknown = set(values) - set(TICKET_ELEMENTS)
+    if unknown:
+        raise ValueError(f"MedicalTicketInfo にない項目です: {sorted(unknown)}")
+    if "MedicalTreatmentMonth" not in values:
+        raise ValueError("MedicalTicketInfo/MedicalTreatmentMonth は必須です")
+    parse_month(values["MedicalTreatmentMonth"])
+    return MedicalTicket(tuple((k, values[k]) for k in TICKET_ELEMENTS if values.get(k) not in (None, "")))
 
 
 @dataclass(frozen=True, slots=True)

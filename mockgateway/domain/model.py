@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from mockgateway.domain.codes import PersonalFamily, Sex
 from mockgateway.domain.numbers import InsurerNumber
-
-if TYPE_CHECKING:
-    from mockgateway.domain.fujo import PublicAssistance
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +50,59 @@ class SpecificDiseaseCertificate:  # 特定疾病療養受療証情報
 
     def in_force(self, on: dt.date) -> bool:
         return (self.valid_start is None or self.valid_start <= on) and (self.valid_end is None or on <= self.valid_end)
+
+
+# MedicalTicketInfo children in the order [RW] and [Y2] list them (oqs-interface.md §1.4).
+TICKET_ELEMENTS = (
+    "TicketType", "MedicalTicketValidDate", "MedicalTicketExpirationDate", "IssueNumber",
+    "MedicalTreatmentMonth", "DesignatedMedicalInstitutionCode", "DesignatedMedicalInstitutionFlag",
+    "DesignatedMedicalInstitutionName", "PrescriptionIssuerMedicalInstitutionCode",
+    "PrescriptionIssuerMedicalInstitutionName", "InjuryName1", "InjuryName2", "InjuryName3",
+    "MedicalTreatmentType", "SelfPayAmount", "DistrictContactName", "HandlingContactName",
+    "SingleOrCombinedUse", "StatusOfSocialInsurance", "ConsistencyFlag", "StatusOfInfecton",
+    "StatusOfElderlyMedicalCare", "StatusOfPrefecturalExpenses", "Remarks1", "Remarks2", "Remarks3",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MedicalTicket:  # 医療券・調剤券情報 (rules: domain/fujo.py)
+    """医療券・調剤券情報: element name → value, in TICKET_ELEMENTS order (absent elements left out)."""
+
+    values: tuple[tuple[str, str], ...]
+
+    def get(self, name: str) -> str | None:
+        for key, value in self.values:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def month(self) -> str:
+        month = self.get("MedicalTreatmentMonth")
+        assert month is not None
+        return month
+
+    @property
+    def designated(self) -> str | None:
+        return self.get("DesignatedMedicalInstitutionCode")
+
+    def serves(self, month: str, mic: str | None) -> bool:
+        """For this 診療年月 at this 医療機関 (None: any 医療機関, e.g. the 福祉事務所's own view)."""
+        return self.month == month and (mic is None or self.designated in (None, mic))
+
+    def as_tree(self) -> dict[str, str | None]:
+        return dict(self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicAssistance:
+    """The 医療扶助 part of an A1 qualification: 福祉事務所 and the 医療券 it registered."""
+
+    welfare_office_name: str
+    tickets: tuple[MedicalTicket, ...] = ()
+
+    def tickets_for(self, month: str, mic: str | None) -> tuple[MedicalTicket, ...]:
+        return tuple(t for t in self.tickets if t.serves(month, mic))
 
 
 @dataclass(frozen=True, slots=True)

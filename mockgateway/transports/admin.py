@@ -21,7 +21,8 @@ from mockgateway.control.faults import FaultSpecError, rule_from_dict
 from mockgateway.control.tokens import TokenBook
 from mockgateway.domain.clock import JST, format_timestamp, parse_timestamp
 from mockgateway.engine import Gateway
-from mockgateway.fixtures import FixtureError, load_documents, load_paths
+from mockgateway.fixture_reader import FixtureError
+from mockgateway.fixtures import load_documents, load_paths
 from mockgateway.transports.http import JSON, HttpProtocol, Scope
 
 

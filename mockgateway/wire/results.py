@@ -22,9 +22,8 @@ from mockgateway.domain.codes import (
     Validity,
 )
 from mockgateway.domain.eligibility import Match
-from mockgateway.domain.fujo import MedicalTicket
 from mockgateway.domain.kakunin import classification
-from mockgateway.domain.model import LimitCertificate, Qualification, SpecificDiseaseCertificate
+from mockgateway.domain.model import LimitCertificate, MedicalTicket, Qualification, SpecificDiseaseCertificate
 from mockgateway.wire.xmlcodec import Node, Rendered, Tree
 
 TREE_CACHE = 30_000  # qualification results kept rendered (about 2 KB each)

@@ -15,7 +15,8 @@ from mockgateway.card.profile import PinId
 from mockgateway.card.registry import CardRegistry, NoCardError
 from mockgateway.card.spec import CardSpec, CardSpecError, parse_card_spec
 from mockgateway.engine import Gateway
-from mockgateway.fixtures import FixtureError, load_documents
+from mockgateway.fixture_reader import FixtureError
+from mockgateway.fixtures import load_documents
 from mockgateway.services.reader import session as face
 from tests.card.face_gateway import face_gateway
 

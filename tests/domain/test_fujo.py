@@ -9,16 +9,22 @@ import pytest
 from mockgateway.domain.codes import Sex, Validity
 from mockgateway.domain.eligibility import Match, Outcome
 from mockgateway.domain.fujo import (
-    TICKET_ELEMENTS,
-    MedicalTicket,
-    PublicAssistance,
     check_month,
     is_public_expense_number,
+    make_ticket,
     parse_beneficiary_number,
     parse_public_expense_number,
     refine,
 )
-from mockgateway.domain.model import CardKey, Insurer, Person, Qualification
+from mockgateway.domain.model import (
+    TICKET_ELEMENTS,
+    CardKey,
+    Insurer,
+    MedicalTicket,
+    Person,
+    PublicAssistance,
+    Qualification,
+)
 from mockgateway.domain.numbers import InsurerNumber, NumberError
 
 MIC = "1310112345"
@@ -61,13 +67,13 @@ def test_treatment_month_not_in_the_future() -> None:
 
 
 def test_ticket_keeps_the_element_order_and_refuses_strangers() -> None:
-    ticket = MedicalTicket.of({"SelfPayAmount": "0", "MedicalTreatmentMonth": "202506", "TicketType": "1"})
+    ticket = make_ticket({"SelfPayAmount": "0", "MedicalTreatmentMonth": "202506", "TicketType": "1"})
     assert [k for k, _ in ticket.values] == ["TicketType", "MedicalTreatmentMonth", "SelfPayAmount"]
     assert len(TICKET_ELEMENTS) == 26
     with pytest.raises(ValueError, match="MedicalTicketInfo にない"):
-        MedicalTicket.of({"MedicalTreatmentMonth": "202506", "InsurerNumber": "1"})
+        make_ticket({"MedicalTreatmentMonth": "202506", "InsurerNumber": "1"})
     with pytest.raises(ValueError, match="必須"):
-        MedicalTicket.of({"TicketType": "1"})
+        make_ticket({"TicketType": "1"})
 
 
 def _recipient(*tickets: MedicalTicket, lost: dt.date | None = None) -> Match:
@@ -87,9 +93,9 @@ def _recipient(*tickets: MedicalTicket, lost: dt.date | None = None) -> Match:
 
 
 def test_refine_gives_six_without_a_ticket_for_the_month_and_institution() -> None:
-    here = MedicalTicket.of({"MedicalTreatmentMonth": "202506", "DesignatedMedicalInstitutionCode": MIC})
-    elsewhere = MedicalTicket.of({"MedicalTreatmentMonth": "202506", "DesignatedMedicalInstitutionCode": "1311234569"})
-    anywhere = MedicalTicket.of({"MedicalTreatmentMonth": "202505"})
+    here = make_ticket({"MedicalTreatmentMonth": "202506", "DesignatedMedicalInstitutionCode": MIC})
+    elsewhere = make_ticket({"MedicalTreatmentMonth": "202506", "DesignatedMedicalInstitutionCode": "1311234569"})
+    anywhere = make_ticket({"MedicalTreatmentMonth": "202505"})
     m = _recipient(here, elsewhere, anywhere)
     valid = Outcome(Validity.VALID, (m,), "有効")
     assert refine(valid, "202506", MIC).outcome.validity is Validity.VALID

@@ -52,7 +52,8 @@ def test_fast_person_matches_or_declines_every_persona() -> None:
         if fast is not None:
             taken += 1
             _same(fast, person_from_doc(doc, data.insurers, AS_OF))  # the stored (resolved) document
-    assert taken >= len(data.documents) - 3  # 特定疾病 and padded numbers go the slow way
+    # 特定疾病, padded numbers and 医療扶助 (fujo-*: 医療券, 法別 12) go the slow way
+    assert taken >= len(data.documents) - 3 - 3
 
 
 @pytest.mark.parametrize(

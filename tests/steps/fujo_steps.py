@@ -13,7 +13,7 @@ import json
 
 from pytest_bdd import parsers, then, when
 
-from mockgateway.domain.fujo import TICKET_ELEMENTS
+from mockgateway.domain.model import TICKET_ELEMENTS
 from mockgateway.wire.xmlcodec import Tree
 from tests.steps.result_steps import only_reported, only_result, reported
 from tests.steps.world import World

@@ -11,7 +11,7 @@ from typing import Any
 
 from mockgateway.domain.model import Person
 from mockgateway.domain.numbers import MedicalInstitutionCode, NumberError
-from mockgateway.fixtures import DocReader, FixtureError
+from mockgateway.fixture_reader import DocReader, FixtureError
 from mockgateway.services.medical.generate import generate_history
 from mockgateway.services.medical.records import (
     Checkup,

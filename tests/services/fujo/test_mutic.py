@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mockgateway.domain.fujo import TICKET_ELEMENTS
+from mockgateway.domain.model import TICKET_ELEMENTS
 from mockgateway.engine import Format, Gateway, Response
 from mockgateway.services import fujo
 from mockgateway.services.bulk import service as bulk

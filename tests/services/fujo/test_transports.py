@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from mockgateway.config import Config
-from mockgateway.domain.fujo import TICKET_ELEMENTS
+from mockgateway.domain.model import TICKET_ELEMENTS
 from mockgateway.server import Running, start_in_thread
 from mockgateway.services.fujo.layout import single_request
 from mockgateway.services.reader import session as face

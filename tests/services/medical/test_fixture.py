@@ -11,7 +11,7 @@ from mockgateway.domain.codes import Sex
 from mockgateway.domain.model import CardKey, Insurer, Person, Qualification
 from mockgateway.domain.numbers import InsurerNumber, MedicalInstitutionCode
 from mockgateway.domain.retention import InformationKind, RetentionPolicy, viewing_window, years_before
-from mockgateway.fixtures import FixtureError
+from mockgateway.fixture_reader import FixtureError
 from mockgateway.services.medical.fixture import MedicalIndex, records_from_extension
 from mockgateway.services.medical.generate import DRUGS, PROCEDURES, generate_history
 from mockgateway.services.medical.records import DrugSource
