@@ -180,8 +180,11 @@ def _reader(args: argparse.Namespace) -> int:
     return _print_reader_result(doc, args.json)
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="mockgateway", description=__doc__)
+def parser(prog: str | None = None) -> argparse.ArgumentParser:
+    from mockgateway import __version__
+
+    top = argparse.ArgumentParser(prog=prog or "mockgateway", description=__doc__)
+    top.add_argument("--version", action="version", version=f"mockgateway {__version__}")
     top.add_argument("-v", "--verbose", action="store_true")
     sub = top.add_subparsers(dest="command", required=True)
 
@@ -262,8 +265,8 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    args = parser(prog).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )

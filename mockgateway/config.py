@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default"
+from mockgateway.resources import default_personas
+
+DEFAULT_FIXTURES = default_personas()
 
 
 @dataclass(slots=True)

@@ -49,7 +49,7 @@ class Run:
 
 def run_catalogue(report: Path, *options: str) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKGATEWAY_"))}
-    argv = [sys.executable, "-m", "pytest", "tests/features", "-p", "no:cacheprovider", "-q", "-rs",
+    argv = [sys.executable, "-m", "pytest", "mockgateway/harness/suite", "-p", "no:cacheprovider", "-q", "-rs",
             f"--mg-report={report}", *options]  # fmt: skip
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env, check=False)
     return Run(done.returncode, done.stdout + done.stderr, report)

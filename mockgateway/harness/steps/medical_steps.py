@@ -29,8 +29,8 @@ from mockgateway.services.medical_disaster import API_ID as DISASTER_API
 from mockgateway.services.medical_service import CHECKUP_API, DRUG_API, medical_feature
 from mockgateway.transports.admin import AdminRequest
 from mockgateway.xmlcodec import Node, Tree
-from tests.steps.people_steps import card, person
-from tests.steps.world import World
+from mockgateway.harness.steps.people_steps import card, person
+from mockgateway.harness.steps.world import World
 
 KIND = "(?P<kind>薬剤情報|特定健診情報|診療情報|手術情報)"
 WHO = r'"(?P<person_id>[^"]+)" が医療機関 "(?P<code>\d+)" のカードリーダーで'

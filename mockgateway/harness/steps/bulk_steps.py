@@ -33,8 +33,8 @@ from mockgateway.services.bulk_layout import CONFIRM, REGISTRATION
 from mockgateway.services.bulk_polling import PollingPattern, polling_pattern
 from mockgateway.transports.folder import FolderTransport
 from mockgateway.xmlcodec import Node, Tree
-from tests.steps.client_steps import card_of
-from tests.steps.world import World
+from mockgateway.harness.steps.client_steps import card_of
+from mockgateway.harness.steps.world import World
 
 PATIENTS = "bulk.patients"
 RESTART = "bulk.restart"

@@ -33,8 +33,8 @@ from mockgateway.journal import JournalEntry
 from mockgateway.results import CONSENT_KINDS
 from mockgateway.services import face
 from mockgateway.xmlcodec import Node, Tree
-from tests.steps.people_steps import person
-from tests.steps.world import World
+from mockgateway.harness.steps.people_steps import person
+from mockgateway.harness.steps.world import World
 
 RESULT = "card.result"
 PLACED_AT = "card.placed_at"  # how many orders the client had carried out when the card was placed
