@@ -34,7 +34,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     cat = catalogue.load(root)
     problems = catalogue.check(cat)
     text = catalogue.render_index(cat)
-    out = Path(args.output) if args.output else Path("docs") / "catalogue.md"
+    # Beside a given catalogue folder (<folder>/../docs), else the current folder's docs/.
+    base = root.parent if args.features else Path()
+    out = Path(args.output) if args.output else base / "docs" / "catalogue.md"
     if args.check:
         current = out.read_text(encoding="utf-8") if out.exists() else ""
         if current != text:
@@ -102,7 +104,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     index = sub.add_parser("index", help="write docs/catalogue.md")
     index.add_argument("--features", help="the catalogue folder (default: ./features or the shipped one)")
-    index.add_argument("--output", help="default: ./docs/catalogue.md")
+    index.add_argument("--output", help="default: FEATURES/../docs/catalogue.md, or ./docs/catalogue.md")
     index.add_argument("--check", action="store_true", help="only check that it is up to date")
     lint = sub.add_parser("lint", help="check ids, rule tags and areas")
     lint.add_argument("--features")

@@ -91,7 +91,7 @@ def result(world: World) -> ReaderResult:
 
 @given(parsers.parse('"{person_id}" のマイナンバーカードは次のとおりである:'))
 def card_is(world: World, person_id: str, docstring: str) -> None:
-    """Replace the person's `card:` (fixtures/README.md); the card is issued anew on its next read."""
+    """Replace the person's `card:` (docs/fixtures.md); the card is issued anew on its next read."""
     person(world, person_id)
     doc = next(d for pid, d in world.gateway.store.documents() if pid == person_id)
     doc = dict(doc, card=yaml.load(docstring, Loader=yaml.BaseLoader) or {})
