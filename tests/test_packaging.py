@@ -18,7 +18,6 @@ import sys
 import sysconfig
 import time
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def _dependency_links(target: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     tmp = tmp_path_factory.mktemp("packaging")
     assert not tmp.resolve().is_relative_to(ROOT)
     dist = tmp / "dist"
@@ -91,7 +90,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
             "--no-deps",
             "--no-index",
             str(wheel),
-        ],  # fmt: skip
+        ],
         check=True,
         timeout=300,
     )
@@ -107,7 +106,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKGATEWAY_", "PYTHON", "VIRTUAL"))}
     env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"
-    yield Installed(venv, work, env, wheel)
+    return Installed(venv, work, env, wheel)
 
 
 def test_the_wheel_holds_the_data_and_the_entry_points(installed: Installed) -> None:

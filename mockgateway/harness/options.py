@@ -29,9 +29,7 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("--mg-config", "harness settings (TOML; see docs/vendor-guide.md)", metavar="FILE"),
-    Option(
-        "--mg-adapter", "the client under test (default: reference)", choices=("reference", "folder", "command")
-    ),
+    Option("--mg-adapter", "the client under test (default: reference)", choices=("reference", "folder", "command")),
     Option("--mg-command", "command adapter: the vendor command line, run once per order", metavar="CMD"),
     Option("--mg-capabilities", "what the client claims, e.g. eligibility,bulk (or 'all')", metavar="LIST"),
     Option("--mg-root", "the folder root the client watches (req/ res/ face/ trash/)", metavar="DIR"),

@@ -27,20 +27,20 @@ from mockgateway.config import Config
 from mockgateway.fixtures import load_documents
 from mockgateway.harness.orders import BULK_ACTIONS, Card, Report
 from mockgateway.harness.outcome import Outcome, report_problems
+from mockgateway.harness.steps.client_steps import card_of
+from mockgateway.harness.steps.world import World
 from mockgateway.services import bulk, bulk_render
 from mockgateway.services.bulk_jobs import Job
 from mockgateway.services.bulk_layout import CONFIRM, REGISTRATION
 from mockgateway.services.bulk_polling import PollingPattern, polling_pattern
 from mockgateway.transports.folder import FolderTransport
 from mockgateway.xmlcodec import Node, Tree
-from mockgateway.harness.steps.client_steps import card_of
-from mockgateway.harness.steps.world import World
 
 PATIENTS = "bulk.patients"
 RESTART = "bulk.restart"
 
 # 内訳 of reserved patients → how the qualification history looks and which card the patient brings.
-KINDS: dict[str, str] = {
+_CARD_KINDS: dict[str, str] = {
     "有効": "valid",  # 資格有効性 1
     "資格喪失": "lost",  # 2: lost ten days ago, nothing since
     "保険者異動 (旧証)": "moved",  # 3: brings the old card; a newer qualification exists
@@ -111,8 +111,8 @@ def reserved_patients(world: World, count: int, datatable: list[list[str]]) -> N
     queues: list[list[str]] = []
     for row in datatable[1:]:
         label, how_many = row[0].strip(), int(row[1])
-        assert label in KINDS, f"unknown 内訳 {label!r}; use one of {list(KINDS)}"
-        queues.append([KINDS[label]] * how_many)
+        assert label in _CARD_KINDS, f"unknown 内訳 {label!r}; use one of {list(_CARD_KINDS)}"
+        queues.append([_CARD_KINDS[label]] * how_many)
     order: list[str] = []
     while any(queues):
         order += [queue.pop() for queue in queues if queue]

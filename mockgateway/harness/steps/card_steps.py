@@ -29,12 +29,12 @@ from mockgateway.domain.consent import ConsentKind
 from mockgateway.fixtures import load_documents
 from mockgateway.harness.orders import RESULT_FIELDS, Report
 from mockgateway.harness.outcome import report_problems
+from mockgateway.harness.steps.people_steps import person
+from mockgateway.harness.steps.world import World
 from mockgateway.journal import JournalEntry
 from mockgateway.results import CONSENT_KINDS
 from mockgateway.services import face
 from mockgateway.xmlcodec import Node, Tree
-from mockgateway.harness.steps.people_steps import person
-from mockgateway.harness.steps.world import World
 
 RESULT = "card.result"
 PLACED_AT = "card.placed_at"  # how many orders the client had carried out when the card was placed

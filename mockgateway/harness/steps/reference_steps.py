@@ -15,12 +15,12 @@ from pytest_bdd import given, parsers, then, when
 
 from mockgateway.harness.orders import Card
 from mockgateway.harness.outcome import Outcome
-from mockgateway.services import reference_numbers
-from mockgateway.xmlcodec import Tree
 from mockgateway.harness.steps.bulk_steps import both, bulk_outcome, checked, lookup
 from mockgateway.harness.steps.client_steps import card_of
 from mockgateway.harness.steps.people_steps import card
 from mockgateway.harness.steps.world import World
+from mockgateway.services import reference_numbers
+from mockgateway.xmlcodec import Tree
 
 API_ID = "OQSsiimm01"
 BULK_API_ID = "OQSmuimm01"
