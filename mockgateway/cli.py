@@ -85,8 +85,43 @@ def _fixtures_check(args: argparse.Namespace) -> int:
     return 0
 
 
+# Exit codes of the commands that drive a running gateway (`reader …`, `card …`; docs/card.md).
+EXIT_REFUSED = 1  # the reader refused the card (reader error, PIN failure, no consent …)
+EXIT_USAGE = 2  # bad arguments: argparse's own code, and a request the gateway refused as malformed (4xx)
+EXIT_UNREACHABLE = 3  # the gateway cannot be reached, or failed (5xx)
+EXIT_NO_TOKEN = 4  # no admin token found, or the gateway refused the token (401/403)
+
+CONTROL_EPILOG = (
+    "exit status: 0 done; 1 the reader refused the card; 2 bad arguments (or the gateway refused the request); "
+    "3 the gateway cannot be reached; 4 no admin token, or the token was refused"
+)
+
+
+class CliError(Exception):
+    """A command that cannot complete: the message goes to stderr, the code is the exit status."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 def _admin_call(args: argparse.Namespace, method: str, path: str, body: object = None) -> tuple[int, object]:
-    """One admin API call to a running gateway (loopback + token, docs/admin.md)."""
+    """One admin API call to a running gateway (loopback + token, docs/admin.md).
+
+    Raises CliError for what is not an answer about the request itself: no token, a refused
+    token, an unreachable or failing gateway, a request refused as malformed."""
+    status, doc = _admin_exchange(args, method, path, body)
+    message = doc.get("error") if isinstance(doc, dict) else doc
+    if status in (401, 403):
+        raise CliError(EXIT_NO_TOKEN, f"the gateway refused the admin token (HTTP {status}): {message}")
+    if status >= 500:
+        raise CliError(EXIT_UNREACHABLE, f"the gateway failed (HTTP {status}): {message}")
+    if status >= 400:
+        raise CliError(EXIT_USAGE, f"NG HTTP {status}: {message}")
+    return status, doc
+
+
+def _admin_exchange(args: argparse.Namespace, method: str, path: str, body: object = None) -> tuple[int, object]:
     import json
     import os
     import urllib.error
@@ -98,8 +133,9 @@ def _admin_call(args: argparse.Namespace, method: str, path: str, body: object =
         try:
             token = token_file.read_text(encoding="ascii").strip()
         except OSError:
-            raise SystemExit(
-                f"no admin token: give --token, set MOCKGATEWAY_ADMIN_TOKEN, or --root of the gateway ({token_file})"
+            raise CliError(
+                EXIT_NO_TOKEN,
+                f"no admin token: give --token, set MOCKGATEWAY_ADMIN_TOKEN, or --root of the gateway ({token_file})",
             ) from None
     data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
     request = urllib.request.Request(
@@ -118,7 +154,7 @@ def _admin_call(args: argparse.Namespace, method: str, path: str, body: object =
         except ValueError:
             return exc.code, {"error": raw.decode("utf-8", errors="replace")}
     except OSError as exc:
-        raise SystemExit(f"cannot reach the gateway at {args.url}: {exc}") from None
+        raise CliError(EXIT_UNREACHABLE, f"cannot reach the gateway at {args.url}: {exc}") from None
 
 
 def _print_reader_result(result: dict[str, object], as_json: bool) -> int:
@@ -140,13 +176,13 @@ def _print_reader_result(result: dict[str, object], as_json: bool) -> int:
         if result.get("face_file"):
             print(f"face/{result['face_file']}")
         print(f"{result.get('elapsed_ms')} ms, journal #{result.get('journal_id')}")
-    return 0 if result.get("outcome") == "confirmed" else 3
+    return 0 if result.get("outcome") == "confirmed" else EXIT_REFUSED
 
 
 def _reader(args: argparse.Namespace) -> int:
     if args.reader_command == "place":
         if not args.person_id and not args.generic_card:
-            raise SystemExit("give a person id, or --generic-card for a card that is not a My Number card")
+            raise CliError(EXIT_USAGE, "give a person id, or --generic-card for a card that is not a My Number card")
         body: dict[str, object] = {
             "person_id": args.person_id,
             "mode": args.mode,
@@ -168,16 +204,24 @@ def _reader(args: argparse.Namespace) -> int:
     else:
         path = "/admin/cards" + (f"?id={args.person_id}" if args.person_id else "")
         status, doc = _admin_call(args, "GET", path)
-    if status != 200 or not isinstance(doc, dict):
-        message = doc.get("error") if isinstance(doc, dict) else doc
-        print(f"NG HTTP {status}: {message}", file=sys.stderr)
-        return 1
+    if not isinstance(doc, dict):
+        raise CliError(EXIT_UNREACHABLE, f"the gateway answered HTTP {status} with {doc!r}, not a JSON object")
     if args.reader_command == "cards":
         import json
 
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return 0
     return _print_reader_result(doc, args.json)
+
+
+def _control_options(command: argparse.ArgumentParser) -> None:
+    """How a command reaches a running gateway's admin API."""
+    command.add_argument(
+        "--url", default="http://127.0.0.1:8080", help="the gateway's HTTP base URL (default: %(default)s)"
+    )
+    command.add_argument("--root", default="var/oqs", help="gateway root holding admin-token (default: %(default)s)")
+    command.add_argument("--token", help="admin token (default: $MOCKGATEWAY_ADMIN_TOKEN or ROOT/admin-token)")
+    command.add_argument("--timeout", type=float, default=30.0, help="seconds (default: %(default)s)")
 
 
 def parser(prog: str | None = None) -> argparse.ArgumentParser:
@@ -227,9 +271,11 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     issue.add_argument("--status", default="valid", choices=["valid", "expired", "revoked", "not_yet_valid"])
     pki.set_defaults(func=_pki)
 
-    reader = sub.add_parser("reader", help="the face-auth card reader of a running gateway (docs/card.md)")
+    reader = sub.add_parser(
+        "reader", help="the face-auth card reader of a running gateway (docs/card.md)", epilog=CONTROL_EPILOG
+    )
     reader_sub = reader.add_subparsers(dest="reader_command", required=True)
-    place = reader_sub.add_parser("place", help="a patient places a card on the reader")
+    place = reader_sub.add_parser("place", help="a patient places a card on the reader", epilog=CONTROL_EPILOG)
     place.add_argument("person_id", nargs="?", help="fixture person whose My Number card is placed")
     place.add_argument(
         "--mode", default="face", choices=["face", "pin", "visual"], help="本人確認: 顔認証 / 暗証番号 / 目視"
@@ -242,15 +288,16 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     place.add_argument("--remove-at", choices=["certificate", "face_image", "pin", "signature"])
     place.add_argument("--generic-card", action="store_true", help="place a card that is not a My Number card")
     place.add_argument("--json", action="store_true", help="print the whole result as JSON")
-    last = reader_sub.add_parser("last", help="the last placement's result (the reader's error, the face file)")
+    last = reader_sub.add_parser(
+        "last", help="the last placement's result (the reader's error, the face file)", epilog=CONTROL_EPILOG
+    )
     last.add_argument("--json", action="store_true")
-    cards = reader_sub.add_parser("cards", help="issued cards, or one person's card (issued on demand)")
+    cards = reader_sub.add_parser(
+        "cards", help="issued cards, or one person's card (issued on demand)", epilog=CONTROL_EPILOG
+    )
     cards.add_argument("person_id", nargs="?")
     for command in (place, last, cards):
-        command.add_argument("--url", default="http://127.0.0.1:8080", help="the gateway's HTTP base URL")
-        command.add_argument("--root", default="var/oqs", help="gateway root holding admin-token")
-        command.add_argument("--token", help="admin token (default: $MOCKGATEWAY_ADMIN_TOKEN or ROOT/admin-token)")
-        command.add_argument("--timeout", type=float, default=30.0)
+        _control_options(command)
     reader.set_defaults(func=_reader)
 
     fixtures = sub.add_parser("fixtures", help="fixture files")
@@ -270,7 +317,11 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"mockgateway: {exc}", file=sys.stderr)
+        return exc.code
 
 
 if __name__ == "__main__":
