@@ -39,13 +39,14 @@ from mockgateway.harness.catalogue import GATEWAY_APIS
 from mockgateway.harness.options import OPTIONS
 from mockgateway.harness.recorder import Recorder, scenario_of
 from mockgateway.harness.remote import AdminClient, GatewayProcess
-from mockgateway.harness.results import OMIT_PREFIX
+from mockgateway.harness.results import OMIT_PREFIX, RunSummary
 from mockgateway.harness.settings import HarnessSettings, SettingsError, load
 from mockgateway.server import Running, start_in_thread
 
 RECORDER = pytest.StashKey[Recorder]()
 SETTINGS = pytest.StashKey[HarnessSettings]()
 SERVED = pytest.StashKey[frozenset[str]]()
+SUMMARY = pytest.StashKey[RunSummary]()
 
 
 def _free_port() -> int:
@@ -190,13 +191,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     settings = harness_settings(config)
     rec = recorder(config)
-    if settings.report_dir is None or not rec.results:
+    if not rec.results:
+        return
+    summary = config.stash[SUMMARY] = rec.summary()
+    if settings.report_dir is None:
         return
     from mockgateway.harness import report
 
-    summary = rec.summary()
     summary.write(settings.report_dir / "summary.json")
     report.write(summary, settings.report_dir / "report.html")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """junit.xml is written at session finish by pytest; then it is made to agree with summary.json."""
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if SUMMARY not in config.stash or not xmlpath or not Path(xmlpath).exists():
+        return
+    from mockgateway.harness import junit
+
+    junit.rewrite(Path(xmlpath), config.stash[SUMMARY])
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
