@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from mockgateway.tokens import new_admin_token
+from mockgateway.control.tokens import new_admin_token
 
 HERE = Path(__file__).resolve().parent
 LOOPBACK = ("http://127.0.0.1", "http://localhost", "http://[::1]")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockgateway.tokens import new_admin_token
+from mockgateway.control.tokens import new_admin_token
 
 
 def free_port() -> int:

@@ -57,7 +57,7 @@ def test_a_threshold_not_met_sets_the_exit_code(work: Path) -> None:
 
 
 def test_generated_admin_tokens_never_look_like_an_option() -> None:
-    from mockgateway.tokens import new_admin_token
+    from mockgateway.control.tokens import new_admin_token
 
     tokens = {new_admin_token() for _ in range(2000)}
     assert len(tokens) == 2000

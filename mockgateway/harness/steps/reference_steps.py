@@ -20,7 +20,7 @@ from mockgateway.harness.steps.client_steps import card_of
 from mockgateway.harness.steps.people_steps import card
 from mockgateway.harness.steps.world import World
 from mockgateway.services import reference_numbers
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire.xmlcodec import Tree
 
 API_ID = "OQSsiimm01"
 BULK_API_ID = "OQSmuimm01"

@@ -10,7 +10,7 @@ from pytest_bdd import parsers, then
 from mockgateway.harness.orders import Report
 from mockgateway.harness.outcome import Outcome, report_problems
 from mockgateway.harness.steps.world import World
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire.xmlcodec import Node, Tree
 
 
 def outcome(world: World) -> Outcome | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockgateway.harness.steps.bulk_result_steps import *  # noqa: F403
 from mockgateway.harness.steps.bulk_steps import *  # noqa: F403
+from mockgateway.harness.steps.card_reader_steps import *  # noqa: F403
 from mockgateway.harness.steps.card_steps import *  # noqa: F403
 from mockgateway.harness.steps.client_steps import *  # noqa: F403
 from mockgateway.harness.steps.clock_steps import *  # noqa: F403
