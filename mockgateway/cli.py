@@ -11,8 +11,9 @@ from pathlib import Path
 from mockgateway.config import DEFAULT_FIXTURES, Config
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from mockgateway.server import start
+def serve_config(args: argparse.Namespace) -> Config:
+    """The Config that `serve` runs with (refusing bad --bulk-… values as a usage error)."""
+    from mockgateway.services.bulk.settings import BulkSettings, SettingsError
 
     config = Config(
         root=Path(args.root),
@@ -32,7 +33,29 @@ def _serve(args: argparse.Namespace) -> int:
         poll_interval=args.poll_interval,
         latency=args.latency,
         workers=args.workers,
+        bulk={
+            name: value
+            for name, value in (
+                ("pace", args.bulk_pace),
+                ("max_records", args.bulk_max_records),
+                ("result_format", args.bulk_result_format),
+                ("retention_seconds", args.bulk_retention),
+            )
+            if value is not None
+        },
     )
+
+    try:
+        BulkSettings().with_changes(config.bulk)  # refuse a bad --bulk-… before anything starts
+    except SettingsError as exc:
+        raise CliError(EXIT_USAGE, str(exc)) from None
+    return config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mockgateway.server import start
+
+    config = serve_config(args)
 
     def ready(running: object) -> None:
         del running
@@ -259,6 +282,13 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
         default="off",
         help="answer after a log-normal delay: off (default), realistic (per-transport presets), or MEDIAN_MS:P99_MS",
     )
+    bulk = serve.add_argument_group(
+        "一括照会 / 照会番号一括登録 (kept in the store, like PUT /admin/bulk/settings; docs/bulk.md)"
+    )
+    bulk.add_argument("--bulk-pace", metavar="PACE", help="instant, 500ms, 3s, 2m, 1h, 200/s or 3s+200/s")
+    bulk.add_argument("--bulk-max-records", metavar="N", help="records per bulk file (default 10000)")
+    bulk.add_argument("--bulk-result-format", choices=["xml", "zip"], help="the 02res as .xml or a .zip of it")
+    bulk.add_argument("--bulk-retention", metavar="SECONDS", help="how long (virtual time) a result stays downloadable")
     serve.set_defaults(func=_serve)
 
     pki = sub.add_parser("pki", help="test PKI for 医療機関 client certificates")
