@@ -22,6 +22,7 @@ from mockgateway.services.medical import admin as medical_admin
 from mockgateway.services.medical import disaster as medical_disaster
 from mockgateway.services.medical import service as medical_service
 from mockgateway.services.reader import admin as reader_admin
+from mockgateway.services.reader import pcsc as reader_pcsc
 from mockgateway.services.reader import session as face
 from mockgateway.store.sqlite import SqliteRepository
 
@@ -73,6 +74,7 @@ def build_gateway(config: Config, *, real_time: Callable[[], float] = time.time)
         install(gateway)
     if config.bulk:
         bulk.configure(gateway, **config.bulk)  # `serve --bulk-…`: as a PUT /admin/bulk/settings would
+    reader_pcsc.install(gateway, config.root / "card-reader")  # pcscd + vpcd, started on request
     if config.folder:
         face.use_folder(gateway, config.root / "face")  # the folder transport's face/
     if store.count_people() == 0 and config.fixtures:
