@@ -8,6 +8,7 @@ The cards are the face-auth reader's (one registry): a PIN failed in one counts 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,16 @@ from mockgateway.card.registry import NoCardError
 from mockgateway.control.admin_routes import AdminRequest
 from mockgateway.engine import Gateway
 from mockgateway.services.reader.session import FaceFeature, feature
+
+_SERVICES: weakref.WeakKeyDictionary[Gateway, CardReaderService] = weakref.WeakKeyDictionary()
+
+
+def service_of(gateway: Gateway) -> CardReaderService:
+    """The card reader service installed on `gateway` (LookupError if `install` was not called)."""
+    try:
+        return _SERVICES[gateway]
+    except KeyError:
+        raise LookupError("the PC/SC card reader service is not installed on this gateway") from None
 
 
 class _StopWithGateway:
@@ -35,6 +46,7 @@ class _StopWithGateway:
 def install(gateway: Gateway, workdir: Path) -> CardReaderService:
     """After session.install: the service keeps its state in `workdir` (<root>/card-reader)."""
     service = CardReaderService(workdir)
+    _SERVICES[gateway] = service
     add_routes(gateway, feature(gateway), service)
     gateway.workers.append(_StopWithGateway(service))
     return service
