@@ -67,7 +67,7 @@ def test_the_guide_shows_the_install_and_card_commands_that_exist() -> None:
         line.split("#", 1)[0].strip()
         for block in blocks("sh")
         for line in block.splitlines()
-        if line.startswith("mockgateway ") and not line.startswith("mockgateway-")
+        if line.startswith("mockgateway ") and "--version" not in line
     ]
     card = [c for c in commands if c.startswith("mockgateway card ")]
     assert {shlex.split(c)[2] for c in card} >= {"reader", "insert", "remove"}
