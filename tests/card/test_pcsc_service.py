@@ -127,16 +127,13 @@ def test_missing_pcscd_or_vpcd_is_refused_with_how_to_install(tmp_path: Path) ->
 
 
 def test_the_cli_exits_5_when_the_reader_cannot_run_here(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import socket
-
     from mockgateway.cli import main
     from mockgateway.config import Config
+    from mockgateway.harness.remote import free_port
     from mockgateway.server import start_in_thread
     from mockgateway.services.reader import pcsc
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     running = start_in_thread(Config(root=tmp_path, http_port=port, tls_port=None, admin_token="t", folder=False))
     try:
         pcsc.service_of(running.gateway).vpcd_driver = tmp_path / "missing-vpcd.so"

@@ -4,7 +4,6 @@ No wall time is asserted: the test counts polls and reads states."""
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import requests
 
 from mockgateway.cli import main
 from mockgateway.config import Config
+from mockgateway.harness.remote import free_port
 from mockgateway.server import Running, start_in_thread
 from mockgateway.services.bulk.layout import CONFIRM, download_tree, upload_tree
 from mockgateway.wire import xmlcodec
@@ -24,16 +24,10 @@ CARD = {"InsurerNumber": "06139992", "InsuredCardSymbol": "7001", "InsuredIdenti
         "InsuredBranchNumber": "00", "Birthdate": "19900909"}  # fmt: skip
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     root: Path = tmp_path_factory.mktemp("oqs")
-    config = Config(root=root, http_port=_free_port(), tls_port=None, admin_token=TOKEN, folder=False)
+    config = Config(root=root, http_port=free_port(), tls_port=None, admin_token=TOKEN, folder=False)
     running = start_in_thread(config)
     yield running
     running.stop()
