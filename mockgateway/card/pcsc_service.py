@@ -35,6 +35,7 @@ from mockgateway.card.pcscd import (
     PcscdError,
     PrivatePcscd,
     pcscd_unavailable_reason,
+    wait_for_card_state,
 )
 from mockgateway.card.vpcd import VirtualCardSlot, VpcdError
 
@@ -150,6 +151,7 @@ class CardReaderService:
             except VpcdError as exc:
                 raise ReaderServiceError(409, f"slot {slot}: {exc}") from None
             self._cards[slot] = _Inserted(person_id, vslot)
+            self._settle(index, present=True)
             return self.status()
 
     def remove(self, slot: str) -> dict[str, Any]:
@@ -158,7 +160,23 @@ class CardReaderService:
             if slot not in self._cards:
                 raise ReaderServiceError(409, f"slot {slot} holds no card")
             self._remove(slot)
+            self._settle(SLOTS[slot], present=False)
             return self.status()
+
+    def _settle(self, index: int, *, present: bool) -> None:
+        """Return only once pcscd reports the change, so a PC/SC program started right after
+        `card insert` finds the card powered (and after `card remove`, finds none)."""
+        daemon = self._daemon
+        if daemon is None:
+            return
+        try:
+            wait_for_card_state(daemon.reader_name(index), present=present)
+        except ImportError:
+            return  # without pyscard (extra `card`) the gateway cannot watch pcscd: best effort
+        except PcscdError as exc:
+            raise ReaderServiceError(
+                504, f"pcscd did not report the card {'in' if present else 'out'}: {exc}"
+            ) from None
 
     def _remove(self, slot: str) -> None:
         inserted = self._cards.pop(slot)

@@ -63,6 +63,12 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 pcscd_test = pytest.mark.pcscd
 
 
+def _output(step: dict[str, Any]) -> dict[str, Any]:
+    assert step["code"] == 0, step
+    found: dict[str, Any] = json.loads(step["out"])
+    return found
+
+
 @pcscd_test
 def test_start_writes_the_pid_and_the_socket_under_the_root(steps: dict[str, Any]) -> None:
     assert steps["start"]["code"] == 0, steps["start"]
@@ -91,12 +97,12 @@ def test_opensc_sees_both_readers_and_the_persons_certificate(steps: dict[str, A
 
 @pcscd_test
 def test_a_pyscard_program_reads_the_card_until_it_is_removed(steps: dict[str, Any]) -> None:
-    read = json.loads(steps["pyscard"]["out"])
+    read = _output(steps["pyscard"])
     assert read["card"] is True
     assert read["select_jpki"] == "9000"
     assert len(read["readers"]) == 2
     assert steps["remove"]["code"] == 0, steps["remove"]
-    after = json.loads(steps["pyscard_after_remove"]["out"])
+    after = _output(steps["pyscard_after_remove"])
     assert after["card"] is False
 
 
