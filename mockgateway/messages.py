@@ -20,7 +20,7 @@ from mockgateway.domain.numbers import (
     normalize_number,
     normalize_symbol,
 )
-from mockgateway.xmlcodec import Node, Tree, XmlError, text_at
+from mockgateway.xmlcodec import Node, Tree
 
 
 class RequestError(ValueError):
@@ -61,10 +61,10 @@ def children(tree: Mapping[str, Node], name: str, path: str) -> list[Tree]:
 
 
 def text(tree: Mapping[str, Node], name: str, path: str, *, required: bool = False) -> str | None:
-    try:
-        value = text_at(tree, name)
-    except XmlError as exc:
-        raise RequestError("xml.format", f"{path}/{name}", exc.detail) from None
+    value = tree.get(name)  # what xmlcodec.text_at does for one name, without its generality
+    if value is not None and type(value) is not str:
+        detail = f"{name} が複数あります" if isinstance(value, list) else f"{name} は値を持つ要素です"
+        raise RequestError("xml.format", f"{path}/{name}", detail)
     if value is None or value.strip() == "":
         if required:
             raise RequestError("xml.required", f"{path}/{name}", "必須項目です")
