@@ -133,7 +133,8 @@ def test_prefetch_reads_a_chunks_people_at_once_and_answers_as_one_by_one(make_g
         found = {n: sorted((m.person.id, m.qualification.key.branch) for m in index.candidates(n)) for n in "12"}
     finally:
         gateway.store.connection().set_trace_callback(None)
-    assert len(prefetched) == 1 and "IN (" in prefetched[0]  # one query for the four rows
+    assert len(prefetched) == 1  # one query for the four rows
+    assert "IN (" in prefetched[0]
     assert statements == prefetched  # the candidates were then answered from memory
     assert found == {"1": [("a", "00")], "2": [("b", "00"), ("c", "01"), ("d", "02")]}
     assert index.candidates("4") == []  # the store's "d" was read but not kept: the overlay replaces it
