@@ -13,7 +13,7 @@ from mockgateway.domain.codes import CharacterCode
 from mockgateway.engine import Format, Gateway, Response, Settings
 from mockgateway.fixtures import load_paths
 from mockgateway.services.eligibility import API_ID, EligibilityService
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire.xmlcodec import Tree
 from tests.conftest import (
     MIC,
     GatewayFactory,
