@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 
 import bench_scale
-from bench_scale import ROOT, cpu_seconds, expected_answers, gateway, request_bodies, wait_http
-from wrklib import free_port, lua, parse_wrk
+from bench_scale import ROOT, expected_answers, gateway, request_bodies, wait_http
+from wrklib import free_port, lua
 
 CHALLENGER = r"""
 import asyncio, sys, tempfile
@@ -133,11 +133,7 @@ def main() -> int:
     figures: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
 
     def drive(url: str, pid: int, seconds: int) -> dict[str, float]:
-        cmd = ["wrk", "-t1", f"-c{args.connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
-        before = cpu_seconds([pid])
-        out = parse_wrk(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
-        out["cpu_us"] = (cpu_seconds([pid]) - before) / max(out["requests"], 1) * 1e6
-        return out
+        return bench_scale.wrk(script, url, argparse.Namespace(**{**vars(args), "duration": seconds}), [pid])
 
     def warm(url: str, pid: int) -> None:
         """Until every person of the mix has been met twice: the figures are of the warm path."""
