@@ -9,7 +9,7 @@ from mockgateway.domain.codes import ReferenceClassification, SegmentOfResult
 from mockgateway.domain.eligibility import SearchKey, confirm
 from mockgateway.domain.model import CardKey
 from mockgateway.engine import Context, Reply
-from mockgateway.wire.messages import Header, child, message, parse_header, parse_search_info
+from mockgateway.wire.messages import Header, child, message, parse_header, parse_search_info_memo
 from mockgateway.wire.results import ResultOptions, eligibility_body, result_header
 from mockgateway.wire.xmlcodec import Tree
 
@@ -42,7 +42,7 @@ class EligibilityService:
         info_tree = child(body_tree, "QualificationConfirmSearchInfo", "XmlMsg/MessageBody")
         if self.public_assistance is not None and self.public_assistance[0](info_tree):
             return self.public_assistance[1].handle(ctx, header, info_tree)
-        info = parse_search_info(
+        info = parse_search_info_memo(
             info_tree,
             "XmlMsg/MessageBody/QualificationConfirmSearchInfo",
             strict_padding=ctx.gateway.settings.strict_insurer_padding,
