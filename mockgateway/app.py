@@ -15,7 +15,16 @@ from mockgateway.engine import Gateway, Settings
 from mockgateway.faults import FaultBook
 from mockgateway.fixtures import load_paths
 from mockgateway.journal import Journal
-from mockgateway.services import bulk, eligibility, face, medical_disaster, medical_service, reference_numbers
+from mockgateway.services import (
+    bulk,
+    eligibility,
+    face,
+    home_visit,
+    limited,
+    medical_disaster,
+    medical_service,
+    reference_numbers,
+)
 from mockgateway.store.sqlite import SqliteRepository
 
 
@@ -32,6 +41,8 @@ FEATURES: list[Callable[[Gateway], None]] = [
     medical_service.install,  # 薬剤・診療 (YZKsiquc01) and 特定健診 (TKKsiquc01) under consent
     medical_disaster.install,  # after medical_service: 災害時 card-less search (MGWdsquc01, ours)
     face.install,  # マイナ保険証: the face-auth card reader, card registry, face files (docs/card.md)
+    limited.install,  # after medical_*: institution kinds; 資格確認限定型 gets no 医療情報 (docs/limited.md)
+    home_visit.install,  # after bulk, medical_service: 居宅同意取得型 (docs/home-visit.md)
 ]
 
 

@@ -27,6 +27,8 @@ from mockgateway.domain.codes import (
     PersonalFamily,
     Sex,
 )
+from mockgateway.domain.continuing_consent import ConsentSpecError, ConsentTerms, consents_from_fixture
+from mockgateway.domain.institutions import InstitutionKind
 from mockgateway.domain.kana import is_half_width_kana, to_half_width_kana
 from mockgateway.domain.model import (
     CardKey,
@@ -39,6 +41,7 @@ from mockgateway.domain.model import (
 )
 from mockgateway.domain.numbers import (
     InsurerNumber,
+    MedicalInstitutionCode,
     NumberError,
     normalize_branch,
     normalize_number,
@@ -57,6 +60,7 @@ class Dataset:
     insurers: dict[str, Insurer] = field(default_factory=dict)
     persons: dict[str, Person] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # person id → normalised doc
+    institutions: dict[str, str] = field(default_factory=dict)  # 医療機関コード → InstitutionKind value
 
 
 _RELATIVE = re.compile(r"^(today|month_start|month_end)((?:[+-]\d+[dmy])*)$")
@@ -179,7 +183,7 @@ _LIMIT_SUFFIXES = (
     "LongTermDate",
 )
 _DISEASE_SUFFIXES = ("DiseaseCategory", "CertificateDate", "ValidStartDate", "ValidEndDate", "SelfPay")
-EXTENSION_KEYS = {"card", "medical", "reference_numbers"}  # interpreted by later features
+EXTENSION_KEYS = {"card", "medical", "reference_numbers", "continuing_consents"}  # interpreted by later features
 
 
 def _insurer(r: DocReader) -> Insurer:
@@ -302,6 +306,8 @@ def person_from_doc(
         raise r.fail("qualifications", "資格が1件以上必要です")
     if "card" in doc:
         _check_card(r, doc["card"], birth)
+    if "continuing_consents" in doc:
+        _check_continuing_consents(r, pid, doc["continuing_consents"])
     other_kana = r.text("NameOfOtherKana")
     return Person(
         id=pid,
@@ -325,6 +331,21 @@ def _check_card(r: DocReader, card: object, birth: dt.date) -> None:
         parse_card_spec(card, birthdate=birth, today=r.today, resolve_date=resolve_date)
     except CardSpecError as exc:
         raise r.fail(f"card/{exc.field}", exc.detail) from None
+
+
+def _check_continuing_consents(r: DocReader, pid: str, entries: object) -> None:
+    """The `continuing_consents:` extension (居宅同意取得型, docs/home-visit.md): validated here, kept raw."""
+    try:
+        consents_from_fixture(pid, resolve_relative(entries, r.today), ConsentTerms(), validate_code=_institution)
+    except ConsentSpecError as exc:
+        raise r.fail(exc.field, exc.detail) from None
+
+
+def _institution(raw: str) -> str:
+    try:
+        return MedicalInstitutionCode.parse(raw).value
+    except NumberError as exc:
+        raise ValueError(exc.detail) from None
 
 
 def _plain(value: Any) -> Any:
@@ -352,18 +373,36 @@ def resolve_relative(value: Any, today: dt.date) -> Any:
     return value
 
 
+def _registered_institution(r: DocReader) -> tuple[str, str]:
+    """`institutions:` entries: {MedicalInstitutionCode, kind, name?} (docs/limited.md)."""
+    r.known({"MedicalInstitutionCode", "kind", "name", "comment"})
+    raw = r.required("MedicalInstitutionCode")
+    try:
+        code = MedicalInstitutionCode.parse(raw).value
+    except NumberError as exc:
+        raise r.fail("MedicalInstitutionCode", exc.detail) from None
+    try:
+        kind = InstitutionKind.parse(r.required("kind"))
+    except ValueError as exc:
+        raise r.fail("kind", str(exc)) from None
+    return code, kind.value
+
+
 def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt.date) -> Dataset:
     """`documents`: (source name, parsed YAML) pairs; later sources may add people, not redefine them."""
     data = Dataset()
     for source, doc in documents:
         if not isinstance(doc, Mapping):
             raise FixtureError(source, "-", "-", "トップレベルはマッピング (insurers / persons) です")
-        unknown = set(doc) - {"insurers", "persons", "version", "comment"}
+        unknown = set(doc) - {"insurers", "persons", "institutions", "version", "comment"}
         if unknown:
             raise FixtureError(source, "-", sorted(unknown)[0], "未知のトップレベル項目です")
         for i, item in enumerate(doc.get("insurers") or []):
             insurer = _insurer(DocReader(source, f"insurer[{i}]", item, today))
             data.insurers[insurer.number.value] = insurer
+        for i, item in enumerate(doc.get("institutions") or []):
+            code, kind = _registered_institution(DocReader(source, f"institution[{i}]", item, today))
+            data.institutions[code] = kind
     for source, doc in documents:
         for item in doc.get("persons") or []:
             person = person_from_doc(item, data.insurers, today, source)

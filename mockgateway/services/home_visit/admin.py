@@ -1,0 +1,66 @@
+"""Admin routes of 居宅同意取得型 (docs/admin.md, docs/home-visit.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mockgateway.domain.consent import ConsentKind
+from mockgateway.domain.continuing_consent import Channel
+from mockgateway.domain.numbers import MedicalInstitutionCode
+from mockgateway.engine import Gateway
+
+if TYPE_CHECKING:
+    from mockgateway.services.home_visit.feature import HomeVisitFeature
+    from mockgateway.transports.admin import AdminRequest
+
+
+def _object(request: AdminRequest) -> dict[str, Any]:
+    doc = request.json()
+    if not isinstance(doc, dict):
+        raise ValueError("a JSON object is expected")
+    return doc
+
+
+def add_routes(gateway: Gateway, home: HomeVisitFeature) -> None:
+    from mockgateway.services.home_visit.feature import consent_json
+
+    routes = gateway.admin_routes
+    routes[("GET", "/admin/home-visit/settings")] = lambda _: (200, home.settings.as_dict())
+    routes[("PUT", "/admin/home-visit/settings")] = lambda r: (200, home.update_settings(_object(r)).as_dict())
+    routes[("GET", "/admin/home-visit/consents")] = lambda r: (
+        200,
+        {"consents": home.consents_json(r.query.get("mic"), r.query.get("person"))},
+    )
+
+    def passcode(request: AdminRequest) -> tuple[int, Any]:
+        """目視確認用パスコード取得 (OQS-IF-049/050), as the institution's portal would issue it."""
+        doc = _object(request)
+        mic = MedicalInstitutionCode.parse(str(doc.get("medical_institution", ""))).value
+        issued = home.issue_passcode(mic, gateway.clock.now())
+        return 200, {"medical_institution": mic, "passcode": issued.code,
+                     "expires_at": f"{issued.expires_at:%Y%m%d%H%M%S}"}  # fmt: skip
+
+    def withdraw(request: AdminRequest) -> tuple[int, Any]:
+        doc = _object(request)
+        consent = home.book.get(str(doc.get("id", "")))
+        if consent is None:
+            return 404, {"error": f"no continuing consent {doc.get('id')!r}"}
+        return 200, consent_json(home.book.withdraw(consent, gateway.clock.now()), gateway.clock.now())
+
+    def register(request: AdminRequest) -> tuple[int, Any]:
+        """A continuing consent as a first visit leaves it (set-up for a scenario without a reader)."""
+        doc = _object(request)
+        person = str(doc.get("person_id", ""))
+        if person not in gateway.index.people:
+            return 404, {"error": f"no person {person!r}"}
+        mic = MedicalInstitutionCode.parse(str(doc.get("medical_institution", ""))).value
+        channel = Channel.parse(str(doc.get("channel", "home-visit")))
+        kinds = frozenset(ConsentKind.parse(str(k)) for k in doc.get("kinds") or ["drug", "checkup"])
+        consent = home.register(person, mic, channel, kinds, gateway.clock.now())
+        if consent is None:
+            return 400, {"error": f"channel {channel.value}: no continuing consent (24 h, like the counter)"}
+        return 200, consent_json(consent, gateway.clock.now())
+
+    routes[("POST", "/admin/home-visit/passcode")] = passcode
+    routes[("POST", "/admin/home-visit/consents")] = register
+    routes[("POST", "/admin/home-visit/withdraw")] = withdraw
