@@ -119,7 +119,8 @@ def test_first_visit_registration_then_requery(gateway: Gateway) -> None:
     home = feature(gateway)
     assert body(requery(gateway, "hoken-taro"))["ProcessingResultCode"] == "MGW2701"
     made = home.register("hoken-taro", MIC, Channel.BEDSIDE, frozenset({ConsentKind.DRUG}), gateway.clock.now())
-    assert made is not None and made.family is Family.HOME_VISIT  # 入院 is handled like 訪問診療等
+    assert made is not None
+    assert made.family is Family.HOME_VISIT
     assert body(requery(gateway, "hoken-taro"))["ProcessingResultStatus"] == "1"
     fever = home.register("hoken-hanako", MIC, Channel.FEVER, frozenset({ConsentKind.DRUG}), gateway.clock.now())
     assert fever is None  # 発熱外来: 24 h like the counter, no continuing consent
