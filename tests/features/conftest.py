@@ -9,6 +9,7 @@ from tests.steps.card_steps import *  # noqa: F403
 from tests.steps.client_steps import *  # noqa: F403
 from tests.steps.clock_steps import *  # noqa: F403
 from tests.steps.fault_steps import *  # noqa: F403
+from tests.steps.home_visit_steps import *  # noqa: F403
 from tests.steps.journal_steps import *  # noqa: F403
 from tests.steps.medical_steps import *  # noqa: F403
 from tests.steps.people_steps import *  # noqa: F403
