@@ -7,10 +7,9 @@ so a shipped persona such as "changed insurer last month" stays true on any day.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -27,8 +26,8 @@ from mockgateway.domain.codes import (
     PersonalFamily,
     Sex,
 )
-from mockgateway.domain.continuing_consent import ConsentSpecError, ConsentTerms, consents_from_fixture
-from mockgateway.domain.institutions import InstitutionKind
+from mockgateway.domain.continuing_consent import ConsentSpecError, consents_from_fixture
+from mockgateway.domain.institutions import RegistrationError, registration
 from mockgateway.domain.kana import is_half_width_kana, to_half_width_kana
 from mockgateway.domain.model import (
     CardKey,
@@ -41,12 +40,12 @@ from mockgateway.domain.model import (
 )
 from mockgateway.domain.numbers import (
     InsurerNumber,
-    MedicalInstitutionCode,
     NumberError,
     normalize_branch,
     normalize_number,
     normalize_symbol,
 )
+from mockgateway.domain.relative_dates import resolve_date, resolve_relative
 
 
 class FixtureError(ValueError):
@@ -61,42 +60,6 @@ class Dataset:
     persons: dict[str, Person] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # person id → normalised doc
     institutions: dict[str, str] = field(default_factory=dict)  # 医療機関コード → InstitutionKind value
-
-
-_RELATIVE = re.compile(r"^(today|month_start|month_end)((?:[+-]\d+[dmy])*)$")
-_STEP = re.compile(r"([+-])(\d+)([dmy])")
-
-
-def _add_months(day: dt.date, months: int, *, clamp_end: bool = False) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, last if clamp_end else min(day.day, last))
-
-
-def resolve_date(raw: object, today: dt.date) -> dt.date:
-    """YYYYMMDD (str or int), a YAML date, or a relative expression such as `today-1m`."""
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    text = str(raw).strip()
-    if re.fullmatch(r"[0-9]{8}", text):  # \d would also take full-width digits
-        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    match = _RELATIVE.fullmatch(text.replace(" ", ""))
-    if not match:
-        raise ValueError(f"日付は YYYYMMDD か today±N(d|m|y) 形式です: {raw!r}")
-    anchor, steps = match.groups()
-    day = {"today": today, "month_start": today.replace(day=1)}.get(anchor) or _add_months(today, 0, clamp_end=True)
-    for sign, amount, unit in _STEP.findall(steps):
-        n = int(amount) * (1 if sign == "+" else -1)
-        if unit == "d":
-            day += dt.timedelta(days=n)
-        elif unit == "m":
-            day = _add_months(day, n, clamp_end=anchor == "month_end")
-        else:
-            day = _add_months(day, 12 * n, clamp_end=anchor == "month_end")
-    return day
 
 
 class DocReader:
@@ -155,35 +118,39 @@ class DocReader:
         items = value if isinstance(value, list) else [value]
         return [type(self)(self.source, f"{self.where}/{name}[{i}]", item, self.today) for i, item in enumerate(items)]
 
-    def known(self, allowed: set[str]) -> None:
+    def known(self, allowed: Set[str]) -> None:
         unknown = sorted(set(self.doc) - allowed)
         if unknown:
             raise self.fail(unknown[0], f"未知の項目です (誤記?): 使える項目 {', '.join(sorted(allowed))}")
 
 
 _SEX = {s.value: s.name for s in Sex}
-_QUAL_KEYS = {
+# The field mapping of a persona, shared by this reader and the store's fast builder
+# (mockgateway/store/fast_person.py): element names as in the result XML, plus ours in lower case.
+QUALIFICATION_KEYS = frozenset({
     "InsurerNumber", "InsuredCardSymbol", "InsuredIdentificationNumber", "InsuredBranchNumber",
     "InsuredCardClassification", "PersonalFamilyClassification", "InsuredName", "QualificationDate",
     "DisqualificationDate", "ReasonOfLoss", "InsuredCertificateIssuanceDate", "InsuredCardValidDate",
     "InsuredCardExpirationDate", "InsuredPartialContributionRatio", "PreschoolClassification",
     "ElderlyRecipientCertificateInfo", "LimitApplicationCertificateRelatedInfo",
     "SpecificDiseasesCertificateInfo", "comment",
-}  # fmt: skip
-_PERSON_KEYS = {
+})  # fmt: skip
+PERSON_KEYS = frozenset({
     "id", "Name", "NameKana", "NameOfOther", "NameOfOtherKana", "Sex1", "Sex2", "Birthdate",
     "Address", "PostNumber", "qualifications", "comment",
-}  # fmt: skip
-_LIMIT_SUFFIXES = (
-    "Classification",
-    "ClassificationFlag",
-    "Date",
-    "ValidStartDate",
-    "ValidEndDate",
-    "LongTermDate",
+})  # fmt: skip
+ELDERLY_KEYS = frozenset({
+    "ElderlyRecipientCertificateDate", "ElderlyRecipientValidStartDate", "ElderlyRecipientValidEndDate",
+    "ElderlyRecipientContributionRatio",
+})  # fmt: skip
+LIMIT_KEYS = frozenset(
+    f"LimitApplicationCertificate{k}"
+    for k in ("Classification", "ClassificationFlag", "Date", "ValidStartDate", "ValidEndDate", "LongTermDate")
 )
-_DISEASE_SUFFIXES = ("DiseaseCategory", "CertificateDate", "ValidStartDate", "ValidEndDate", "SelfPay")
-EXTENSION_KEYS = {"card", "medical", "reference_numbers", "continuing_consents"}  # interpreted by later features
+DISEASE_KEYS = frozenset(
+    f"SpecificDiseases{k}" for k in ("DiseaseCategory", "CertificateDate", "ValidStartDate", "ValidEndDate", "SelfPay")
+)
+EXTENSION_KEYS = frozenset({"card", "medical", "reference_numbers", "continuing_consents"})  # for later features
 
 
 def _insurer(r: DocReader) -> Insurer:
@@ -196,7 +163,7 @@ def _insurer(r: DocReader) -> Insurer:
 
 
 def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualification:
-    r.known(_QUAL_KEYS)
+    r.known(QUALIFICATION_KEYS)
     try:
         insurer_number = InsurerNumber.parse(r.required("InsurerNumber"))
     except NumberError as exc:
@@ -218,8 +185,7 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
     family = r.code("PersonalFamilyClassification", {p.value: p.name for p in PersonalFamily})
     elderly = None
     for er in r.children("ElderlyRecipientCertificateInfo")[:1]:
-        er.known({"ElderlyRecipientCertificateDate", "ElderlyRecipientValidStartDate",
-                  "ElderlyRecipientValidEndDate", "ElderlyRecipientContributionRatio"})  # fmt: skip
+        er.known(ELDERLY_KEYS)
         elderly = ElderlyRecipientCertificate(
             er.date("ElderlyRecipientCertificateDate"),
             er.date("ElderlyRecipientValidStartDate"),
@@ -228,7 +194,7 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
         )
     limits = []
     for lr in r.children("LimitApplicationCertificateRelatedInfo"):
-        lr.known({f"LimitApplicationCertificate{k}" for k in _LIMIT_SUFFIXES})
+        lr.known(LIMIT_KEYS)
         limits.append(
             LimitCertificate(
                 lr.code(
@@ -246,7 +212,7 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
         )
     diseases = []
     for sr in r.children("SpecificDiseasesCertificateInfo"):
-        sr.known({f"SpecificDiseases{k}" for k in _DISEASE_SUFFIXES})
+        sr.known(DISEASE_KEYS)
         diseases.append(
             SpecificDiseaseCertificate(
                 sr.code("SpecificDiseasesDiseaseCategory", SPECIFIC_DISEASE_CATEGORY, required=True) or "",
@@ -291,7 +257,7 @@ def person_from_doc(
     r = DocReader(source, f"person {pid or '(idなし)'}", doc, today)  # refuses a non-mapping
     if not pid:
         raise r.fail("id", "必須項目です (シナリオが参照する安定ID)")
-    r.known(_PERSON_KEYS | EXTENSION_KEYS)
+    r.known(PERSON_KEYS | EXTENSION_KEYS)
     kana = r.required("NameKana")
     half = to_half_width_kana(kana)
     if not is_half_width_kana(half):
@@ -306,8 +272,11 @@ def person_from_doc(
         raise r.fail("qualifications", "資格が1件以上必要です")
     if "card" in doc:
         _check_card(r, doc["card"], birth)
-    if "continuing_consents" in doc:
-        _check_continuing_consents(r, pid, doc["continuing_consents"])
+    if "continuing_consents" in doc:  # 居宅同意取得型 (docs/home-visit.md)
+        try:
+            consents_from_fixture(pid, resolve_relative(doc["continuing_consents"], r.today))
+        except ConsentSpecError as exc:
+            raise r.fail(exc.field, exc.detail) from None
     other_kana = r.text("NameOfOtherKana")
     return Person(
         id=pid,
@@ -333,21 +302,6 @@ def _check_card(r: DocReader, card: object, birth: dt.date) -> None:
         raise r.fail(f"card/{exc.field}", exc.detail) from None
 
 
-def _check_continuing_consents(r: DocReader, pid: str, entries: object) -> None:
-    """The `continuing_consents:` extension (居宅同意取得型, docs/home-visit.md): validated here, kept raw."""
-    try:
-        consents_from_fixture(pid, resolve_relative(entries, r.today), ConsentTerms(), validate_code=_institution)
-    except ConsentSpecError as exc:
-        raise r.fail(exc.field, exc.detail) from None
-
-
-def _institution(raw: str) -> str:
-    try:
-        return MedicalInstitutionCode.parse(raw).value
-    except NumberError as exc:
-        raise ValueError(exc.detail) from None
-
-
 def _plain(value: Any) -> Any:
     """YAML may give dates and ints; store JSON-safe strings so a reload reads the same."""
     if isinstance(value, Mapping):
@@ -359,33 +313,6 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     return str(value) if isinstance(value, int | float) else value
-
-
-def resolve_relative(value: Any, today: dt.date) -> Any:
-    """Fix every relative date in a document to an absolute one, so the store keeps what was meant
-    on the day of loading rather than re-reading it differently after a restart."""
-    if isinstance(value, Mapping):
-        return {k: resolve_relative(v, today) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_relative(v, today) for v in value]
-    if isinstance(value, str) and _RELATIVE.fullmatch(value.replace(" ", "")):
-        return resolve_date(value, today).strftime("%Y%m%d")
-    return value
-
-
-def _registered_institution(r: DocReader) -> tuple[str, str]:
-    """`institutions:` entries: {MedicalInstitutionCode, kind, name?} (docs/limited.md)."""
-    r.known({"MedicalInstitutionCode", "kind", "name", "comment"})
-    raw = r.required("MedicalInstitutionCode")
-    try:
-        code = MedicalInstitutionCode.parse(raw).value
-    except NumberError as exc:
-        raise r.fail("MedicalInstitutionCode", exc.detail) from None
-    try:
-        kind = InstitutionKind.parse(r.required("kind"))
-    except ValueError as exc:
-        raise r.fail("kind", str(exc)) from None
-    return code, kind.value
 
 
 def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt.date) -> Dataset:
@@ -400,9 +327,12 @@ def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt
         for i, item in enumerate(doc.get("insurers") or []):
             insurer = _insurer(DocReader(source, f"insurer[{i}]", item, today))
             data.insurers[insurer.number.value] = insurer
-        for i, item in enumerate(doc.get("institutions") or []):
-            code, kind = _registered_institution(DocReader(source, f"institution[{i}]", item, today))
-            data.institutions[code] = kind
+        for i, item in enumerate(doc.get("institutions") or []):  # the registry (docs/limited.md)
+            try:
+                code, kind = registration(item)
+            except RegistrationError as exc:
+                raise FixtureError(source, f"institution[{i}]", exc.field, exc.detail) from None
+            data.institutions[code] = kind.value
     for source, doc in documents:
         for item in doc.get("persons") or []:
             person = person_from_doc(item, data.insurers, today, source)

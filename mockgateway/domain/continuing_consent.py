@@ -14,13 +14,14 @@ How long a continuing consent lasts is not public: `ConsentTerms.days` (a settin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from mockgateway.domain.clock import JST, parse_date, parse_timestamp
 from mockgateway.domain.codes import ConsentFlag
 from mockgateway.domain.consent import ConsentKind
+from mockgateway.domain.numbers import MedicalInstitutionCode, NumberError
 
 DEFAULT_DAYS = 365  # unconfirmed: how long a 居宅 consent lasts is not public (a setting)
 
@@ -191,7 +192,7 @@ def _moment(raw: object, field: str) -> dt.datetime:
 
 
 def consents_from_fixture(
-    person_id: str, entries: object, terms: ConsentTerms, *, validate_code: Callable[[str], str] | None = None
+    person_id: str, entries: object, terms: ConsentTerms | None = None
 ) -> list[ContinuingConsent]:
     """The `continuing_consents:` key of a persona (fixtures/README.md): a list of
     {institution, channel, from, until?, withdrawn?, kinds?}. Relative dates are already fixed."""
@@ -210,12 +211,10 @@ def consents_from_fixture(
         for key in ("institution", "channel", "from"):
             if not entry.get(key):
                 raise ConsentSpecError(f"{where}/{key}", "必須項目です")
-        code = str(entry["institution"]).strip()
-        if validate_code is not None:
-            try:
-                code = validate_code(code)
-            except ValueError as exc:
-                raise ConsentSpecError(f"{where}/institution", str(exc)) from None
+        try:
+            code = MedicalInstitutionCode.parse(str(entry["institution"])).value
+        except NumberError as exc:
+            raise ConsentSpecError(f"{where}/institution", exc.detail) from None
         try:
             channel = Channel.parse(str(entry["channel"]))
         except ValueError as exc:
@@ -223,7 +222,9 @@ def consents_from_fixture(
         if channel.family is None:
             raise ConsentSpecError(f"{where}/channel", "発熱外来は継続同意になりません (24時間の同意: 窓口と同じ)")
         given = _moment(entry["from"], f"{where}/from")
-        until = _moment(entry["until"], f"{where}/until") if entry.get("until") else terms.until(given)
+        until = (
+            _moment(entry["until"], f"{where}/until") if entry.get("until") else (terms or ConsentTerms()).until(given)
+        )
         if until <= given:
             raise ConsentSpecError(f"{where}/until", "from より後の日時を書きます")
         withdrawn = _moment(entry["withdrawn"], f"{where}/withdrawn") if entry.get("withdrawn") else None

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from mockgateway.domain.numbers import MedicalInstitutionCode, NumberError
+
 
 class InstitutionKind(StrEnum):
     MEDICAL = "医療機関"
@@ -78,3 +80,31 @@ class InstitutionCoding:
         if found is not None:
             return found
         return self.digits.get(code[2:3], InstitutionKind.MEDICAL)
+
+
+class RegistrationError(ValueError):
+    """An `institutions:` entry that cannot be read; `field` names the key."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field, self.detail = field, detail
+
+
+REGISTRATION_KEYS = frozenset({"MedicalInstitutionCode", "kind", "name", "comment"})
+
+
+def registration(entry: object) -> tuple[str, InstitutionKind]:
+    """One `institutions:` entry of a fixture: {MedicalInstitutionCode, kind, name?} (docs/limited.md)."""
+    if not isinstance(entry, Mapping):
+        raise RegistrationError("-", "マッピング {MedicalInstitutionCode, kind, name} で書きます")
+    unknown = sorted(set(entry) - REGISTRATION_KEYS)
+    if unknown:
+        raise RegistrationError(unknown[0], f"未知の項目です: 使える項目 {', '.join(sorted(REGISTRATION_KEYS))}")
+    try:
+        code = MedicalInstitutionCode.parse(str(entry.get("MedicalInstitutionCode") or "")).value
+    except NumberError as exc:
+        raise RegistrationError("MedicalInstitutionCode", exc.detail) from None
+    try:
+        return code, InstitutionKind.parse(str(entry.get("kind") or ""))
+    except ValueError as exc:
+        raise RegistrationError("kind", str(exc)) from None

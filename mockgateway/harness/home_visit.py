@@ -12,8 +12,7 @@ The request layouts are the gateway's (services/home_visit/layout.py, partly inf
 from __future__ import annotations
 
 from mockgateway.harness.orders import Card, Order
-from mockgateway.journal import JournalEntry
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire.xmlcodec import Node, Tree
 
 # Default API ids (HomeVisitSettings.api_ids; the single ones' mapping is inferred).
 REQUERY_API = {"2": "OQSsihvq01", "3": "OQSsionq01"}
@@ -57,13 +56,15 @@ def request_tree(order: Order) -> Tree:
     return {"MessageHeader": header, "MessageBody": {"QualificationConfirmSearchInfo": patient}}
 
 
-def sent_problems(order: Order, entry: JournalEntry) -> list[str]:
-    """The first request the client sent for the order, against the order."""
-    from mockgateway.harness.outcome import _read, _text
+def _text(tree: Tree, *path: str) -> str | None:
+    node: Node = tree
+    for name in path:
+        node = node.get(name) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else None
 
-    where, tree, unreadable = _read(entry)
-    if tree is None:
-        return unreadable
+
+def sent_problems(order: Order, where: str, tree: Tree) -> list[str]:
+    """The first request the client sent for the order (`tree`, read from `where`), against the order."""
     problems: list[str] = []
     info = ("MessageBody", "QualificationConfirmSearchInfo")
     expected: list[tuple[tuple[str, ...], str | None, str]] = [

@@ -8,10 +8,10 @@ from mockgateway.domain.consent import ConsentKind
 from mockgateway.domain.continuing_consent import Channel
 from mockgateway.domain.numbers import MedicalInstitutionCode
 from mockgateway.engine import Gateway
+from mockgateway.services.home_visit.feature import HomeVisitFeature, consent_json
 
 if TYPE_CHECKING:
-    from mockgateway.services.home_visit.feature import HomeVisitFeature
-    from mockgateway.transports.admin import AdminRequest
+    from mockgateway.control.admin_routes import AdminRequest
 
 
 def _object(request: AdminRequest) -> dict[str, Any]:
@@ -22,8 +22,6 @@ def _object(request: AdminRequest) -> dict[str, Any]:
 
 
 def add_routes(gateway: Gateway, home: HomeVisitFeature) -> None:
-    from mockgateway.services.home_visit.feature import consent_json
-
     routes = gateway.admin_routes
     routes[("GET", "/admin/home-visit/settings")] = lambda _: (200, home.settings.as_dict())
     routes[("PUT", "/admin/home-visit/settings")] = lambda r: (200, home.update_settings(_object(r)).as_dict())

@@ -19,18 +19,18 @@ from mockgateway.domain.codes import ProcessingResultStatus, SegmentOfResult
 from mockgateway.domain.continuing_consent import Family, Status
 from mockgateway.domain.eligibility import current_qualifications
 from mockgateway.engine import Context, Reply
-from mockgateway.results import ResultOptions, qualification_tree, result_header
-from mockgateway.services import bulk_render
-from mockgateway.services.bulk import UploadService
-from mockgateway.services.bulk_jobs import ChunkOutcome, Job
-from mockgateway.services.bulk_layout import BulkLayout
+from mockgateway.services.bulk import render as bulk_render
+from mockgateway.services.bulk.jobs import ChunkOutcome, Job
+from mockgateway.services.bulk.layout import BulkLayout
+from mockgateway.services.bulk.service import UploadService
+from mockgateway.services.home_visit.feature import HomeVisitFeature
 from mockgateway.services.home_visit.layout import parse_consented_query
 from mockgateway.services.home_visit.requery import result_consents
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire.results import ResultOptions, qualification_tree, result_header
+from mockgateway.wire.xmlcodec import Node, Tree
 
 if TYPE_CHECKING:
-    from mockgateway.services.bulk import BulkFeature
-    from mockgateway.services.home_visit.feature import HomeVisitFeature
+    from mockgateway.services.bulk.service import BulkFeature
 
 _SEARCH_ECHO = ("InsurerNumber", "InsuredCardSymbol", "InsuredIdentificationNumber", "InsuredBranchNumber",
                 "Birthdate")  # fmt: skip

@@ -14,17 +14,15 @@ from typing import Any
 
 from mockgateway.domain.codes import ConsentFlag
 from mockgateway.domain.consent import Consent, ConsentKind
-from mockgateway.domain.continuing_consent import Channel, ContinuingConsent, Family, Status, pick
+from mockgateway.domain.continuing_consent import Channel, ContinuingConsent, Status, pick
 from mockgateway.domain.eligibility import Outcome
 from mockgateway.engine import Gateway
-from mockgateway.services import bulk, reference_numbers
+from mockgateway.services import reference_numbers
 from mockgateway.services.home_visit.book import EXTENSION, ContinuingConsentBook
-from mockgateway.services.home_visit.consented import ConsentedProcessor, ConsentedUploadService, layout_for
-from mockgateway.services.home_visit.requery import RequeryService, WithdrawService
 from mockgateway.services.home_visit.settings import STATE_KEY, HomeVisitSettings
-from mockgateway.services.medical_access import Refusal
+from mockgateway.services.medical.access import Refusal
 
-_FEATURES: weakref.WeakKeyDictionary[Gateway, HomeVisitFeature] = weakref.WeakKeyDictionary()
+FEATURES: weakref.WeakKeyDictionary[Gateway, HomeVisitFeature] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,36 +139,8 @@ def consent_json(c: ContinuingConsent, now: dt.datetime) -> dict[str, Any]:
 
 def feature(gateway: Gateway) -> HomeVisitFeature:
     try:
-        return _FEATURES[gateway]
+        return FEATURES[gateway]
     except KeyError:
         raise LookupError(
             "the 居宅同意取得型 feature is not installed on this gateway (mockgateway.services.home_visit.install)"
         ) from None
-
-
-def install(gateway: Gateway) -> None:
-    """After bulk and medical_service: registers the single and bulk APIs, the worker's processors,
-    the 医療情報 gate's continuing-consent source and the admin routes."""
-    home = HomeVisitFeature(gateway)
-    _FEATURES[gateway] = home
-    ids = home.settings.api_ids
-    gateway.register(f"{ids['requery_home_visit']}01", RequeryService(home, Family.HOME_VISIT))
-    gateway.register(f"{ids['requery_online']}01", RequeryService(home, Family.ONLINE))
-    gateway.register(f"{ids['withdraw']}01", WithdrawService(home, Family.HOME_VISIT, Family.ONLINE))
-    machinery = bulk.feature(gateway)
-    if machinery is not None:
-        for key, family in (("bulk_home_visit", Family.HOME_VISIT), ("bulk_online", Family.ONLINE)):
-            layout = layout_for(family, ids[key])
-            machinery.worker.processors[layout.family] = ConsentedProcessor(home)
-            gateway.register(f"{layout.family}01", ConsentedUploadService(machinery, layout, home, family))
-            gateway.register(f"{layout.family}02", bulk.DownloadService(machinery, layout))
-    try:
-        from mockgateway.services.medical_service import medical_feature
-
-        medical_feature(gateway).continuing = home.medical_consent
-    except LookupError:
-        pass  # no 医療情報 on this gateway
-    gateway.on_reload.append(home.rebuild)
-    from mockgateway.services.home_visit import admin
-
-    admin.add_routes(gateway, home)

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mockgateway.domain.continuing_consent import Family
-from mockgateway.messages import (
+from mockgateway.wire.messages import (
     Header,
     RequestError,
     SearchInfo,
@@ -35,7 +35,7 @@ from mockgateway.messages import (
     parse_search_info,
     text,
 )
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire.xmlcodec import Node, Tree
 
 BODY = "XmlMsg/MessageBody"
 INFO = f"{BODY}/QualificationConfirmSearchInfo"

@@ -17,7 +17,6 @@ Rules (docs/home-visit.md):
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from mockgateway.domain.codes import ReferenceClassification, ResultCode, SegmentOfResult, Validity
 from mockgateway.domain.consent import ConsentKind
@@ -25,12 +24,10 @@ from mockgateway.domain.continuing_consent import ContinuingConsent, Family, Sta
 from mockgateway.domain.eligibility import SearchKey, confirm, current_qualifications
 from mockgateway.domain.model import Person
 from mockgateway.engine import Context, Reply
-from mockgateway.results import Consent, ResultOptions, eligibility_body, result_header
+from mockgateway.services.home_visit.feature import HomeVisitFeature
 from mockgateway.services.home_visit.layout import PatientQuery, parse_patient_query
-from mockgateway.xmlcodec import Tree
-
-if TYPE_CHECKING:
-    from mockgateway.services.home_visit.feature import HomeVisitFeature
+from mockgateway.wire.results import Consent, ResultOptions, eligibility_body, result_header
+from mockgateway.wire.xmlcodec import Tree
 
 
 def result_consents(consent: ContinuingConsent, now: dt.datetime) -> dict[str, Consent]:

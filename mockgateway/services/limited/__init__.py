@@ -20,7 +20,7 @@ from typing import Any
 from mockgateway.domain.institutions import DEFAULT_DIGITS, InstitutionCoding, InstitutionKind
 from mockgateway.domain.numbers import MedicalInstitutionCode
 from mockgateway.engine import INSTITUTIONS_KEY, Gateway
-from mockgateway.services.medical_access import Refusal
+from mockgateway.services.medical.access import Refusal
 
 SETTINGS_KEY = "limited.settings"
 _FEATURES: weakref.WeakKeyDictionary[Gateway, LimitedFeature] = weakref.WeakKeyDictionary()
@@ -103,7 +103,7 @@ def install(gateway: Gateway) -> None:
     limited = LimitedFeature(gateway)
     _FEATURES[gateway] = limited
     try:
-        from mockgateway.services.medical_service import medical_feature
+        from mockgateway.services.medical.service import medical_feature
 
         medical_feature(gateway).institution_gate = limited.gate
     except LookupError:

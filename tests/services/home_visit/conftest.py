@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from mockgateway import xmlcodec
 from mockgateway.app import build_gateway
 from mockgateway.config import DEFAULT_FIXTURES, Config
 from mockgateway.domain.clock import jst
 from mockgateway.domain.continuing_consent import Family
 from mockgateway.engine import Format, Gateway, Response
 from mockgateway.fixtures import load_paths
-from mockgateway.services import bulk
+from mockgateway.services.bulk import service as bulk
 from mockgateway.services.home_visit.layout import consented_query_tree, patient_query_tree
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Node, Tree
 
 NOW = jst(2026, 11, 23, 10, 0)
 MIC = "1310112345"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from mockgateway import xmlcodec
 from mockgateway.domain.continuing_consent import Family
 from mockgateway.engine import Gateway, Response
-from mockgateway.services import bulk
-from mockgateway.services.bulk_layout import download_tree
-from mockgateway.xmlcodec import Tree
+from mockgateway.services.bulk import service as bulk
+from mockgateway.services.bulk.layout import download_tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Tree
 from tests.services.home_visit.conftest import MIC, OTHER_MIC, body, consented, header, send
 
 

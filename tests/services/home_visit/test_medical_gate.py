@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mockgateway import xmlcodec
 from mockgateway.engine import Format, Gateway, Response
-from mockgateway.services.medical_client import card_search, disaster_request, medical_request
-from mockgateway.services.medical_service import CHECKUP_API, DRUG_API
+from mockgateway.services.medical.client import card_search, disaster_request, medical_request
+from mockgateway.services.medical.service import CHECKUP_API, DRUG_API
+from mockgateway.wire import xmlcodec
 from tests.services.home_visit.conftest import MIC, OTHER_MIC, SEJUTSU, card_of, requery, send
 
 ISHIKAWA_SEJUTSU = "1770000014"  # 石川県, 点数表番号 7 (施術所 by the default coding)
@@ -91,7 +91,7 @@ def test_checkup_and_midwifery_institutions_are_limited_too(gateway: Gateway) ->
 
 
 def test_disaster_search_is_refused_for_a_limited_institution(gateway: Gateway) -> None:
-    from tests.services.test_disaster import declare
+    from tests.services.medical.test_disaster import declare
 
     declare(gateway)
     person = gateway.index.people["sejutsu-kenta"]

@@ -105,7 +105,7 @@ def test_another_institution_cannot_withdraw(gateway: Gateway) -> None:
 
 
 def test_json_on_the_convenience_route_shape(gateway: Gateway) -> None:
-    from mockgateway import jsoncodec
+    from mockgateway.wire import jsoncodec
 
     tree = patient_query_tree(MIC, Family.HOME_VISIT, card_of(gateway, "kyotaku-ume"))
     response = gateway.process("OQSsihvq01", jsoncodec.render("XmlMsg", tree), fmt=Format.JSON, transport="test")
