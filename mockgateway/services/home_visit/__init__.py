@@ -13,7 +13,7 @@ from __future__ import annotations
 from mockgateway.domain.continuing_consent import Family
 from mockgateway.engine import Gateway
 from mockgateway.services.bulk import service as bulk
-from mockgateway.services.home_visit import admin
+from mockgateway.services.home_visit import admin, first_visit
 from mockgateway.services.home_visit.consented import ConsentedProcessor, ConsentedUploadService, layout_for
 from mockgateway.services.home_visit.feature import FEATURES, HomeVisitFeature, feature
 from mockgateway.services.home_visit.requery import RequeryService, WithdrawService
@@ -44,4 +44,5 @@ def install(gateway: Gateway) -> None:
     except LookupError:
         pass  # no 医療情報 on this gateway
     gateway.on_reload.append(home.rebuild)
-    admin.add_routes(gateway, home)
+    visit = first_visit.attach(gateway, home)  # after the reader: its channel hooks
+    admin.add_routes(gateway, home, visit)

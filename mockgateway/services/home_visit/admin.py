@@ -9,6 +9,7 @@ from mockgateway.domain.continuing_consent import Channel
 from mockgateway.domain.numbers import MedicalInstitutionCode
 from mockgateway.engine import Gateway
 from mockgateway.services.home_visit.feature import HomeVisitFeature, consent_json
+from mockgateway.services.home_visit.first_visit import FirstVisit
 
 if TYPE_CHECKING:
     from mockgateway.control.admin_routes import AdminRequest
@@ -21,7 +22,7 @@ def _object(request: AdminRequest) -> dict[str, Any]:
     return doc
 
 
-def add_routes(gateway: Gateway, home: HomeVisitFeature) -> None:
+def add_routes(gateway: Gateway, home: HomeVisitFeature, visit: FirstVisit | None) -> None:
     routes = gateway.admin_routes
     routes[("GET", "/admin/home-visit/settings")] = lambda _: (200, home.settings.as_dict())
     routes[("PUT", "/admin/home-visit/settings")] = lambda r: (200, home.update_settings(_object(r)).as_dict())
@@ -59,6 +60,16 @@ def add_routes(gateway: Gateway, home: HomeVisitFeature) -> None:
             return 400, {"error": f"channel {channel.value}: no continuing consent (24 h, like the counter)"}
         return 200, consent_json(consent, gateway.clock.now())
 
+    def reader_fault(request: AdminRequest) -> tuple[int, Any]:
+        """The counter's face-auth reader out of order (or repaired): {medical_institution, faulted}."""
+        if visit is None:
+            return 404, {"error": "the card reader is not installed on this gateway"}
+        doc = _object(request)
+        mic = MedicalInstitutionCode.parse(str(doc.get("medical_institution", ""))).value
+        faulted = doc.get("faulted", True) not in (False, "false", "0", 0)
+        return 200, {"faulted": sorted(visit.set_fault(mic, faulted))}
+
+    routes[("POST", "/admin/home-visit/reader-fault")] = reader_fault
     routes[("POST", "/admin/home-visit/passcode")] = passcode
     routes[("POST", "/admin/home-visit/consents")] = register
     routes[("POST", "/admin/home-visit/withdraw")] = withdraw
