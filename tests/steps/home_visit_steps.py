@@ -9,15 +9,18 @@ what the client reports and on what the terminal answered, after checking what t
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from pytest_bdd import given, parsers, then, when
 
+from mockgateway.control.admin_routes import AdminRequest
 from mockgateway.domain.consent import ConsentKind
 from mockgateway.domain.continuing_consent import Channel
 from mockgateway.harness import home_visit as orders
 from mockgateway.harness.orders import Action, Card
 from mockgateway.services import home_visit, limited
 from tests.steps.bulk_steps import both, lookup
+from tests.steps.card_steps import _place, placement_options
 from tests.steps.client_steps import card_of
 from tests.steps.result_steps import body, reported
 from tests.steps.world import World
@@ -149,3 +152,58 @@ def consented_element(world: World, name: str, element: str, value: str) -> None
         unit = next((u for u in units if lookup(u, "Name") == name), None)
         assert unit is not None, f"{who} has no unit for {name}"
         assert lookup(unit, element) == value, f"{who}: {element} = {lookup(unit, element)!r}, expected {value!r}"
+
+
+# -- the first visit on the reader's channel (居宅同意取得型) and 資格確認限定型 readings -------------------
+
+CHANNELS = {"訪問診療": "home-visit", "オンライン診療": "online", "入院": "bedside", "発熱外来": "fever",
+            "資格確認限定型のアプリ": "limited"}  # fmt: skip
+PASSCODE = "home_visit.passcode"
+CHANNEL = r"(?P<channel>訪問診療|オンライン診療|入院|発熱外来|資格確認限定型のアプリ)"
+
+
+def _visit(world: World, person_id: str, channel: str, how: str, consents: str = "") -> None:
+    options = placement_options(how)
+    if options.get("mode") == "visual" and PASSCODE in world.notes:
+        options["passcode"] = world.notes[PASSCODE]
+    kinds = [c for c in consents.split(",") if c]
+    _place(world, person_id=person_id, channel=CHANNELS[channel], consents=kinds, **options)
+
+
+@given(parsers.parse('医療機関 "{code}" に目視確認用パスコードが発行されている'))
+def passcode_issued(world: World, code: str) -> None:
+    world.notes[PASSCODE] = home_visit.feature(world.gateway).issue_passcode(code, world.gateway.clock.now()).code
+
+
+@given(parsers.parse('目視確認用パスコードを "{typed}" と打ち間違える'))
+def passcode_mistyped(world: World, typed: str) -> None:
+    world.notes[PASSCODE] = typed
+
+
+@given(parsers.parse('医療機関 "{code}" の顔認証付きカードリーダーが故障している'))
+def reader_faulted(world: World, code: str) -> None:
+    status, _ = world.gateway.admin_routes[("POST", "/admin/home-visit/reader-fault")](
+        AdminRequest("POST", "/admin/home-visit/reader-fault", {}, json.dumps({"medical_institution": code}).encode())
+    )
+    assert status == 200
+
+
+@when(
+    parsers.re(
+        r'患者が "(?P<person_id>[^"]+)" のマイナンバーカードを' + CHANNEL + r"で読み取り、(?P<how>.+?)で本人確認して "
+        r'"(?P<consents>[a-z,]+)" に同意する'
+    )
+)
+def first_visit_with_consent(world: World, person_id: str, channel: str, how: str, consents: str) -> None:
+    _visit(world, person_id, channel, how, consents)
+
+
+@when(
+    parsers.re(
+        r'患者が "(?P<person_id>[^"]+)" のマイナンバーカードを'
+        + CHANNEL
+        + r"で読み取り、(?P<how>[^、]+?)で本人確認する"
+    )
+)
+def first_visit(world: World, person_id: str, channel: str, how: str) -> None:
+    _visit(world, person_id, channel, how)
