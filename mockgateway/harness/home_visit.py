@@ -69,13 +69,14 @@ def sent_problems(order: Order, where: str, tree: Tree) -> list[str]:
     info = ("MessageBody", "QualificationConfirmSearchInfo")
     expected: list[tuple[tuple[str, ...], str | None, str]] = [
         (("MessageHeader", "MedicalInstitutionCode"), order.medical_institution, "医療機関コード"),
-        ((*info, "MedicalTreatmentFlag"), order.treatment, "MedicalTreatmentFlag (2 訪問診療等 / 3 オンライン診療等)"),
+        ((*info, "MedicalTreatmentFlag"), order.treatment, "2 訪問診療等 / 3 オンライン診療等"),
     ]
     if order.action == "consented-bulk":
         for element in ("ConsentDate", "ExaminationDate"):
             wanted = order.date_range if order.date_range and order.date_range[0] == element else None
-            expected.append(((*info, f"{element}From"), wanted[1] if wanted else None, f"{element}From"))
-            expected.append(((*info, f"{element}To"), wanted[2] if wanted else None, f"{element}To"))
+            label = "同意日" if element == "ConsentDate" else "受診日"
+            expected.append(((*info, f"{element}From"), wanted[1] if wanted else None, f"{label}の期間の始め"))
+            expected.append(((*info, f"{element}To"), wanted[2] if wanted else None, f"{label}の期間の終わり"))
     else:
         card = order.card
         expected += [
