@@ -69,6 +69,12 @@ def add_routes(gateway: Gateway, home: HomeVisitFeature, visit: FirstVisit | Non
         faulted = doc.get("faulted", True) not in (False, "false", "0", 0)
         return 200, {"faulted": sorted(visit.set_fault(mic, faulted))}
 
+    def clear(_: AdminRequest) -> tuple[int, Any]:
+        """Forget first-visit consents and every withdrawal (fixture consents come back as written)."""
+        home.book.clear()
+        return 200, {"consents": home.consents_json(None, None)}
+
+    routes[("DELETE", "/admin/home-visit/consents")] = clear
     routes[("POST", "/admin/home-visit/reader-fault")] = reader_fault
     routes[("POST", "/admin/home-visit/passcode")] = passcode
     routes[("POST", "/admin/home-visit/consents")] = register
