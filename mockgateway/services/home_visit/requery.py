@@ -107,16 +107,21 @@ class _PatientService:
             return self._person_error(ctx, query, code, f"継続同意 {status.value}")
         return person, consent
 
-
-class RequeryService(_PatientService):
-    """資格確認要求（訪問診療等 / オンライン診療等）→ 資格確認結果, the face result's shape."""
-
     def handle(self, ctx: Context, tree: Tree) -> Reply:
         query = self._parse(ctx, tree)
         found = self._refusal(ctx, query)
         if isinstance(found, Reply):
             return found
-        person, consent = found
+        return self.answer(ctx, query, *found)
+
+    def answer(self, ctx: Context, query: PatientQuery, person: Person, consent: ContinuingConsent) -> Reply:
+        raise NotImplementedError
+
+
+class RequeryService(_PatientService):
+    """資格確認要求（訪問診療等 / オンライン診療等）→ 資格確認結果, the face result's shape."""
+
+    def answer(self, ctx: Context, query: PatientQuery, person: Person, consent: ContinuingConsent) -> Reply:
         outcome = current_qualifications(person, ctx.now.date())
         notice = None
         if consent.status(ctx.now) is Status.LAPSED:
@@ -142,12 +147,7 @@ class WithdrawService(_PatientService):
     OQS-IF-037 names 訪問診療等; an オンライン診療等 consent is withdrawn with MedicalTreatmentFlag 3
     (inferred)."""
 
-    def handle(self, ctx: Context, tree: Tree) -> Reply:
-        query = self._parse(ctx, tree)
-        found = self._refusal(ctx, query)
-        if isinstance(found, Reply):
-            return found
-        person, consent = found
+    def answer(self, ctx: Context, query: PatientQuery, person: Person, consent: ContinuingConsent) -> Reply:
         withdrawn = self.feature.book.withdraw(consent, ctx.now)
         body: Tree = {
             "ProcessingResultStatus": "1",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import requests
 
 from mockgateway.config import Config
 from mockgateway.domain.continuing_consent import Family
+from mockgateway.harness.remote import free_port
 from mockgateway.server import Running, start_in_thread
 from mockgateway.services.bulk.layout import download_tree
 from mockgateway.services.home_visit.layout import consented_query_tree, patient_query_tree
@@ -22,12 +22,6 @@ from mockgateway.wire.xmlcodec import Tree
 TOKEN = "home-visit-admin-token"
 MIC = "1310112345"
 UME = {"InsurerNumber": "39139993", "InsuredIdentificationNumber": "70000101", "Birthdate": "19400310"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
