@@ -119,3 +119,19 @@ def test_reader_fault_and_institutions_admin(http: Http) -> None:
     assert settings["consent_days"] == 30
     assert http.admin("PUT", "/admin/home-visit/settings", {"consent_days": 0})[0] == 400
     http.admin("PUT", "/admin/home-visit/settings", {"consent_days": 365})
+
+
+def test_the_cli_places_a_card_on_a_channel(http: Http, capsys: pytest.CaptureFixture[str]) -> None:
+    from mockgateway.cli import main
+
+    argv = ["reader", "place", "hoken-taro", "--channel", "home-visit", "--mode", "pin", "--pin", "1234",
+            "--consent", "drug", "--mic", MIC, "--url", http.base, "--token", TOKEN]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr()
+    _, listed = http.admin("GET", f"/admin/home-visit/consents?mic={MIC}&person=hoken-taro")
+    assert [(c["channel"], c["kinds"], c["status"]) for c in listed["consents"]] == [
+        ("home-visit", ["PharmacistsInfo"], "valid")
+    ]
+    refused = ["reader", "place", "hoken-taro", "--channel", "online", "--mode", "visual", "--passcode", "000000",
+               "--mic", MIC, "--url", http.base, "--token", TOKEN]  # fmt: skip
+    assert main(refused) == 3  # a reader error: M07
+    assert "M07" in capsys.readouterr().out
