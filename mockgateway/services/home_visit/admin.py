@@ -15,17 +15,10 @@ if TYPE_CHECKING:
     from mockgateway.control.admin_routes import AdminRequest
 
 
-def _object(request: AdminRequest) -> dict[str, Any]:
-    doc = request.json()
-    if not isinstance(doc, dict):
-        raise ValueError("a JSON object is expected")
-    return doc
-
-
 def add_routes(gateway: Gateway, home: HomeVisitFeature, visit: FirstVisit | None) -> None:
     routes = gateway.admin_routes
     routes[("GET", "/admin/home-visit/settings")] = lambda _: (200, home.settings.as_dict())
-    routes[("PUT", "/admin/home-visit/settings")] = lambda r: (200, home.update_settings(_object(r)).as_dict())
+    routes[("PUT", "/admin/home-visit/settings")] = lambda r: (200, home.update_settings(r.json_object()).as_dict())
     routes[("GET", "/admin/home-visit/consents")] = lambda r: (
         200,
         {"consents": home.consents_json(r.query.get("mic"), r.query.get("person"))},
@@ -33,14 +26,14 @@ def add_routes(gateway: Gateway, home: HomeVisitFeature, visit: FirstVisit | Non
 
     def passcode(request: AdminRequest) -> tuple[int, Any]:
         """目視確認用パスコード取得 (OQS-IF-049/050), as the institution's portal would issue it."""
-        doc = _object(request)
+        doc = request.json_object()
         mic = MedicalInstitutionCode.parse(str(doc.get("medical_institution", ""))).value
         issued = home.issue_passcode(mic, gateway.clock.now())
         return 200, {"medical_institution": mic, "passcode": issued.code,
                      "expires_at": f"{issued.expires_at:%Y%m%d%H%M%S}"}  # fmt: skip
 
     def withdraw(request: AdminRequest) -> tuple[int, Any]:
-        doc = _object(request)
+        doc = request.json_object()
         consent = home.book.get(str(doc.get("id", "")))
         if consent is None:
             return 404, {"error": f"no continuing consent {doc.get('id')!r}"}
@@ -48,7 +41,7 @@ def add_routes(gateway: Gateway, home: HomeVisitFeature, visit: FirstVisit | Non
 
     def register(request: AdminRequest) -> tuple[int, Any]:
         """A continuing consent as a first visit leaves it (set-up for a scenario without a reader)."""
-        doc = _object(request)
+        doc = request.json_object()
         person = str(doc.get("person_id", ""))
         if person not in gateway.index.people:
             return 404, {"error": f"no person {person!r}"}
@@ -64,7 +57,7 @@ def add_routes(gateway: Gateway, home: HomeVisitFeature, visit: FirstVisit | Non
         """The counter's face-auth reader out of order (or repaired): {medical_institution, faulted}."""
         if visit is None:
             return 404, {"error": "the card reader is not installed on this gateway"}
-        doc = _object(request)
+        doc = request.json_object()
         mic = MedicalInstitutionCode.parse(str(doc.get("medical_institution", ""))).value
         faulted = doc.get("faulted", True) not in (False, "false", "0", 0)
         return 200, {"faulted": sorted(visit.set_fault(mic, faulted))}
