@@ -151,6 +151,7 @@ DEFAULT_RESULT_CODES: Mapping[str, ResultCode] = MappingProxyType(
         "reader.pin_wrong": ResultCode("MGW1304", "暗証番号が正しくありません: {detail}"),
         "reader.face_mismatch": ResultCode("MGW1305", "顔認証で本人確認できませんでした: {detail}"),
         "reader.no_pin": ResultCode("MGW1306", "暗証番号が設定されていないカードです: {detail}"),
+        "reader.faulted": ResultCode("MGW1307", "カードリーダーが故障中です: {detail}"),
         "person.not_found": ResultCode("MGW2001", "該当する資格情報がありません"),
         "person.multiple": ResultCode("MGW2002", "該当する資格情報が複数あります"),
         "record.invalid": ResultCode("MGW2003", "照会用情報が正しくありません: {element}: {detail}"),

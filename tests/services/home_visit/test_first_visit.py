@@ -121,3 +121,15 @@ def test_a_faulted_counter_reader_sends_reception_to_the_home_visit_flow(gateway
     fallback = place(gateway, "hoken-taro", mode="pin", pins=["1234"], consents=["drug"], channel="fever")
     assert fallback.ok
     assert drug_code(gateway, "hoken-taro") == "1"
+
+
+def test_every_reader_error_has_a_result_code_for_error_files(gateway: Gateway) -> None:
+    from mockgateway.domain.codes import DEFAULT_RESULT_CODES
+
+    assert all(e.code_name in DEFAULT_RESULT_CODES for e in ReaderError)
+    reader.feature(gateway).update_settings({"error_files": True})
+    home_visit.first_visit.FirstVisit(gateway, home_visit.feature(gateway)).set_fault(MIC, True)
+    r = place(gateway, "hoken-taro", mode="face")
+    assert r.error is ReaderError.READER_FAULT
+    assert r.body is not None
+    assert b"MGW1307" in r.body
