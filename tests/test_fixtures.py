@@ -431,7 +431,7 @@ def test_default_personas_load() -> None:
         "myna-mitouroku",
         "myna-lock",
         "myna-kao",
-        # fixtures/default/shikaku-kyotaku-gentei.yaml: 居宅同意取得型 and 資格確認限定型
+        # mockgateway/data/personas/shikaku-kyotaku-gentei.yaml: 居宅同意取得型 and 資格確認限定型
         "kyotaku-ume",
         "kyotaku-kiyoshi",
         "kyotaku-kigire",
@@ -463,9 +463,9 @@ def test_gateway_with_default_personas(gateway: Gateway) -> None:
     assert gateway.store.insurers()["139998"] == "模擬市国民健康保険"
 
 
-# --- fixtures/README.md stays true -----------------------------------------------------------------
+# --- docs/fixtures.md stays true -----------------------------------------------------------------
 
-README = DEFAULT_FIXTURES.parent / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "fixtures.md"
 
 
 def test_readme_example_loads() -> None:

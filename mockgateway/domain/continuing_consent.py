@@ -194,7 +194,7 @@ def _moment(raw: object, field: str) -> dt.datetime:
 def consents_from_fixture(
     person_id: str, entries: object, terms: ConsentTerms | None = None
 ) -> list[ContinuingConsent]:
-    """The `continuing_consents:` key of a persona (fixtures/README.md): a list of
+    """The `continuing_consents:` key of a persona (docs/fixtures.md): a list of
     {institution, channel, from, until?, withdrawn?, kinds?}. Relative dates are already fixed."""
     if not isinstance(entries, list):
         raise ConsentSpecError("continuing_consents", "リストで書きます")

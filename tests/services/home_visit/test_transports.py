@@ -133,5 +133,5 @@ def test_the_cli_places_a_card_on_a_channel(http: Http, capsys: pytest.CaptureFi
     ]
     refused = ["reader", "place", "hoken-taro", "--channel", "online", "--mode", "visual", "--passcode", "000000",
                "--mic", MIC, "--url", http.base, "--token", TOKEN]  # fmt: skip
-    assert main(refused) == 3  # a reader error: M07
+    assert main(refused) == 1  # the reader refused the card (docs/card.md exit codes): M07
     assert "M07" in capsys.readouterr().out

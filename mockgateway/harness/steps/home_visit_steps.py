@@ -18,12 +18,12 @@ from mockgateway.domain.consent import ConsentKind
 from mockgateway.domain.continuing_consent import Channel
 from mockgateway.harness import home_visit as orders
 from mockgateway.harness.orders import Action, Card
+from mockgateway.harness.steps.bulk_steps import both, lookup
+from mockgateway.harness.steps.card_steps import _place, placement_options
+from mockgateway.harness.steps.client_steps import card_of
+from mockgateway.harness.steps.result_steps import body, reported
+from mockgateway.harness.steps.world import World
 from mockgateway.services import home_visit, limited
-from tests.steps.bulk_steps import both, lookup
-from tests.steps.card_steps import _place, placement_options
-from tests.steps.client_steps import card_of
-from tests.steps.result_steps import body, reported
-from tests.steps.world import World
 
 FAMILY = r"(?P<family>訪問診療等|オンライン診療等)"
 TREATMENT = {"訪問診療等": "2", "オンライン診療等": "3"}
