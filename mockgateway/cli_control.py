@@ -123,6 +123,8 @@ def _reader(args: argparse.Namespace) -> int:
             ("fallback", args.fallback),
             ("medical_institution", args.mic),
             ("remove_at", args.remove_at),
+            ("channel", args.channel),
+            ("passcode", args.passcode),
         ):
             if value:
                 body[key] = value
@@ -214,6 +216,12 @@ def add_parsers(sub: Any) -> None:
         action="store_true",
         help="agrees on the 限度額 screen (limit_consent_screen: shown)",
     )
+    place.add_argument(
+        "--channel",
+        choices=["counter", "home-visit", "online", "bedside", "fever", "limited"],
+        help="away from the counter: 居宅同意取得型 (docs/home-visit.md) or 資格確認限定型 (docs/limited.md)",
+    )
+    place.add_argument("--passcode", help="目視確認用パスコード for --mode visual away from the counter")
     place.add_argument("--json", action="store_true", help="print the whole result as JSON")
     last = reader_sub.add_parser(
         "last", help="the last placement's result (the reader's error, the face file)", epilog=CONTROL_EPILOG

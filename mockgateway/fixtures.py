@@ -26,6 +26,7 @@ from mockgateway.domain.codes import (
     PersonalFamily,
     Sex,
 )
+from mockgateway.domain.continuing_consent import ConsentSpecError, consents_from_fixture
 from mockgateway.domain.fujo import CARD_CLASSIFICATION as FUJO_CLASSIFICATION
 from mockgateway.domain.fujo import (
     TICKET_DATES,
@@ -34,6 +35,7 @@ from mockgateway.domain.fujo import (
     parse_beneficiary_number,
     parse_public_expense_number,
 )
+from mockgateway.domain.institutions import RegistrationError, registration
 from mockgateway.domain.kakunin import DOCUMENTS, validity_problem
 from mockgateway.domain.kana import is_half_width_kana, to_half_width_kana
 from mockgateway.domain.model import (
@@ -54,7 +56,8 @@ from mockgateway.domain.numbers import (
     normalize_number,
     normalize_symbol,
 )
-from mockgateway.fixture_reader import DocReader, FixtureError, resolve_date, resolve_relative
+from mockgateway.domain.relative_dates import resolve_date, resolve_relative
+from mockgateway.fixture_reader import DocReader, FixtureError
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Dataset:
     insurers: dict[str, Insurer] = field(default_factory=dict)
     persons: dict[str, Person] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # person id → normalised doc
+    institutions: dict[str, str] = field(default_factory=dict)  # 医療機関コード → InstitutionKind value
 
 
 _SEX = {s.value: s.name for s in Sex}
@@ -90,7 +94,7 @@ LIMIT_KEYS = frozenset(
 DISEASE_KEYS = frozenset(
     f"SpecificDiseases{k}" for k in ("DiseaseCategory", "CertificateDate", "ValidStartDate", "ValidEndDate", "SelfPay")
 )
-EXTENSION_KEYS = frozenset({"card", "medical", "reference_numbers"})  # interpreted by later features
+EXTENSION_KEYS = frozenset({"card", "medical", "reference_numbers", "continuing_consents"})  # for later features
 
 
 def _insurer(r: DocReader) -> Insurer:
@@ -274,6 +278,11 @@ def person_from_doc(
         raise r.fail("qualifications", "資格が1件以上必要です")
     if "card" in doc:
         _check_card(r, doc["card"], birth)
+    if "continuing_consents" in doc:  # 居宅同意取得型 (docs/home-visit.md)
+        try:
+            consents_from_fixture(pid, resolve_relative(doc["continuing_consents"], r.today))
+        except ConsentSpecError as exc:
+            raise r.fail(exc.field, exc.detail) from None
     other_kana = r.text("NameOfOtherKana")
     return Person(
         id=pid,
@@ -318,12 +327,18 @@ def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt
     for source, doc in documents:
         if not isinstance(doc, Mapping):
             raise FixtureError(source, "-", "-", "トップレベルはマッピング (insurers / persons) です")
-        unknown = set(doc) - {"insurers", "persons", "version", "comment"}
+        unknown = set(doc) - {"insurers", "persons", "institutions", "version", "comment"}
         if unknown:
             raise FixtureError(source, "-", sorted(unknown)[0], "未知のトップレベル項目です")
         for i, item in enumerate(doc.get("insurers") or []):
             insurer = _insurer(DocReader(source, f"insurer[{i}]", item, today))
             data.insurers[insurer.number.value] = insurer
+        for i, item in enumerate(doc.get("institutions") or []):  # the registry (docs/limited.md)
+            try:
+                code, kind = registration(item)
+            except RegistrationError as exc:
+                raise FixtureError(source, f"institution[{i}]", exc.field, exc.detail) from None
+            data.institutions[code] = kind.value
     for source, doc in documents:
         for item in doc.get("persons") or []:
             person = person_from_doc(item, data.insurers, today, source)

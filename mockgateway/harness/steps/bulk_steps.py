@@ -255,7 +255,7 @@ def restart_mid_job(world: World, count: int, seconds: float) -> None:
 
 def bulk_outcome(world: World) -> Outcome:
     for found in reversed(world.outcomes):
-        if found.order.action in (*BULK_ACTIONS, "bulk-download"):
+        if found.order.action in (*BULK_ACTIONS, "bulk-download", "consented-bulk"):
             return found
     raise AssertionError("no 一括 order yet: a もし step must have the client upload one")
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from mockgateway.card.registry import CardRegistry
 from mockgateway.card.spec import CardSpec
+from mockgateway.domain.codes import ConsentFlag
+from mockgateway.domain.consent import ConsentKind
 from mockgateway.domain.registration import Registration
+from mockgateway.engine import Gateway
 from mockgateway.store.sqlite import SqliteRepository
 
 SCHEMA = """
@@ -85,3 +89,18 @@ def describe(state: Registration, on: dt.date) -> dict[str, str | bool | None]:
         "cancel_applied": f"{state.cancel_applied:%Y%m%d}" if state.cancel_applied else None,
         "registered_until": f"{until:%Y%m%d}" if until else None,
     }
+
+
+def standing_consents(gateway: Gateway, registry: CardRegistry, person_id: str, mic: str) -> dict[ConsentKind, str]:
+    """包括同意 (since the 令和6年夏 release, docs/card.md): kinds the patient pre-set on マイナポータル
+    (`card: portal_consents`) or agreed to at the latest visit to this 医療機関 — no screen for them."""
+    person = gateway.index.people.get(person_id)
+    if person is None:
+        return {}
+    out = {kind: "portal" for kind in registry.card(person).spec.portal_consents}
+    for kind in ConsentKind:
+        if kind not in out:
+            latest = gateway.consents.latest(person.id, mic, kind)
+            if latest is not None and latest.flag is ConsentFlag.GIVEN:
+                out[kind] = "previous_visit"
+    return out

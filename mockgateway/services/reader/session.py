@@ -27,9 +27,6 @@ from typing import Any
 
 import orjson
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from mockgateway.card.faceauth import (
     AuthMode,
@@ -61,12 +58,15 @@ from mockgateway.services.reader.face_result import (
     face_file_name,
     folder_writer,
 )
-from mockgateway.services.reader.registration import RegistrationBook
-from mockgateway.services.reader.settings import STATE_KEY, FaceSettings, mic_value
+from mockgateway.services.reader.registration import RegistrationBook, standing_consents
+from mockgateway.services.reader.settings import STATE_KEY, FaceSettings, flag, mic_value
+from mockgateway.services.reader.signature import signature_problem
 from mockgateway.wire import xmlcodec
 from mockgateway.wire.xmlcodec import Tree
 
 TRANSPORT = "face"
+# Placement channels away from the counter: 居宅同意取得型 (docs/home-visit.md) and 資格確認限定型 (docs/limited.md)
+CHANNELS = ("home-visit", "online", "bedside", "fever", "limited")
 
 
 class FaceFeature:
@@ -81,7 +81,14 @@ class FaceFeature:
         self.last: ReaderResult | None = None
         self._lock = threading.Lock()
         self._reader = FaceAuthReader(self, self._slot)
+        # Away from the counter the card is read by a device's generic reader (pcscd: the plain slot).
+        self._plain = FaceAuthReader(self, self._plain_slot)
         self.slot_factory: Callable[[], ReaderSlot] | None = None  # overrides settings.transport
+        self.plain_slot_factory: Callable[[], ReaderSlot] | None = None
+        # Hooks of other features (居宅同意取得型, docs/home-visit.md): refuse a placement before the
+        # card is read; act on a confirmed reading (its face tree may be amended in place).
+        self.admission: list[Callable[[Placement, str], tuple[ReaderError, str] | None]] = []
+        self.on_confirmed: list[Callable[[ReaderSession, str, dt.datetime, Tree], None]] = []
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -102,8 +109,24 @@ class FaceFeature:
     def reader(self) -> FaceAuthReader:
         return self._reader
 
+    def _plain_slot(self) -> ReaderSlot:
+        if self.plain_slot_factory is not None:
+            return self.plain_slot_factory()
+        s = self.settings
+        if s.transport == "pcscd":
+            return pcscd_slot_factory(s.pcscd_port + 1, plain_reader_name(s.pcscd_reader))()  # vpcd: slot 1 = port + 1
+        return DirectSlot()
+
     def place(self, placement: Placement) -> ReaderResult:
-        return self._reader.place(placement)
+        return (self._plain if placement.channel is not None else self._reader).place(placement)
+
+    def admit(self, placement: Placement) -> tuple[ReaderError, str] | None:
+        mic = mic_value(placement.medical_institution or self.settings.medical_institution)
+        for hook in self.admission:
+            refused = hook(placement, mic)
+            if refused is not None:
+                return refused
+        return None
 
     # -- Terminal (what the reader asks) -------------------------------------------------------------
 
@@ -138,7 +161,7 @@ class FaceFeature:
         if card is None:
             return CheckResult(None, serial, None, False, unknown, f"serial {serial:X}: 登録されていない証明書です")
         if method is AuthMode.PIN:
-            problem = _signature_problem(certificate, challenge, signature)
+            problem = signature_problem(certificate, challenge, signature)
             if problem:
                 return CheckResult(card.person_id, serial, None, False, unknown, f"serial {serial:X}: {problem}")
         today = self.gateway.clock.today()
@@ -181,21 +204,10 @@ class FaceFeature:
         return self.settings.limit_consent_screen == "shown"
 
     def standing_consents(self, check: CheckResult, placement: Placement) -> dict[ConsentKind, str]:
-        """包括同意 (since the 令和6年夏 release): kinds the patient pre-set on マイナポータル (`card:
-        portal_consents`) or agreed to at the latest visit to this 医療機関 — no screen for them."""
         if not self.settings.comprehensive_consent or check.person_id is None:
             return {}
-        person = self.gateway.index.people.get(check.person_id)
-        if person is None:
-            return {}
-        out = {kind: "portal" for kind in self.registry.card(person).spec.portal_consents}
         mic = mic_value(placement.medical_institution or self.settings.medical_institution)
-        for kind in ConsentKind:
-            if kind not in out:
-                latest = self.gateway.consents.latest(person.id, mic, kind)
-                if latest is not None and latest.flag is ConsentFlag.GIVEN:
-                    out[kind] = "previous_visit"
-        return out
+        return standing_consents(self.gateway, self.registry, check.person_id, mic)
 
     def consent_screens(self, check: CheckResult) -> tuple[ConsentKind, ...]:
         person = self.gateway.index.people.get(check.person_id or "")
@@ -221,6 +233,8 @@ class FaceFeature:
             assert check is not None
             assert check.person_id is not None
             self._record_consents(check.person_id, mic, now, set(session.consents_given), grace=check.in_grace)
+            for hook in self.on_confirmed:
+                hook(session, mic, now, tree)
             segment = SegmentOfResult.NORMAL
         else:
             error = session.error
@@ -277,17 +291,9 @@ class FaceFeature:
             book.record(Consent(person_id, mic, kind, ConsentFlag.GIVEN, now))
 
 
-def _signature_problem(certificate: x509.Certificate, challenge: bytes | None, signature: bytes | None) -> str | None:
-    if challenge is None or signature is None:
-        return "暗証番号モードの署名がありません"
-    key = certificate.public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
-        return "RSA 鍵ではありません"
-    try:
-        key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
-        return "チャレンジへの署名が証明書の公開鍵で検証できません"
-    return None
+def plain_reader_name(face_reader: str) -> str:
+    """pcscd names the vpcd slots `… 00 00` (face-auth reader) and `… 00 01` (plain reader)."""
+    return face_reader[: -len("00 00")] + "00 01" if face_reader.endswith("00 00") else face_reader
 
 
 def _age(birthdate: dt.date, on: dt.date) -> int:
@@ -338,6 +344,7 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
     known = {
         "person_id", "mode", "fallback", "pin", "pins", "face", "consents", "consent",
         "medical_institution", "remove_at", "card", "generic_card", "register", "limit_consent",
+        "channel", "passcode",
     }  # fmt: skip
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -355,6 +362,11 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
     remove_at = doc.get("remove_at")
     mic = doc.get("medical_institution")
     person_id = doc.get("person_id")
+    channel = doc.get("channel")
+    if channel in ("", "counter"):
+        channel = None
+    if channel is not None and channel not in CHANNELS:
+        raise ValueError(f"channel: one of counter, {', '.join(CHANNELS)}; got {channel!r}")
     return Placement(
         person_id=str(person_id) if person_id not in (None, "") else None,
         mode=AuthMode.parse(str(doc.get("mode", "face"))),
@@ -365,20 +377,11 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
         medical_institution=mic_value(str(mic)) if mic else None,
         remove_at=RemovalPoint(str(remove_at)) if remove_at else None,
         generic_card=generic,
-        register=_yes(doc.get("register")),
-        limit_consent=_yes(doc.get("limit_consent")),
+        register=flag("register", doc.get("register", False)),
+        limit_consent=flag("limit_consent", doc.get("limit_consent", False)),
+        channel=str(channel) if channel is not None else None,
+        passcode=str(doc["passcode"]) if doc.get("passcode") not in (None, "") else None,
     )
-
-
-def _yes(value: Any) -> bool:
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in {"true", "1", "yes", "on"}:
-        return True
-    if text in {"false", "0", "no", "off", ""}:
-        return False
-    raise ValueError(f"true or false, got {value!r}")
 
 
 def install(gateway: Gateway) -> None:

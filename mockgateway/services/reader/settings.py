@@ -63,7 +63,7 @@ class FaceSettings:
             if name == "medical_institution":
                 values[name] = mic_value(str(value))
             elif name in {"error_files", "comprehensive_consent"}:
-                values[name] = _flag(name, value)
+                values[name] = flag(name, value)
             elif name == "limit_consent_screen":
                 if value not in LIMIT_SCREEN:
                     raise ValueError(f"limit_consent_screen: {' or '.join(LIMIT_SCREEN)}, got {value!r}")
@@ -102,7 +102,7 @@ class FaceSettings:
             return cls()
 
 
-def _flag(name: str, value: Any) -> bool:
+def flag(name: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()

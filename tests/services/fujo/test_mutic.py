@@ -135,7 +135,7 @@ def test_a_recipient_gone_before_processing_is_a_per_record_error(gateway: Gatew
     assert header_of(result)["NumberOfError"] == "1"
     (unit,) = units(result)
     assert unit["ProcessingResultStatus"] == "2"
-    assert unit["ProcessingResultCode"] == "MGW2701"
+    assert unit["ProcessingResultCode"] == "MGW2901"
     assert "BeneficiaryNumber" in str(unit["ProcessingResultMessage"])
 
 

@@ -138,7 +138,7 @@ def test_unknown_beneficiary_is_a_person_error_naming_the_element(gateway: Gatew
     assert header_of(tree)["SegmentOfResult"] == "1"
     body = body_of(tree)
     assert body["ProcessingResultStatus"] == "2"
-    assert body["ProcessingResultCode"] == "MGW2701"
+    assert body["ProcessingResultCode"] == "MGW2901"
     assert "BeneficiaryNumber" in str(body["ProcessingResultMessage"])
     assert "QualificationValidity" not in body
 

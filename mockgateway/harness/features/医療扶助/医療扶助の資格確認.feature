@@ -100,4 +100,4 @@
       </QualificationConfirmSearchInfo></MessageBody></XmlMsg>
       """
     ならば 処理結果区分は "1" である
-    かつ 処理結果状況は "2" で、処理結果コードは "MGW2701"、メッセージに "BeneficiaryNumber" が含まれる
+    かつ 処理結果状況は "2" で、処理結果コードは "MGW2901"、メッセージに "BeneficiaryNumber" が含まれる
