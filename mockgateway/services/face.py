@@ -104,6 +104,12 @@ class FaceSettings:
     transport: str = "direct"  # direct (card model in-process) or pcscd (the face-auth reader slot)
     pcscd_port: int = DEFAULT_PCSCD_PORT
     pcscd_reader: str = DEFAULT_PCSCD_READER
+    # 処方箋発行形態: what a patient picks when the placement does not say (none: no such screen,
+    # the element is left out), and the codes written for each choice ([H] codes.ts: 1 電子, 2 紙;
+    # unconfirmed by an official source, hence settings; docs/card.md)
+    prescription: str = "paper"
+    prescription_code_electronic: str = "1"
+    prescription_code_paper: str = "2"
 
     @property
     def rules(self) -> CertificateRules:
@@ -137,6 +143,10 @@ class FaceSettings:
                     raise ValueError("consent_screens: a list, e.g. [drug, checkup, diagnosis, operation]")
                 kinds = {ConsentKind.parse(str(v)) for v in value}
                 values[name] = tuple(k for k in SCREEN_ORDER if k in kinds)
+            elif name == "prescription":
+                if value not in ("electronic", "paper", "none"):
+                    raise ValueError(f"prescription: electronic, paper or none, got {value!r}")
+                values[name] = value
             elif name == "transport":
                 if value not in ("direct", "pcscd"):
                     raise ValueError(f"transport: direct or pcscd, got {value!r}")
@@ -325,7 +335,7 @@ class FaceFeature:
         if tree is not None:
             encoding = self.gateway.settings.output_encoding
             result.tree = tree
-            result.body = xmlcodec.render("XmlMsg", tree, encoding)
+            result.body = xmlcodec.render("XmlMsg", tree, encoding, indent=self.gateway.settings.indent_files)
             result.face_name = face_file_name(mic, now)
             if self.writer is not None:
                 result.face_path = self.writer(result.body, result.face_name)
@@ -382,7 +392,13 @@ class FaceFeature:
             )
             for kind in CONSENT_KINDS
         }
-        options = ResultOptions(on=today, now=now, consents=consents)
+        options = ResultOptions(
+            on=today,
+            now=now,
+            consents=consents,
+            diseases_layout=self.gateway.settings.diseases_layout_xml,
+            every_consent_flag=True,
+        )
         match = outcome.match
         if match is not None:
             options.reference_number = _reference_number(self.gateway, mic, match.qualification.key)
@@ -397,10 +413,21 @@ class FaceFeature:
             character_code=self.gateway.settings.character_code,
         )
         body = eligibility_body(outcome.validity, outcome.matches, options, search_echo=None, notice=notice)
+        prescription = self._prescription(session.placement.prescription)
+        if prescription is not None:  # first in MessageBody, where [H] MessageBody.ts reads it
+            body = {"PrescriptionIssueSelect": prescription, **body}
         self._record_consents(person.id, mic, now, given, grace=check.in_grace)
         session.steps.append(f"資格有効性 {outcome.validity.value}: {outcome.reason}")
         reason = f"資格有効性 {outcome.validity.value} ({outcome.reason}); 利用者証明用電子証明書: {a.describe()}"
         return {"MessageHeader": header, "MessageBody": body}, outcome.validity.value, reason
+
+    def _prescription(self, chosen: str | None) -> str | None:
+        choice = chosen or self.settings.prescription
+        if choice == "electronic":
+            return self.settings.prescription_code_electronic
+        if choice == "paper":
+            return self.settings.prescription_code_paper
+        return None
 
     def _error_tree(self, session: ReaderSession, mic: str, now: dt.datetime) -> tuple[Tree, SegmentOfResult]:
         error = session.error
@@ -512,7 +539,7 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
     """A Placement from JSON / keyword options (the admin API's and the CLI's shape)."""
     known = {
         "person_id", "mode", "fallback", "pin", "pins", "face", "consents", "consent",
-        "medical_institution", "remove_at", "card", "generic_card",
+        "medical_institution", "remove_at", "card", "generic_card", "prescription",
     }  # fmt: skip
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -540,6 +567,7 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
         medical_institution=_mic(str(mic)) if mic else None,
         remove_at=RemovalPoint(str(remove_at)) if remove_at else None,
         generic_card=generic,
+        prescription=str(doc["prescription"]) if doc.get("prescription") else None,
     )
 
 
