@@ -6,10 +6,13 @@ on one that verifies the 医療機関's client certificate at the handshake, the
 authorises by the `Authorization` header. `login_tls` and `search_tls` are the granian options for
 each, used by the gateway (server.py) and by the catalogue's listener (harness/http.py) alike.
 
-granian reads the CA and the CRL once, when a server is built, and `Server.reload()` (a worker
-respawn) does not read them again (measured, tests/test_listeners.py). A certificate revoked while
-the gateway runs is therefore applied by `Listener.restart()`: the login server is stopped and a new
-one bound to the same port, on the same loop; the search listener and the folders never notice.
+granian reads the CA and the CRL when a worker starts. `Server.reload()` starts a new worker, but
+the old one keeps accepting handshakes until the respawn interval (3.5 s, not settable on the
+embedded server) has passed, so a revoked certificate still gets in now and then meanwhile
+(measured, tests/test_listeners.py). A certificate revoked while the gateway runs is therefore
+applied by `Listener.restart()`: the login server is stopped and a new one bound to the same port,
+on the same loop (a few milliseconds in which the port refuses connections); the search listener
+and the folders never notice.
 """
 
 from __future__ import annotations

@@ -171,7 +171,11 @@ class TestPKI:
         # granian aborts the whole process (a Rust panic) on an unreadable CA or CRL file, so a
         # TestPKI that opened without error must mean the files are fit to hand to it.
         _load_cert(self.server_cert)
-        if self._load_crl().issuer != self._ca_cert.subject:
+        try:
+            crl = self._load_crl()
+        except ValueError as exc:
+            raise PKIError(f"{self.crl} is not a readable CRL ({exc}): run TestPKI.init again") from None
+        if crl.issuer != self._ca_cert.subject:
             raise PKIError(f"{self.crl} was not issued by {self.ca_cert}: run TestPKI.init again")
 
     # -- paths ---------------------------------------------------------------------------------
