@@ -52,7 +52,8 @@ class Environment:
     root: Path  # folder transport root: req/ res/ face/ trash/
     http: str | None = None  # base URL of the convenience route and admin API, when served
     progress: Callable[[], str] | None = None  # what the gateway saw since the order (for timeouts)
-    webapi: str | None = None  # base URL of the Web API over TLS (client certificate), when served
+    webapi: str | None = None  # base URL of the Web API's login host (TLS, client certificate), when served
+    webapi_search: str | None = None  # … and of its search host (TLS, server certificate only)
     pki: Path | None = None  # the test PKI behind it: ca.pem, and <code>-<status>.pem / -key.pem per 医療機関
 
 
@@ -187,9 +188,10 @@ class ReferenceAdapter:
         return Performed(report, exchange)
 
     def _webapi(self, order: Order) -> Performed:
-        """資格確認 over the Web API: log in over TLS with the 医療機関's client certificate (the
-        order's `gateway.webapi`), then search with the idToken; the JSON answer is shown as a
-        result file would be. A refused handshake is the client's own failure: status error."""
+        """資格確認 over the Web API as the real flow goes: log in on the login host over TLS with the
+        医療機関's client certificate (the order's `gateway.webapi`), then search on the search host
+        with only the idToken in `Authorization` (no client certificate there); the JSON answer is
+        shown as a result file would be. A refused handshake is the client's own failure: status error."""
         import requests
 
         from mockgateway import jsoncodec
@@ -200,26 +202,25 @@ class ReferenceAdapter:
             message = "the order names no Web API (gateway.webapi): the harness serves none for this scenario"
             return Performed(Report(order.order_id, "error", message=message))
         query = card_query(order)
-        header: Tree = {
-            "QualificationConfirmationDate": order.confirmation_date,
-            "MedicalInstitutionCode": order.medical_institution,
-        }
+        header: Tree = {"QualificationConfirmationDate": order.confirmation_date}
+        if order.send_medical_institution_code:
+            header["MedicalInstitutionCode"] = order.medical_institution
+        search = {**query.search_info(), "InsurerNumber": order.padded_insurer_number}
         body = jsoncodec.render(
-            "XmlMsg", {"MessageHeader": header, "MessageBody": {"QualificationConfirmSearchInfo": query.search_info()}}
+            "XmlMsg", {"MessageHeader": header, "MessageBody": {"QualificationConfirmSearchInfo": search}}
         )
-        url = str(access["url"]).rstrip("/")
-        # cert= and verify= on each request: requests lets REQUESTS_CA_BUNDLE override a Session's verify.
-        tls: dict[str, Any] = {
-            "cert": (str(access["client_cert"]), str(access["client_key"])),
-            "verify": str(access["ca"]),
-            "timeout": order.timeout_seconds,
-        }
+        login_url = str(access.get("login_url", access["url"])).rstrip("/")
+        search_url = str(access.get("search_url", login_url)).rstrip("/")
+        # verify= on each request: requests lets REQUESTS_CA_BUNDLE override a Session's verify.
+        tls: dict[str, Any] = {"verify": str(access["ca"]), "timeout": order.timeout_seconds}
+        certificate = (str(access["client_cert"]), str(access["client_key"]))
         with requests.Session() as session:
             session.headers["Content-Type"] = JSON
             try:
                 login = session.post(
-                    url + AUTH_PATH,
+                    login_url + AUTH_PATH,
                     data=json.dumps({"MedicalInstitutionCode": order.medical_institution}),
+                    cert=certificate,
                     **tls,
                 )
             except requests.exceptions.ConnectionError as exc:  # SSLError is one: the handshake refused us
@@ -231,7 +232,7 @@ class ReferenceAdapter:
             if token is None:  # refused in the interface's own terms: show it as any error result
                 return Performed(_json_report(order.order_id, login.content, AUTH_PATH))
             try:
-                found = session.post(url + SEARCH_PATH, data=body, headers={"Authorization": token}, **tls)
+                found = session.post(search_url + SEARCH_PATH, data=body, headers={"Authorization": token}, **tls)
             except requests.exceptions.Timeout as exc:
                 return Performed(Report(order.order_id, "no-answer", message=f"照会の応答がありません: {exc}"))
             except requests.exceptions.ConnectionError as exc:
@@ -386,9 +387,16 @@ def _id_token(login: Any) -> str | None:
 
 
 def _json_report(order_id: str, raw: bytes, path: str) -> Report:
-    """A Web API answer (`{"XmlMsg": …}`) reported like a result file; anything else is an error."""
+    """A Web API answer (`{"XmlMsg": …}`) reported like a result file; anything else is an error.
+    A refused login carries the error header under `XmlMsg` beside `status` / `msg` / `result`."""
     from mockgateway import jsoncodec
 
+    try:
+        doc = json.loads(raw)
+        if isinstance(doc, dict) and "XmlMsg" in doc and len(doc) > 1:
+            raw = json.dumps({"XmlMsg": doc["XmlMsg"]}).encode()
+    except ValueError:
+        pass  # jsoncodec says what is wrong with it
     try:
         _, tree = jsoncodec.parse(raw)
     except xmlcodec.XmlError as exc:
@@ -541,9 +549,9 @@ class CommandAdapter:
     """Runs `command` once per order: the order JSON on stdin, the report JSON on stdout.
 
     Environment for the command: MOCKGATEWAY_ROOT (folder root), MOCKGATEWAY_HTTP (base URL, when
-    served), MOCKGATEWAY_WEBAPI and MOCKGATEWAY_PKI (the TLS Web API and its test PKI directory, in
-    `webapi` scenarios), MOCKGATEWAY_ORDER_ID. Exit status 0 with a report; anything else is reported as an
-    error with the tail of stderr.
+    served), MOCKGATEWAY_WEBAPI, MOCKGATEWAY_WEBAPI_SEARCH and MOCKGATEWAY_PKI (the Web API's login
+    host, its search host and their test PKI directory, in `webapi` scenarios), MOCKGATEWAY_ORDER_ID.
+    Exit status 0 with a report; anything else is reported as an error with the tail of stderr.
     """
 
     command: Sequence[str]
@@ -576,6 +584,8 @@ class CommandAdapter:
                 env["MOCKGATEWAY_HTTP"] = self._env.http
             if self._env.webapi:
                 env["MOCKGATEWAY_WEBAPI"] = self._env.webapi
+            if self._env.webapi_search:
+                env["MOCKGATEWAY_WEBAPI_SEARCH"] = self._env.webapi_search
             if self._env.pki is not None:
                 env["MOCKGATEWAY_PKI"] = str(self._env.pki)
         env["MOCKGATEWAY_ORDER_ID"] = order.order_id
