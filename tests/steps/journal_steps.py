@@ -56,7 +56,9 @@ def login_and_search_on_two_hosts(world: World) -> None:
     other's route with a refusal (docs/webapi.md), so two successes mean two hosts were used."""
     last = world.result()
     assert isinstance(last, Outcome), "this step needs an order's outcome"
-    assert world.webapi and world.webapi_search and world.webapi != world.webapi_search, "the scenario serves one host"
+    assert world.webapi, "the scenario serves no Web API"
+    assert world.webapi_search, "the scenario serves no search host"
+    assert world.webapi != world.webapi_search, "the scenario serves one host"
     webapi = [e for e in last.entries if e.transport == "webapi"]
     refused = [f"#{e.id} {e.name}: {e.reason}" for e in webapi if e.segment == "9"]
     assert not refused, f"the client sent requests to the wrong host: {refused}"
@@ -89,7 +91,8 @@ def diseases_layout(world: World, layout: str, count: int) -> None:
     node = result.get("SpecificDiseasesCertificateList")
     items = node if isinstance(node, list) else [node] if node is not None else []
     if layout == "nested":
-        assert isinstance(node, dict) and "SpecificDiseasesCertificateInfo" in node, f"not nested: {node!r}"
+        assert isinstance(node, dict), f"not nested: {node!r}"
+        assert "SpecificDiseasesCertificateInfo" in node, f"not nested: {node!r}"
         inner = node["SpecificDiseasesCertificateInfo"]
         items = inner if isinstance(inner, list) else [inner]
     else:
