@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from mockgateway.app import build_gateway
+from mockgateway.certs.institution_pki import TestPKI
 from mockgateway.config import Config
+from mockgateway.control.latency import parse_latency
+from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Gateway
-from mockgateway.latency import parse_latency
-from mockgateway.listeners import CrlWatch, Listener, login_tls, search_tls
-from mockgateway.pki import TestPKI
-from mockgateway.tokens import TokenBook
 from mockgateway.transports.admin import AdminApi
 from mockgateway.transports.http import HttpApp
+from mockgateway.transports.listeners import CrlWatch, Listener, login_tls, search_tls
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def _revoke_route(pki_dir: Path, watch: CrlWatch) -> Callable[[Any], Any]:
     handshake is refused. The search listener and the folders keep running."""
 
     async def revoke(request: Any) -> tuple[int, Any]:
-        from mockgateway.pki import PKIError
+        from mockgateway.certs.institution_pki import PKIError
 
         doc = request.json()
         if not isinstance(doc, dict):

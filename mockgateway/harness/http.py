@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mockgateway.certs.institution_pki import TestPKI
+from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Gateway
-from mockgateway.listeners import Listener, login_tls, search_tls
-from mockgateway.pki import TestPKI
-from mockgateway.tokens import TokenBook
 from mockgateway.transports.http import JSON, HttpApp, HttpProtocol, Scope, WebApiHost
+from mockgateway.transports.listeners import Listener, login_tls, search_tls
 
 
 class SwitchApp:

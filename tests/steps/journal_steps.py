@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, then
 
 from mockgateway.harness.outcome import Outcome, parse_any
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire.xmlcodec import Tree
 from tests.steps.world import World
 
 

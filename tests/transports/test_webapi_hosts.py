@@ -10,7 +10,7 @@ import orjson
 import pytest
 import requests
 
-from mockgateway.pki import cli_revoke
+from mockgateway.certs.institution_pki import cli_revoke
 from tests.transports.conftest import Live
 from tests.transports.test_http import AUTH, SEARCH, SEARCH_BODY, client, login, searcher
 
