@@ -220,6 +220,8 @@ def _emit_indented(parts: list[str], name: str, value: Node, depth: int) -> None
         return
     if isinstance(value, str):
         parts.append(f"{pad}<{name}>{_escape(value)}</{name}>\n")
+    elif isinstance(value, dict) and not value:  # empty: no whitespace text inside
+        parts.append(f"{pad}<{name}></{name}>\n")
     elif isinstance(value, dict):  # a Rendered subtree too: its remembered text is unindented
         parts.append(f"{pad}<{name}>\n")
         for child, item in value.items():
