@@ -25,12 +25,18 @@ def _instruction(name: str) -> list[str]:
     return value
 
 
+def _instruction_text(name: str) -> str:
+    lines = (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    return next(line for line in lines if line.startswith(name + " "))
+
+
 def test_the_image_command_is_a_valid_serve_command() -> None:
     entrypoint, cmd = _instruction("ENTRYPOINT"), _instruction("CMD")
     assert entrypoint[0] == "mockgateway"
     args = parser().parse_args([*entrypoint[1:], *cmd])
     assert (args.command, args.root, args.host) == ("serve", "/oqs", "0.0.0.0")
-    assert (args.http_port, args.tls_port) == (8080, 8443)
+    assert (args.http_port, args.tls_port, args.search_port) == (8080, 8443, 8444)
+    assert "8444" in _instruction_text("EXPOSE")
     assert args.fixtures == ["/app/fixtures/default"]
     assert (ROOT / "fixtures" / "default").is_dir()  # copied to /app/fixtures by the Dockerfile
 
