@@ -28,7 +28,7 @@ from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Gateway
 from mockgateway.transports.admin import AdminApi
 from mockgateway.transports.http import HttpApp
-from mockgateway.transports.listeners import CrlWatch, Listener, login_tls, search_tls
+from mockgateway.transports.listeners import CrlWatch, Listener, login_tls, search_tls, wait_listening
 
 log = logging.getLogger(__name__)
 
@@ -216,20 +216,8 @@ def start_in_thread(config: Config, timeout: float = 30) -> Running:
 
 
 def _wait_listening(config: Config, timeout: float) -> None:
-    import socket
-    import time
-
-    deadline = time.monotonic() + timeout
     ports = [p for p in (config.http_port, config.tls_port, config.search_tls_port) if p]
-    for port in ports:
-        while True:
-            try:
-                with socket.create_connection((config.host, port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"port {port} not listening after {timeout} s") from None
-                time.sleep(0.05)
+    wait_listening(config.host, ports, timeout)
 
 
 def write_pid(path: Path) -> None:

@@ -19,7 +19,6 @@ import contextlib
 import datetime as dt
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from mockgateway.certs.institution_pki import TestPKI
 from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Gateway
 from mockgateway.transports.http import JSON, HttpApp, HttpProtocol, Scope, WebApiHost
-from mockgateway.transports.listeners import Listener, login_tls, search_tls
+from mockgateway.transports.listeners import Listener, login_tls, search_tls, wait_listening
 
 
 class SwitchApp:
@@ -115,16 +114,7 @@ class CatalogueHttp:
             raise RuntimeError(f"the catalogue's HTTP listener did not start within {timeout:g} s")
         if failed:
             raise RuntimeError(f"the catalogue's HTTP listener did not start: {failed[0]!r}") from failed[0]
-        deadline = time.monotonic() + timeout
-        for port in [self.port, *([self.search_port] if self.search_port else [])]:
-            while True:
-                try:
-                    with socket.create_connection((self.host, port), timeout=1):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"port {port} not listening after {timeout:g} s") from None
-                    time.sleep(0.05)
+        wait_listening(self.host, [self.port, *([self.search_port] if self.search_port else [])], timeout)
         return self
 
     def revoke(self, cert: Path, timeout: float = 30.0) -> int:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,20 @@ def search_tls(pki: TestPKI) -> dict[str, Any]:
     from granian.constants import SSLProtocols
 
     return {"ssl_cert": pki.server_cert, "ssl_key": pki.server_key, "ssl_protocol_min": SSLProtocols.tls12}
+
+
+def wait_listening(host: str, ports: list[int], timeout: float) -> None:
+    """Return once every port accepts a TCP connection; RuntimeError naming the port after `timeout`."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                with socket.create_connection((host, port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"port {port} not listening after {timeout:g} s") from None
+                time.sleep(0.05)
 
 
 def crl_stamp(path: Path) -> tuple[int, int] | None:

@@ -6,6 +6,7 @@ revoked certificate still gets in now and then. A restart applies the CRL from t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import threading
@@ -82,15 +83,25 @@ def _listener(pki_dir: Path, port: int) -> Listener:
     )
 
 
-def test_granian_reload_applies_the_crl_only_once_the_old_worker_is_gone(loop: Loop, tmp_path: Path) -> None:
-    """Pinned: the new worker reads the CRL (the revoked certificate is refused in the end). The
-    window before that is documented in docs/pki.md, not asserted (it is a matter of timing)."""
+@contextlib.contextmanager
+def serving(loop: Loop, tmp_path: Path) -> Iterator[tuple[Listener, TestPKI, ClientCertificate, int]]:
+    """A login listener on a free port with a fresh PKI and one valid certificate; stopped after."""
     pki = TestPKI.init(tmp_path)
     cert = pki.issue_client("1310000011", "valid")
     port = free_port()
     listener = _listener(tmp_path, port)
     loop.run(listener.start())
     try:
+        yield listener, pki, cert, port
+    finally:
+        loop.loop.call_soon_threadsafe(listener.request_stop)
+        loop.run(listener.wait())
+
+
+def test_granian_reload_applies_the_crl_only_once_the_old_worker_is_gone(loop: Loop, tmp_path: Path) -> None:
+    """Pinned: the new worker reads the CRL (the revoked certificate is refused in the end). The
+    window before that is documented in docs/pki.md, not asserted (it is a matter of timing)."""
+    with serving(loop, tmp_path) as (listener, pki, cert, port):
         pki.revoke(cert.cert)
         assert _logs_in(port, pki, cert) == "ok"  # the running worker keeps its CRL
         loop.loop.call_soon_threadsafe(listener.server.reload)
@@ -100,45 +111,26 @@ def test_granian_reload_applies_the_crl_only_once_the_old_worker_is_gone(loop: L
             refusals = refusals + 1 if _logs_in(port, pki, cert) == "SSLV3_ALERT_CERTIFICATE_REVOKED" else 0
             assert time.monotonic() < deadline, "granian's reload never applied the CRL"
             time.sleep(0.1)
-    finally:
-        loop.loop.call_soon_threadsafe(listener.request_stop)
-        loop.run(listener.wait())
 
 
 def test_a_restart_applies_the_crl_on_the_same_port(loop: Loop, tmp_path: Path) -> None:
-    pki = TestPKI.init(tmp_path)
-    cert = pki.issue_client("1310000011", "valid")
-    other = pki.issue_client("1310112345", "valid")
-    port = free_port()
-    listener = _listener(tmp_path, port)
-    watch = CrlWatch(pki.crl, listener)
-    loop.run(listener.start())
-    try:
+    with serving(loop, tmp_path) as (listener, pki, cert, port):
+        other = pki.issue_client("1310112345", "valid")
+        watch = CrlWatch(pki.crl, listener)
         assert _logs_in(port, pki, cert) == "ok"
         pki.revoke(cert.cert)
         assert loop.run(watch.apply()) is True
         assert _logs_in(port, pki, cert) == "SSLV3_ALERT_CERTIFICATE_REVOKED"
         assert _logs_in(port, pki, other) == "ok"
         assert listener.restarts == 1
-    finally:
-        loop.loop.call_soon_threadsafe(listener.request_stop)
-        loop.run(listener.wait())
     assert loop.run(listener.restart()) is False  # stopped for good
 
 
 def test_a_crl_that_does_not_load_leaves_the_old_server_serving(loop: Loop, tmp_path: Path) -> None:
-    pki = TestPKI.init(tmp_path)
-    cert = pki.issue_client("1310000011", "valid")
-    port = free_port()
-    listener = _listener(tmp_path, port)
-    loop.run(listener.start())
-    try:
+    with serving(loop, tmp_path) as (listener, pki, cert, port):
         good = pki.crl.read_bytes()
         pki.crl.write_bytes(b"not a CRL")
         with pytest.raises(PKIError):  # checked before the old server is stopped
             loop.run(listener.restart())
         pki.crl.write_bytes(good)
         assert _logs_in(port, pki, cert) == "ok"
-    finally:
-        loop.loop.call_soon_threadsafe(listener.request_stop)
-        loop.run(listener.wait())
