@@ -27,6 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
         output_encoding=args.encoding,
         strict_insurer_padding=not args.lenient_padding,
         webapi_zero_padded_insurer=not args.webapi_strict_insurer,
+        webapi_require_institution=args.webapi_require_institution,
         link_system_code=args.link_system_code,
         diseases_layout_xml=args.diseases_layout_xml,
         diseases_layout_json=args.diseases_layout_json,
@@ -225,6 +226,11 @@ def parser() -> argparse.ArgumentParser:
         "--webapi-strict-insurer",
         action="store_true",
         help='Web API: refuse "00" + 6 digits as a 国保 insurer number (default: accepted, as public clients send it)',
+    )
+    serve.add_argument(
+        "--webapi-require-institution",
+        action="store_true",
+        help="Web API: refuse a search without MedicalInstitutionCode (default: the idToken's 医療機関)",
     )
     serve.add_argument("--link-system-code", default="0", help="the login answer's result.linkSysCharCd")
     serve.add_argument(

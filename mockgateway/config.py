@@ -22,6 +22,7 @@ class Config:
     output_encoding: str = "Shift_JIS"
     strict_insurer_padding: bool = True
     webapi_zero_padded_insurer: bool = True  # Web API: "00" + 6 digits is a 6-digit 国保 number (docs/webapi.md)
+    webapi_require_institution: bool = False  # Web API search must name MedicalInstitutionCode (default: the token's)
     link_system_code: str = "0"  # the login answer's result.linkSysCharCd
     diseases_layout_xml: str = "nested"  # SpecificDiseasesCertificateList in files and HTTP XML (docs/layouts.md)
     diseases_layout_json: str = "flat"  # … in the Web API's JSON

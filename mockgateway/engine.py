@@ -59,6 +59,9 @@ class Settings:
     # no 法別番号 is 00). False keeps the files' rule: spaces only (docs/webapi.md).
     webapi_zero_padded_insurer: bool = True
     link_system_code: str = "0"  # the login answer's result.linkSysCharCd (docs/webapi.md)
+    # Web API: the search may leave MedicalInstitutionCode out (the idToken names the 医療機関);
+    # True requires it as files do.
+    webapi_require_institution: bool = False
     # 特定疾病 list layout per format: nested (List → Info*) or flat (List* / a JSON array), docs/layouts.md
     diseases_layout_xml: str = "nested"
     diseases_layout_json: str = "flat"

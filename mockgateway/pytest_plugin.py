@@ -395,7 +395,7 @@ def mockgateway_reader(mockgateway_admin: AdminClient) -> Reader:
 def mockgateway_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """The whole gateway (folders, HTTP, TLS Web API, admin API) in this process, on free ports."""
     root = tmp_path_factory.mktemp("mockgateway")
-    config = Config(root=root, http_port=_free_port(), tls_port=_free_port())
+    config = Config(root=root, http_port=_free_port(), tls_port=_free_port(), search_port=_free_port())
     running = start_in_thread(config)
     yield running
     running.stop()

@@ -92,6 +92,7 @@ class Listener:
         self.task: asyncio.Task[None] | None = None
         self.restarts = 0
         self._stopping = False
+        self._restarting = False
         self._lock: asyncio.Lock | None = None
 
     async def start(self, server: Any = None, timeout: float = 10.0) -> None:
@@ -119,10 +120,14 @@ class Listener:
             if self._stopping or self.task is None:
                 return False
             fresh = self.make()  # before stopping: files that do not load leave the old one serving
-            self.server.stop()
-            with contextlib.suppress(Exception):
-                await self.task
-            await self.start(fresh)
+            self._restarting = True
+            try:
+                self.server.stop()
+                with contextlib.suppress(Exception):
+                    await self.task
+                await self.start(fresh)
+            finally:
+                self._restarting = False
             self.restarts += 1
             log.info("%s listener restarted (%d)", self.name, self.restarts)
             return True
@@ -134,18 +139,16 @@ class Listener:
             self.server.stop()
 
     async def wait(self) -> None:
-        """Return when the listener has stopped for good (restarts replace the task meanwhile)."""
+        """Return when the listener has stopped for good (a restart replaces the task meanwhile)."""
         while True:
             task = self.task
             if task is None:
                 return
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-            if self._stopping and self.task is task:
-                return
-            if self.task is task:  # the server ended by itself (not through a restart)
-                return
-            if self._lock is not None:  # a restart is under way: let it install its task
+                await asyncio.shield(task)
+            if not self._restarting and self.task is task:
+                return  # stopped, or ended by itself
+            if self._lock is not None:  # a restart is under way: let it install the new server
                 async with self._lock:
                     pass
 

@@ -99,7 +99,7 @@ class WebApi:
                 fmt=Format.JSON,
                 transport=self.transport,
                 name=SEARCH_PATH,
-                institution=token.medical_institution,
+                institution=None if self.gateway.settings.webapi_require_institution else token.medical_institution,
             )
         )
 

@@ -117,12 +117,15 @@ def test_a_restart_applies_the_crl_on_the_same_port(loop: Loop, tmp_path: Path) 
     with serving(loop, tmp_path) as (listener, pki, cert, port):
         other = pki.issue_client("1310112345", "valid")
         watch = CrlWatch(pki.crl, listener)
+        waiting = asyncio.run_coroutine_threadsafe(listener.wait(), loop.loop)  # as the server's main() does
         assert _logs_in(port, pki, cert) == "ok"
         pki.revoke(cert.cert)
         assert loop.run(watch.apply()) is True
+        assert not waiting.done(), "a restart is not the end of the listener"
         assert _logs_in(port, pki, cert) == "SSLV3_ALERT_CERTIFICATE_REVOKED"
         assert _logs_in(port, pki, other) == "ok"
         assert listener.restarts == 1
+    waiting.result(10)  # ends with the stop
     assert loop.run(listener.restart()) is False  # stopped for good
 
 

@@ -92,6 +92,11 @@ def test_a_search_without_institution_code_is_the_token_s(gateway: Gateway) -> N
     assert doc["MessageHeader"]["MedicalInstitutionCode"] == "1311234569"
     assert doc["MessageBody"]["QualificationValidity"] == "1"
     assert gateway.journal.entries()[-1].medical_institution == "1311234569"
+    gateway.settings.webapi_require_institution = True  # serve --webapi-require-institution
+    required = api.search(orjson.dumps(body), _token(api))
+    assert required.response is not None
+    assert orjson.loads(required.response.body)["XmlMsg"]["MessageHeader"]["ErrorCode"] == "MGW1003"
+    gateway.settings.webapi_require_institution = False
     anonymous = orjson.loads(api.login(b"{}").body)["result"]["idToken"]  # a token naming no 医療機関
     missing = api.search(orjson.dumps(body), anonymous)
     assert missing.response is not None
