@@ -150,7 +150,7 @@ class Rendered(dict[str, Node]):
     subtree can never drift from its text. `copy.copy`/`deepcopy` give plain dicts.
     """
 
-    __slots__ = ("xml",)
+    __slots__ = ("indented", "xml")
 
     def __init__(self, tree: Mapping[str, Node]) -> None:
         frozen = {k: freeze(v) for k, v in tree.items()}
@@ -158,6 +158,7 @@ class Rendered(dict[str, Node]):
         parts: list[str] = []
         _emit_children(parts, frozen)
         self.xml = "".join(parts)
+        self.indented: dict[int, str] = {}  # depth → the children rendered indented (files), filled on use
 
     def _refuse(self, *args: object, **kwargs: object) -> None:
         raise TypeError("a Rendered subtree is shared and read-only: copy it with dict(tree)")
@@ -222,7 +223,15 @@ def _emit_indented(parts: list[str], name: str, value: Node, depth: int) -> None
         parts.append(f"{pad}<{name}>{_escape(value)}</{name}>\n")
     elif isinstance(value, dict) and not value:  # empty: no whitespace text inside
         parts.append(f"{pad}<{name}></{name}>\n")
-    elif isinstance(value, dict):  # a Rendered subtree too: its remembered text is unindented
+    elif isinstance(value, Rendered):  # shared: its children are rendered once per depth
+        text = value.indented.get(depth)
+        if text is None:
+            inner: list[str] = []
+            for child, item in value.items():
+                _emit_indented(inner, child, item, depth + 1)
+            text = value.indented[depth] = "".join(inner)
+        parts.append(f"{pad}<{name}>\n{text}{pad}</{name}>\n")
+    elif isinstance(value, dict):
         parts.append(f"{pad}<{name}>\n")
         for child, item in value.items():
             _emit_indented(parts, child, item, depth + 1)
