@@ -219,6 +219,6 @@ def test_indented_rendering_puts_one_element_per_line_four_spaces_a_level() -> N
     assert parse(text.encode()).tree == parse(render("XmlMsg", tree, "UTF-8")).tree  # same document
     assert list(shared.indented) == [3]  # its children, rendered once at the depth it was met
     again = render("XmlMsg", {"R": shared}, "UTF-8", indent=True).decode()  # another depth, its own text
-    assert "    <Name>保険　太郎</Name>" in again.splitlines()
+    assert "        <Name>保険　太郎</Name>" in again.splitlines()
     assert sorted(shared.indented) == [1, 3]
     assert render("XmlMsg", tree, "UTF-8").count(b"\n") == 1  # compact: the declaration's line only
