@@ -5,8 +5,8 @@ from __future__ import annotations
 from pytest_bdd import parsers, then
 
 from mockgateway.harness.outcome import Outcome, parse_any
-from mockgateway.wire.xmlcodec import Tree
-from tests.steps.world import World
+from mockgateway.harness.steps.world import World
+from mockgateway.wire.xmlcodec import Node, Tree
 
 
 @then(parsers.parse('ジャーナルの最後の記録の理由に "{text}" が含まれる'))
@@ -89,12 +89,12 @@ def diseases_layout(world: World, layout: str, count: int) -> None:
     result = result[0] if isinstance(result, list) else result
     assert isinstance(result, dict), "the answer has no ResultOfQualificationConfirmation"
     node = result.get("SpecificDiseasesCertificateList")
-    items = node if isinstance(node, list) else [node] if node is not None else []
+    items: list[Node] = list(node) if isinstance(node, list) else [node] if node is not None else []
     if layout == "nested":
         assert isinstance(node, dict), f"not nested: {node!r}"
         assert "SpecificDiseasesCertificateInfo" in node, f"not nested: {node!r}"
         inner = node["SpecificDiseasesCertificateInfo"]
-        items = inner if isinstance(inner, list) else [inner]
+        items = list(inner) if isinstance(inner, list) else [inner]
     else:
         assert all(isinstance(i, dict) and "SpecificDiseasesDiseaseCategory" in i for i in items), f"not flat: {node!r}"
     assert len(items) == count, f"{len(items)} certificates, expected {count}: {node!r}"

@@ -8,9 +8,9 @@ import re
 from pytest_bdd import given, parsers, when
 
 from mockgateway.harness.orders import Action, Card, yyyymmdd
+from mockgateway.harness.steps.people_steps import card, person
+from mockgateway.harness.steps.world import World
 from mockgateway.pytest_plugin import omit
-from tests.steps.people_steps import card, person
-from tests.steps.world import World
 
 
 @given(parsers.parse('医療機関コード "{code}" のレセコンを使う'))
@@ -125,6 +125,7 @@ def revoke_client_certificate(world: World) -> None:
     hand over that same certificate."""
     if world.webapi_listener is None or world.pki is None:
         omit("no TLS Web API in this scenario")
+    assert world.pki is not None
     cert = world.pki.client_paths(world.medical_institution, world.certificate_status)[0]
     world.webapi_listener.revoke(cert)
     world.reuse_certificate = True
