@@ -122,6 +122,8 @@ def _reader(args: argparse.Namespace) -> int:
             ("medical_institution", args.mic),
             ("remove_at", args.remove_at),
             ("prescription", args.prescription),
+            ("channel", args.channel),
+            ("passcode", args.passcode),
         ):
             if value:
                 body[key] = value
@@ -208,6 +210,12 @@ def add_parsers(sub: Any) -> None:
         choices=["electronic", "paper"],
         help="処方箋発行形態 the patient picks (default: the reader's setting; face file PrescriptionIssueSelect)",
     )
+    place.add_argument(
+        "--channel",
+        choices=["counter", "home-visit", "online", "bedside", "fever", "limited"],
+        help="away from the counter: 居宅同意取得型 (docs/home-visit.md) or 資格確認限定型 (docs/limited.md)",
+    )
+    place.add_argument("--passcode", help="目視確認用パスコード for --mode visual away from the counter")
     place.add_argument("--json", action="store_true", help="print the whole result as JSON")
     last = reader_sub.add_parser(
         "last", help="the last placement's result (the reader's error, the face file)", epilog=CONTROL_EPILOG
