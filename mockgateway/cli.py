@@ -32,6 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
         poll_interval=args.poll_interval,
         latency=args.latency,
         workers=args.workers,
+        reports_dir=Path(args.reports) if args.reports else None,
     )
 
     def ready(running: object) -> None:
@@ -42,6 +43,8 @@ def _serve(args: argparse.Namespace) -> int:
             f"HTTP http://{config.host}:{config.http_port}{tls}, db {config.db_path}",
             flush=True,
         )
+        token_file = "--admin-token" if config.admin_token else str(config.root / "admin-token")
+        print(f"console: http://{config.host}:{config.http_port}/console/ (log in with the token in {token_file})", flush=True)
 
     start(config, on_ready=ready)
     return 0
@@ -201,6 +204,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-entries", type=int, default=10_000)
     serve.add_argument("--no-folder", action="store_true", help="do not watch the folders")
     serve.add_argument("--poll-interval", type=float, default=0.2)
+    serve.add_argument("--reports", help="harness reports the web console lists (default: ROOT/reports)")
     serve.add_argument(
         "--workers",
         type=int,

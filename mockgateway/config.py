@@ -29,11 +29,16 @@ class Config:
     poll_interval: float = 0.2  # seconds, for the polling fallback when inotify is unavailable
     fault_seed: int | None = None
     latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.latency)
+    reports_dir: Path | None = None  # harness reports the console lists; default: <root>/reports
     workers: int = 1  # processes serving the plain-HTTP hot path (mockgateway.scaleout); 1: one process
 
     @property
     def db_path(self) -> Path:
         return self.db or self.root / "mockgateway.sqlite3"
+
+    @property
+    def reports_path(self) -> Path:
+        return self.reports_dir or self.root / "reports"
 
     @property
     def pki_path(self) -> Path:

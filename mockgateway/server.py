@@ -107,7 +107,10 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
         tokens = SharedTokenBook(dt.timedelta(seconds=config.token_ttl_seconds))
     running = Running(gateway, config, token)
     admin = AdminApi(gateway, token, tokens, list(config.fixtures))
-    app_plain = HttpApp(gateway, tokens, admin=admin, webapi=config.webapi_plain)
+    from mockgateway.console import Console
+
+    console = Console(gateway, admin, config.reports_path)
+    app_plain = HttpApp(gateway, tokens, admin=admin, console=console, webapi=config.webapi_plain)
     app_tls = HttpApp(gateway, tokens, admin=None, webapi=True) if config.tls_port else None
     if config.workers > 1:
         assert isinstance(tokens, SharedTokenBook)

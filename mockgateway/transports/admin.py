@@ -97,8 +97,12 @@ class AdminApi:
         sent = scope.headers.get("x-admin-token") or (scope.headers.get("authorization") or "").removeprefix("Bearer ")
         if not sent or not hmac.compare_digest(str(sent), self.token):
             return 401, {"error": "admin token missing or wrong (header X-Admin-Token)"}
-        query = {k: v[-1] for k, v in parse_qs(scope.query_string).items()}
-        request = AdminRequest(scope.method, scope.path.rstrip("/"), query, body)
+        return self.route(scope.method, scope.path, scope.query_string, body)
+
+    def route(self, method: str, path: str, query_string: str, body: bytes) -> tuple[int, Any]:
+        """Run one admin route for a caller already let in (the token above, or a console session)."""
+        query = {k: v[-1] for k, v in parse_qs(query_string).items()}
+        request = AdminRequest(method, path.rstrip("/"), query, body)
         handler = self.routes.get((request.method, request.path)) or self.gateway.admin_routes.get(
             (request.method, request.path)
         )
