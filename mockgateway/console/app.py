@@ -39,6 +39,7 @@ STATIC = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascri
 SSE_POLL = 0.25  # seconds between looks at the journal
 SSE_LIFETIME = 20.0  # then the stream ends and EventSource reconnects (Last-Event-ID): no stream outlives a stop
 JOURNAL_FILTERS = ("transport", "api_id", "mic", "outcome")
+LOGIN_FIRST = "log in first: open /console/login and enter the admin token"
 
 
 class Console:
@@ -58,7 +59,7 @@ class Console:
         if scope.path == "/console/events" and scope.method == "GET":
             if not _is_loopback(scope.client) or self._session(present) is None:
                 await protocol()
-                self._reply(protocol, 401, JSON, orjson.dumps({"error": "log in first (/console/login)"}))
+                self._reply(protocol, 401, JSON, orjson.dumps({"error": LOGIN_FIRST}))
                 return
             await self._events(scope, protocol, present)
             return
@@ -76,7 +77,7 @@ class Console:
             ("content-security-policy", csp),
             ("x-content-type-options", "nosniff"),
             ("x-frame-options", "DENY"),
-            ("referrer-policy", "no-referrer"),
+            ("referrer-policy", "same-origin"),  # not no-referrer: Chrome would then send Origin: null
             *[(k, v) for k, v in extra if k != "x-report"],
         ]
         protocol.response_bytes(status, headers, payload)
@@ -104,9 +105,10 @@ class Console:
             return self._login(method, headers, body, lang)
         session = self._session(headers)
         if session is None:
-            if method == "GET" and not path.startswith("/console/api"):
+            page = path.removeprefix("/console").lstrip("/")
+            if method == "GET" and (page in ("", *pages.PAGES) or path.startswith("/console/reports/")):
                 return _redirect("/console/login")
-            return _json(401, {"error": "not logged in: open /console/login and enter the admin token"})
+            return _json(401, {"error": LOGIN_FIRST})
         if method not in ("GET", "HEAD"):
             refused = self._csrf_refusal(session, headers, body)
             if refused:

@@ -59,6 +59,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "過去の手術の情報を提供することに同意しますか",
         "Share your past surgery information?",
     ),
+    "reader.busy": ("読み取り中です。カードを動かさないでください", "Reading: please keep the card in place"),
     "reader.done": ("受付が完了しました", "Reception complete"),
     "reader.error": ("エラー", "Error"),
     "reader.again": ("もう一度入力する", "Enter again"),

@@ -23,7 +23,8 @@ def layout(page: str, lang: str, csrf: str, now: str, body: str) -> str:
     nav = "".join(
         f'<a href="/console/{p}"{" class=on" if p == page else ""}>{_t("nav." + p, lang)}</a>' for p in PAGES
     )
-    data = escape(orjson.dumps(words(lang)).decode())
+    # Raw text inside <script>: entities are not decoded there, so only "</" needs guarding.
+    data = orjson.dumps(words(lang)).decode().replace("</", "<\\/")
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -47,6 +47,18 @@ async function act(fn) {
 
 const fmt = (s) => s && s.length >= 14 ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)} ${s.slice(8, 10)}:${s.slice(10, 12)}:${s.slice(12, 14)}` : (s || "");
 const fmtDate = (s) => s && s.length >= 8 ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}` : (s || "");
+// One element per line, indented: for reading only (the journal keeps the bytes as they were sent).
+function prettyXml(text) {
+  if (!text || !text.trimStart().startsWith("<") || text.includes("\n<")) return text || "";
+  let depth = 0;
+  return text.replace(/>\s*</g, ">\n<").split("\n").map((line) => {
+    if (/^<\/[^>]+>$/.test(line)) depth = Math.max(0, depth - 1);
+    const out = "  ".repeat(depth) + line;
+    if (/^<[^!?/][^>]*[^/]>$/.test(line) || /^<[^!?/>]>$/.test(line)) depth += 1;
+    return out;
+  }).join("\n");
+}
+
 function setNow(stamp) { const n = $("#now"); if (n) n.textContent = fmt(stamp); }
 
 // -- the face-auth reader ---------------------------------------------------------------------------
@@ -67,13 +79,13 @@ function readerPage() {
       st.person ? el("button", { id: "place", class: "", onclick: place }, W["reader.place"]) : null);
   }
 
-  async function choose(id) {
+  async function choose(id, refresh = false) {
     $$(".people button").forEach((b) => b.classList.toggle("on", b.dataset.id === id));
     st.preview = await api("GET", "/preview?id=" + encodeURIComponent(id));
     st.person = st.preview;
     setNow(st.preview.now);
     renderCard();
-    idle();
+    if (!refresh) idle();
   }
 
   function renderCard() {
@@ -141,16 +153,15 @@ function readerPage() {
       face: $("#facematch").value, medical_institution: $("#mic").value || undefined,
     };
     if (st.mode === "pin") body.pins = [st.pin];
+    show("", el("div", { class: "prompt", id: "busy" }, W["reader.busy"]), el("div", { class: "sub" }, "…"));
     let r;
     try { r = await api("POST", "/admin/reader/place", body); } catch (e) {
-      show("error", el("div", { class: "prompt" }, W["reader.error"]), el("div", {}, e.message),
+      show("error", el("div", { class: "prompt", id: "outcome" }, W["reader.error"]), el("div", { id: "errmsg" }, e.message),
         el("button", { onclick: idle }, W["reader.remove"]));
       return;
     }
     outcome(r);
-    await choose(st.person.id); // the card's counters and status after this placement
-    screen.replaceChildren(...outcome.nodes);
-    screen.className = outcome.cls;
+    await choose(st.person.id, true); // the card's counters and status after this placement
   }
 
   function outcome(r) {
@@ -166,7 +177,7 @@ function readerPage() {
       const e = r.error || {};
       nodes.push(el("div", { class: "prompt", id: "outcome" }, `${W["reader.error"]} ${e.id || ""}`));
       nodes.push(el("div", { id: "errmsg" }, e.message || ""));
-      if (r.pin_tries_left !== null && r.pin_tries_left !== undefined && e.name === "reader.pin_wrong") {
+      if (r.pin_tries_left !== null && r.pin_tries_left !== undefined && e.name === "pin_wrong") {
         nodes.push(el("div", { class: "err", id: "tries" }, W["reader.tries_left"].replace("{n}", r.pin_tries_left)));
         nodes.push(el("button", { id: "again", onclick: () => keypad(W["reader.tries_left"].replace("{n}", r.pin_tries_left)) }, W["reader.again"]));
       }
@@ -174,11 +185,12 @@ function readerPage() {
     }
     nodes.push(el("div", { class: "code" }, `${r.medical_institution || ""} · ${r.method || ""} · ${r.elapsed_ms} ms · journal #${r.journal_id}`));
     nodes.push(el("button", { id: "remove", onclick: idle }, W["reader.remove"]));
-    outcome.nodes = nodes; outcome.cls = cls;
+    screen.className = cls;
+    screen.replaceChildren(...nodes);
     const file = $("#facefile");
     if (r.face_file) {
       file.replaceChildren(el("div", {}, el("code", { id: "facename" }, "face/" + r.face_file)),
-        el("pre", { id: "facexml" }, r.face_xml || ""));
+        el("pre", { id: "facexml" }, prettyXml(r.face_xml || "")));
     } else {
       file.replaceChildren(el("p", { class: "hint", id: "nofile" }, W["reader.no_file"]),
         el("pre", {}, (r.steps || []).join("\n")));
@@ -279,8 +291,8 @@ function journalPage() {
         e.fault ? ` · fault ${e.fault}` : "", e.name ? el("div", { class: "code" }, e.name) : null),
       e.reason ? el("div", { class: "reason", id: "nearmiss" }, el("b", {}, W["journal.nearmiss"] + ": "), e.reason) : null,
       el("div", { class: "pair" },
-        el("div", {}, el("h3", {}, W["journal.request"]), el("pre", { id: "req" }, e.request)),
-        el("div", {}, el("h3", {}, W["journal.response"]), el("pre", { id: "res" }, e.response))));
+        el("div", {}, el("h3", {}, W["journal.request"]), el("pre", { id: "req" }, prettyXml(e.request))),
+        el("div", {}, el("h3", {}, W["journal.response"]), el("pre", { id: "res" }, prettyXml(e.response)))));
   }
 
   rows.addEventListener("click", (ev) => {
