@@ -35,7 +35,7 @@ def layout(page: str, lang: str, csrf: str, now: str, body: str) -> str:
 <script src="/console/static/console.js" defer></script>
 </head><body data-page="{page}" data-lang="{lang}">
 <header><span class="brand">{_t("title", lang)}</span><nav>{nav}</nav>
-<span class="clock" title="{_t("clock", lang)}">🕒 <b id="now">{escape(_fmt(now))}</b></span>
+<span class="clock">{_t("clock", lang)} <b id="now">{escape(_fmt(now))}</b></span>
 <a class="lang" href="/console/lang?to={other}&amp;back=/console/{page}">{"English" if lang == "ja" else "日本語"}</a>
 <form method="post" action="/console/logout" class="logout"><input type="hidden" name="csrf" value="{escape(csrf)}">
 <button>{_t("logout", lang)}</button></form></header>

@@ -49,7 +49,7 @@ const fmt = (s) => s && s.length >= 14 ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.
 const fmtDate = (s) => s && s.length >= 8 ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}` : (s || "");
 // One element per line, indented: for reading only (the journal keeps the bytes as they were sent).
 function prettyXml(text) {
-  if (!text || !text.trimStart().startsWith("<") || text.includes("\n<")) return text || "";
+  if (!text || !text.trimStart().startsWith("<") || text.split("\n").length > 3) return text || "";
   let depth = 0;
   return text.replace(/>\s*</g, ">\n<").split("\n").map((line) => {
     if (/^<\/[^>]+>$/.test(line)) depth = Math.max(0, depth - 1);
@@ -93,7 +93,7 @@ function readerPage() {
     const c = p.card;
     const rows = [
       el("div", {}, el("b", {}, p.name), " ", p.kana, " (", p.age, W["reader.age"], ") ", el("code", {}, p.id)),
-      c ? el("div", {}, `${W["reader.card"]}: ${c.serial} · ${W["reader.status"]} ${c.status} · ` +
+      c ? el("div", {}, `${W["reader.card"]}: ${c.serial} · ${W["reader.status"]} ${W["s." + c.status] || c.status} · ` +
         `${fmtDate(c.cert_expires)} · PIN ${W["reader.tries_left"].replace("{n}", c.pin_tries)}`)
         : el("div", { class: "err" }, W["reader.nocard"] + (p.card_problem ? ": " + p.card_problem : "")),
     ];
@@ -171,7 +171,7 @@ function readerPage() {
       nodes.push(el("div", { class: "prompt", id: "outcome" }, W["reader.done"]));
       if (r.grace_period) nodes.push(el("div", { class: "err", id: "grace" }, W["reader.grace"]));
       else if (r.certificate && r.certificate.status === "expiring") nodes.push(el("div", { class: "sub" }, W["reader.expiring"]));
-      if (r.consents_shown.length) nodes.push(el("div", { class: "sub" }, r.consents_shown.map((k) => (r.consents_given.includes(k) ? "✔ " : "✖ ") + k).join("  ")));
+      if (r.consents_shown.length) nodes.push(el("div", { class: "sub" }, r.consents_shown.map((k) => (r.consents_given.includes(k) ? "✔ " : "✖ ") + (W["k." + k] || k)).join("　")));
     } else {
       cls = "screen error";
       const e = r.error || {};
@@ -183,7 +183,7 @@ function readerPage() {
       }
       if (e.detail) nodes.push(el("div", { class: "code" }, e.detail));
     }
-    nodes.push(el("div", { class: "code" }, `${r.medical_institution || ""} · ${r.method || ""} · ${r.elapsed_ms} ms · journal #${r.journal_id}`));
+    nodes.push(el("div", { class: "code" }, [r.medical_institution, r.method, r.elapsed_ms + " ms", "journal #" + r.journal_id].filter(Boolean).join(" · ")));
     nodes.push(el("button", { id: "remove", onclick: idle }, W["reader.remove"]));
     screen.className = cls;
     screen.replaceChildren(...nodes);
@@ -289,7 +289,8 @@ function journalPage() {
       el("div", {}, el("span", { class: "badge " + e.outcome }, W["o." + e.outcome] || e.outcome),
         ` SegmentOfResult ${e.segment || "-"} · 資格有効性 ${e.validity || "-"} · ${e.duration_ms.toFixed(1)} ms`,
         e.fault ? ` · fault ${e.fault}` : "", e.name ? el("div", { class: "code" }, e.name) : null),
-      e.reason ? el("div", { class: "reason", id: "nearmiss" }, el("b", {}, W["journal.nearmiss"] + ": "), e.reason) : null,
+      e.reason ? el("div", { class: "reason", id: "nearmiss" },
+        el("b", {}, (["notfound", "invalid"].includes(e.outcome) ? W["journal.nearmiss"] : W["journal.reason"]) + ": "), e.reason) : null,
       el("div", { class: "pair" },
         el("div", {}, el("h3", {}, W["journal.request"]), el("pre", { id: "req" }, prettyXml(e.request))),
         el("div", {}, el("h3", {}, W["journal.response"]), el("pre", { id: "res" }, prettyXml(e.response)))));
@@ -366,7 +367,7 @@ function controlsPage() {
     $("#disasters").replaceChildren(...doc.declarations.map((d) => {
       const end = el("input", { size: 10, placeholder: "YYYYMMDD" });
       return el("tr", { "data-disaster": d.id },
-        el("td", {}, el("b", {}, d.name || d.id), el("div", { class: "code" }, JSON.stringify(d.areas || d.prefectures || ""))),
+        el("td", {}, el("b", {}, d.name || d.id), el("div", { class: "code" }, [].concat(d.areas || d.prefectures || []).map((a) => typeof a === "string" ? a : JSON.stringify(a)).join("、"))),
         el("td", {}, `${fmt(d.start)} → ${fmt(d.end)}`, d.closed ? " ✔" : ""),
         el("td", {}, end, el("button", { onclick: () => act(async () => { await api("POST", "/admin/disasters/extend", { id: d.id, end: end.value }); await disasters(); }) }, W["c.extend"]),
           el("button", { class: "danger", onclick: () => act(async () => { await api("POST", "/admin/disasters/close", { id: d.id }); await disasters(); }) }, W["c.close"])));
@@ -411,7 +412,7 @@ function controlsPage() {
         el("td", {}, q.insurer_name), el("td", {}, el("code", {}, `${q.insurer} ${q.symbol}・${q.number}${q.branch ? "・" + q.branch : ""}`)),
         el("td", {}, `${fmtDate(q.from)} → ${q.until ? fmtDate(q.until) : ""}`),
         el("td", {}, el("span", { class: "badge " + (q.in_force ? "ok" : "invalid") }, q.in_force ? W["c.in_force"] : W["c.lapsed"])))))),
-      c ? el("p", {}, `${W["reader.card"]} ${c.serial}: ${W["reader.status"]} ${c.status}, ${fmtDate(c.cert_issued)} → ${fmtDate(c.cert_expires)}` +
+      c ? el("p", {}, `${W["reader.card"]} ${c.serial}: ${W["reader.status"]} ${W["s." + c.status] || c.status}, ${fmtDate(c.cert_issued)} → ${fmtDate(c.cert_expires)}` +
         ` (grace ${fmtDate(c.grace_until)}), registered ${c.registered}, PIN ${W["reader.tries_left"].replace("{n}", c.pin_tries)}`) : el("p", { class: "hint" }, W["reader.nocard"]));
   }));
 
