@@ -28,7 +28,7 @@ class Config:
     folder: bool = True
     poll_interval: float = 0.2  # seconds, for the polling fallback when inotify is unavailable
     fault_seed: int | None = None
-    latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.latency)
+    latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.control.latency)
     reports_dir: Path | None = None  # harness reports the console lists; default: <root>/reports
     workers: int = 1  # processes serving the plain-HTTP hot path (mockgateway.scaleout); 1: one process
 

@@ -267,7 +267,7 @@ class Console:
 def _screens(gateway: Gateway, person_id: str, card: dict[str, Any] | None) -> list[str]:
     """The consent screens the reader would show this person today (none in the grace period)."""
     from mockgateway.card.faceauth import CheckResult
-    from mockgateway.services import face
+    from mockgateway.services.reader import session as face
 
     if card is None or card.get("status") in ("grace", "expired", "revoked", "not_yet_valid"):
         return []
@@ -280,7 +280,7 @@ def _screens(gateway: Gateway, person_id: str, card: dict[str, Any] | None) -> l
 
 
 def _bulk_jobs(gateway: Gateway) -> list[dict[str, Any]]:
-    from mockgateway.services import bulk
+    from mockgateway.services.bulk import service as bulk
 
     found = bulk.feature(gateway)
     if found is None:

@@ -15,7 +15,7 @@ import orjson
 from mockgateway.domain.kana import to_half_width_kana
 from mockgateway.domain.model import Person
 from mockgateway.engine import Gateway
-from mockgateway.journal import JournalEntry
+from mockgateway.control.journal import JournalEntry
 
 SEARCH_LIMIT = 50
 PAGE_LIMIT = 200  # journal rows per page: the browser keeps at most a few pages in the DOM

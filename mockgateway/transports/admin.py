@@ -10,41 +10,19 @@ import datetime as dt
 import hmac
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
 import yaml
 
+from mockgateway.control.admin_routes import AdminError, AdminHandler, AdminRequest
+from mockgateway.control.faults import FaultSpecError, rule_from_dict
+from mockgateway.control.tokens import TokenBook
 from mockgateway.domain.clock import JST, format_timestamp, parse_timestamp
 from mockgateway.engine import Gateway
-from mockgateway.faults import FaultSpecError, rule_from_dict
 from mockgateway.fixtures import FixtureError, load_documents, load_paths
-from mockgateway.tokens import TokenBook
 from mockgateway.transports.http import JSON, HttpProtocol, Scope
-
-
-class AdminError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass(frozen=True, slots=True)
-class AdminRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        if not self.body.strip():
-            return {}
-        try:
-            return orjson.loads(self.body)
-        except orjson.JSONDecodeError as exc:
-            raise AdminError(400, f"body is not JSON: {exc}") from None
 
 
 def _is_loopback(client: str) -> bool:
@@ -69,7 +47,7 @@ class AdminApi:
         self.tokens = tokens
         self.default_fixtures = default_fixtures
         self.on_reset = on_reset or []
-        routes: dict[tuple[str, str], Callable[[AdminRequest], tuple[int, Any]]] = {
+        routes: dict[tuple[str, str], AdminHandler] = {
             ("GET", "/admin/status"): self.status,
             ("POST", "/admin/fixtures"): self.load_fixtures,
             ("POST", "/admin/reset"): self.reset,

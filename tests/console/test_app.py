@@ -10,7 +10,7 @@ import requests
 
 from mockgateway.console import Console as ConsoleApp
 from mockgateway.console import auth
-from mockgateway.tokens import TokenBook
+from mockgateway.control.tokens import TokenBook
 from mockgateway.transports.admin import AdminApi
 from tests.console.conftest import REPORT_RUN, Console
 from tests.transports.conftest import ADMIN
