@@ -33,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         latency=args.latency,
         workers=args.workers,
         reports_dir=Path(args.reports) if args.reports else None,
+        harness_config=Path(args.harness_config) if args.harness_config else None,
     )
 
     def ready(running: object) -> None:
@@ -44,7 +45,10 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
         token_file = "--admin-token" if config.admin_token else str(config.root / "admin-token")
-        print(f"console: http://{config.host}:{config.http_port}/console/ (log in with the token in {token_file})", flush=True)
+        print(
+            f"console: http://{config.host}:{config.http_port}/console/ (log in with the token in {token_file})",
+            flush=True,
+        )
 
     start(config, on_ready=ready)
     return 0
@@ -205,6 +209,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-folder", action="store_true", help="do not watch the folders")
     serve.add_argument("--poll-interval", type=float, default=0.2)
     serve.add_argument("--reports", help="harness reports the web console lists (default: ROOT/reports)")
+    serve.add_argument(
+        "--harness-config", help="harness settings (TOML) for runs the console starts (default: reference client)"
+    )
     serve.add_argument(
         "--workers",
         type=int,

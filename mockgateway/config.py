@@ -30,6 +30,7 @@ class Config:
     fault_seed: int | None = None
     latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.control.latency)
     reports_dir: Path | None = None  # harness reports the console lists; default: <root>/reports
+    harness_config: Path | None = None  # harness settings (TOML) for runs started from the console
     workers: int = 1  # processes serving the plain-HTTP hot path (mockgateway.scaleout); 1: one process
 
     @property

@@ -109,7 +109,7 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
     admin = AdminApi(gateway, token, tokens, list(config.fixtures))
     from mockgateway.console import Console
 
-    console = Console(gateway, admin, config.reports_path)
+    console = Console(gateway, admin, config.reports_path, config.harness_config)
     app_plain = HttpApp(gateway, tokens, admin=admin, console=console, webapi=config.webapi_plain)
     app_tls = HttpApp(gateway, tokens, admin=None, webapi=True) if config.tls_port else None
     if config.workers > 1:

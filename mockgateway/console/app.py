@@ -24,8 +24,12 @@ from urllib.parse import parse_qs, urlencode
 import orjson
 
 from mockgateway.console import auth, pages, views
+from mockgateway.console.i18n import word
+from mockgateway.console.runs import Runs
+from mockgateway.control.admin_routes import AdminError, AdminRequest
 from mockgateway.domain.clock import format_timestamp
 from mockgateway.engine import Gateway
+from mockgateway.harness.catalogue import CAPABILITIES
 from mockgateway.transports.admin import AdminApi, _is_loopback
 from mockgateway.transports.http import JSON, HttpProtocol, Scope
 
@@ -43,12 +47,43 @@ LOGIN_FIRST = "log in first: open /console/login and enter the admin token"
 
 
 class Console:
-    def __init__(self, gateway: Gateway, admin: AdminApi, reports_dir: Path) -> None:
+    def __init__(
+        self, gateway: Gateway, admin: AdminApi, reports_dir: Path, harness_config: Path | None = None
+    ) -> None:
         self.gateway = gateway
         self.admin = admin
         self.reports_dir = reports_dir
         self.sessions = auth.Sessions()
         self._static: dict[str, bytes] = {}
+        self.runs = Runs(reports_dir, harness_config, sorted(CAPABILITIES))
+        self._add_admin_routes()
+
+    def _add_admin_routes(self) -> None:
+        """Harness runs are started through the admin API like every other action (token or console)."""
+
+        def start(request: AdminRequest) -> tuple[int, Any]:
+            doc = request.json()
+            if not isinstance(doc, dict) or not doc.get("capability"):
+                raise AdminError(400, 'a JSON object {"capability": "eligibility"} is expected')
+            try:
+                return 201, self.runs.start(str(doc["capability"])).as_dict()
+            except RuntimeError as exc:
+                raise AdminError(409, str(exc)) from None
+
+        def current(request: AdminRequest) -> tuple[int, Any]:
+            run = self.runs.current()
+            if run is None:
+                return 404, {"error": "no run has been started since the gateway started"}
+            since = request.query.get("since", "0")
+            return 200, run.as_dict(int(since) if since.isdigit() else 0)
+
+        def listing(_: AdminRequest) -> tuple[int, Any]:
+            return 200, {"folder": str(self.reports_dir), "reports": views.reports(self.reports_dir)}
+
+        routes = self.gateway.admin_routes
+        routes[("POST", "/admin/runs")] = start
+        routes[("GET", "/admin/runs/current")] = current
+        routes[("GET", "/admin/runs")] = listing
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -68,7 +103,12 @@ class Console:
         self._reply(protocol, status, ctype, payload, extra)
 
     def _reply(
-        self, protocol: HttpProtocol, status: int, ctype: str, payload: bytes, extra: list[tuple[str, str]] = ()  # type: ignore[assignment]
+        self,
+        protocol: HttpProtocol,
+        status: int,
+        ctype: str,
+        payload: bytes,
+        extra: list[tuple[str, str]] = (),  # type: ignore[assignment]
     ) -> None:
         csp = REPORT_CSP if ctype == HTML and any(k == "x-report" for k, _ in extra) else PAGE_CSP
         headers = [
@@ -157,7 +197,7 @@ class Console:
             return _json(403, {"error": f"refused (cross-site login): {cross}"})
         sent = _query(body.decode("utf-8", "replace")).get("token", "").strip()
         if not auth.token_matches(sent, self.admin.token):
-            return 401, HTML, pages.login(lang, pages.word("login.wrong", lang)).encode(), []
+            return 401, HTML, pages.login(lang, word("login.wrong", lang)).encode(), []
         session = self.sessions.create()
         return _redirect("/console/reader", [("set-cookie", auth.session_cookie(session.id))])
 
@@ -193,7 +233,7 @@ class Console:
         elif page == "controls":
             body = pages.controls(lang, sorted(g.index.people)[:500])
         else:
-            body = pages.runs(lang, str(self.reports_dir), views.reports(self.reports_dir))
+            body = pages.runs(lang, str(self.reports_dir), views.reports(self.reports_dir), self.runs.capabilities)
         return pages.layout(page, lang, session.csrf, now, body)
 
     def _view(self, name: str, q: dict[str, str]) -> tuple[int, str, bytes, Any]:

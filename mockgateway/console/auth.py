@@ -34,7 +34,7 @@ class Session:
 class Sessions:
     """In memory on purpose: a restart logs everyone out, and nothing secret touches the disk."""
 
-    def __init__(self, clock: type[time.monotonic] | None = None) -> None:
+    def __init__(self) -> None:
         self._now = time.monotonic
         self._items: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()

@@ -20,9 +20,7 @@ def _t(key: str, lang: str) -> str:
 
 def layout(page: str, lang: str, csrf: str, now: str, body: str) -> str:
     other = "en" if lang == "ja" else "ja"
-    nav = "".join(
-        f'<a href="/console/{p}"{" class=on" if p == page else ""}>{_t("nav." + p, lang)}</a>' for p in PAGES
-    )
+    nav = "".join(f'<a href="/console/{p}"{" class=on" if p == page else ""}>{_t("nav." + p, lang)}</a>' for p in PAGES)
     # Raw text inside <script>: entities are not decoded there, so only "</" needs guarding.
     data = orjson.dumps(words(lang)).decode().replace("</", "<\\/")
     return f"""<!doctype html>
@@ -172,9 +170,15 @@ def controls(lang: str, people: list[str]) -> str:
 <p id="msg" class="msg" role="status"></p>"""
 
 
-def runs(lang: str, folder: str, items: list[dict[str, Any]]) -> str:
+def runs(lang: str, folder: str, items: list[dict[str, Any]], capabilities: list[str]) -> str:
     rows = "".join(_run_row(i, lang) for i in items) or f'<tr><td colspan="4">{_t("r.none", lang)}</td></tr>'
+    caps = "".join(f'<option value="{escape(c)}">{escape(c)}</option>' for c in capabilities)
     return f"""
+<section class="panel" id="runpanel"><h2>{_t("r.start", lang)}</h2>
+<form id="runform" class="stack"><label>{_t("r.area", lang)} <select name="capability" id="capability">{caps}</select>
+</label><button id="runstart">{_t("r.start", lang)}</button> <span id="runstate" class="tag"></span></form>
+<div id="runcounts"></div><table class="grid"><tbody id="runresults"></tbody></table>
+<details><summary>log</summary><pre id="runlog" class="log"></pre></details></section>
 <section class="panel"><h2>{_t("r.reports", lang)}</h2>
 <p class="hint">{_t("r.folder", lang)}: <code>{escape(folder)}</code></p>
 <table class="grid" id="reports"><thead><tr><th>{_t("r.name", lang)}</th><th>{_t("r.when", lang)}</th>

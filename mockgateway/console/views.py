@@ -12,10 +12,10 @@ from typing import Any
 
 import orjson
 
+from mockgateway.control.journal import JournalEntry
 from mockgateway.domain.kana import to_half_width_kana
 from mockgateway.domain.model import Person
 from mockgateway.engine import Gateway
-from mockgateway.control.journal import JournalEntry
 
 SEARCH_LIMIT = 50
 PAGE_LIMIT = 200  # journal rows per page: the browser keeps at most a few pages in the DOM
@@ -26,10 +26,8 @@ def _age(birth: dt.date, on: dt.date) -> int:
 
 
 def person_summary(person: Person, today: dt.date) -> dict[str, Any]:
-    numbers = sorted(
-        {f"{q.insurer.number.padded.strip()} {q.key.symbol}・{q.key.number}" + (f"・{q.key.branch}" if q.key.branch else "")
-         for q in person.qualifications}
-    )  # fmt: skip
+    numbers = sorted({_number(q.insurer.number.padded, q.key.symbol, q.key.number, q.key.branch)
+                      for q in person.qualifications})  # fmt: skip
     return {
         "id": person.id,
         "name": person.name,
@@ -38,6 +36,10 @@ def person_summary(person: Person, today: dt.date) -> dict[str, Any]:
         "age": _age(person.birthdate, today),
         "numbers": numbers,
     }
+
+
+def _number(insurer: str, symbol: str, number: str, branch: str | None) -> str:
+    return f"{insurer.strip()} {symbol}・{number}" + (f"・{branch}" if branch else "")
 
 
 def _fold(text: str) -> str:

@@ -11,6 +11,7 @@ import requests
 from mockgateway.console import Console as ConsoleApp
 from mockgateway.console import auth
 from mockgateway.control.tokens import TokenBook
+from mockgateway.engine import Gateway
 from mockgateway.transports.admin import AdminApi
 from tests.console.conftest import REPORT_RUN, Console
 from tests.transports.conftest import ADMIN
@@ -126,13 +127,12 @@ def test_reports_are_listed_and_no_path_escapes_the_folder(console: Console) -> 
         assert session.get(console.base + f"/console/reports/{name}/report.html", timeout=10).status_code == 404
 
 
-def test_the_console_answers_loopback_clients_only(console: Console) -> None:
+def test_the_console_answers_loopback_clients_only(gateway: Gateway, tmp_path: Path) -> None:
     class Scope:
-        proto, method, path, query_string, client, scheme = "http", "GET", "/console/login", "", "192.0.2.7:5000", "http"
-        headers: dict[str, str] = {}
+        proto, method, path, query_string, scheme = "http", "GET", "/console/login", "", "http"
+        client = "192.0.2.7:5000"
 
-    gateway = console.running.gateway
-    app = ConsoleApp(gateway, AdminApi(gateway, ADMIN, TokenBook(dt.timedelta(hours=1)), []), Path("reports"))
+    app = ConsoleApp(gateway, AdminApi(gateway, ADMIN, TokenBook(dt.timedelta(hours=1)), []), tmp_path)
     status, _, body, _ = app.handle(Scope(), {}, b"")  # type: ignore[arg-type]
     assert status == 403
     assert b"loopback" in body

@@ -211,7 +211,7 @@ def test_a_503_fault_shows_as_a_failed_request_in_the_live_journal(page: Any, co
     assert ok.status_code == 200  # the fault fired once
     page.wait_for_selector("#rows tr >> text=正常")
     page.select_option('#filters select[name="outcome"]', "fault")
-    page.wait_for_function("document.querySelectorAll('#rows tr').length === 1")
+    playwright.expect(page.locator("#rows tr")).to_have_count(1)  # only the failed one
     shot(page, "11-journal-fault")
 
 
@@ -252,3 +252,25 @@ def test_open_a_certification_report(page: Any, console: Console) -> None:
     assert "接続試験レポート" in report.title()
     assert "OQS-ELIG-003" in report.inner_text("body")
     shot(report, "15-report")
+
+
+@pytest.mark.slow
+def test_start_a_certification_run_and_watch_it_live(page: Any, console: Console) -> None:
+    """A real harness run (the reference client, area 災害時: a few scenarios) from the runs page."""
+    log_in(page, console)
+    page.goto(console.base + "/console/runs")
+    page.select_option("#capability", "disaster")
+    page.click("#runstart")
+    page.wait_for_selector("#runresults .badge.pass", timeout=240_000)  # the first scenario, while it runs
+    shot(page, "16-run-live")
+    page.wait_for_selector("#runreport", timeout=240_000)
+    state = page.inner_text("#runstate")
+    assert state.endswith("exit 0"), state
+    assert "fail" not in page.inner_text("#runcounts")
+    run = console.admin("GET", "/admin/runs/current").json()
+    assert run["counts"]["pass"] >= 5
+    report = console.config.root / "reports" / run["name"] / "report.html"
+    assert report.is_file()
+    page.reload()
+    page.wait_for_selector(f"#reports >> text={run['name']}")
+    shot(page, "17-run-done")

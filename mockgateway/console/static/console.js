@@ -420,7 +420,45 @@ function controlsPage() {
   act(refresh);
 }
 
+// -- certification runs ---------------------------------------------------------------------------------
+
+function runsPage() {
+  let next = 0;
+  let timer = null;
+  const results = $("#runresults");
+  function render(run) {
+    $("#runstate").textContent = run.running ? `${run.name} …` : `${run.name}: exit ${run.exit_code}` + (run.problem ? " " + run.problem : "");
+    $("#runcounts").replaceChildren(...Object.entries(run.counts).map(([k, v]) => el("span", { class: "badge " + k }, `${k} ${v}`)), " ");
+    results.replaceChildren(...run.results.filter((r) => r.status !== "skip").map((r) => el("tr", {},
+      el("td", {}, el("span", { class: "badge " + r.status }, r.status)), el("td", {}, r.node.split("::").pop().replace(/^test_/, "")))));
+    const log = $("#runlog");
+    log.textContent = (log.textContent + run.lines.map((l) => l + "\n").join("")).slice(-20000);
+    next = run.next;
+    if (!run.running) {
+      clearInterval(timer);
+      timer = null;
+      if (run.exit_code !== null) results.append(el("tr", {}, el("td", { colspan: 2 },
+        el("a", { href: `/console/reports/${run.name}/report.html`, target: "_blank", id: "runreport" }, W["r.open"]))));
+    }
+  }
+  async function poll() { render(await api("GET", "/admin/runs/current?since=" + next)); }
+  $("#runform").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(async () => {
+      next = 0;
+      $("#runlog").textContent = "";
+      render(await api("POST", "/admin/runs", { capability: $("#capability").value }));
+      if (!timer) timer = setInterval(() => act(poll), 1000);
+    });
+  });
+  api("GET", "/admin/runs/current").then((run) => {
+    render(run);
+    if (run.running && !timer) timer = setInterval(() => act(poll), 1000);
+  }).catch(() => {});
+}
+
 const page = document.body.dataset.page;
 if (page === "reader") readerPage();
 else if (page === "journal") journalPage();
 else if (page === "controls") controlsPage();
+else if (page === "runs") runsPage();
