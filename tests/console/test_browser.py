@@ -115,6 +115,7 @@ def test_place_a_card_with_pin_and_consents_and_see_the_face_file(page: Any, con
     page.click("#m-pin")
     enter_pin(page, "12")
     assert page.inner_text("#dots") == "●●○○"
+    assert "null" not in page.inner_text("#screen")
     shot(page, "04-reader-pin")
     enter_pin(page, "34")
     # 46 years old: all four consent screens, 薬剤 first; agree to 薬剤 and 診療 only.
@@ -187,7 +188,9 @@ def test_advance_the_clock_past_expiry_and_see_the_grace_period(page: Any, conso
     page.wait_for_selector("#grace")
     assert "猶予期間中" in page.inner_text("#grace")
     xml = page.inner_text("#facexml")
+    assert "<ProcessingResultCode>MGW3302</ProcessingResultCode>" in xml  # the grace-period notice
     assert "<PharmacistsInfoConsFlg>0</PharmacistsInfoConsFlg>" in xml
+    assert "期限切れ（猶予期間中）" in page.inner_text("#cardinfo")
     shot(page, "10-reader-grace")
 
 
@@ -210,6 +213,9 @@ def test_a_503_fault_shows_as_a_failed_request_in_the_live_journal(page: Any, co
     ok = requests.post(console.base + "/oqs/OQSsiquc01", data=TARO.encode(), timeout=10)
     assert ok.status_code == 200  # the fault fired once
     page.wait_for_selector("#rows tr >> text=正常")
+    page.click("#rows tr >> nth=0")
+    page.wait_for_selector("#detail >> text=正常")
+    assert "null" not in page.inner_text("#detail")
     page.select_option('#filters select[name="outcome"]', "fault")
     playwright.expect(page.locator("#rows tr")).to_have_count(1)  # only the failed one
     shot(page, "11-journal-fault")

@@ -18,6 +18,11 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// replaceChildren, leaving out the null of a `cond ? node : null` (replaceChildren would print "null").
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+}
+
 async function api(method, path, body) {
   const opts = { method, headers: { "X-CSRF-Token": CSRF }, credentials: "same-origin" };
   if (body !== undefined) {
@@ -69,7 +74,7 @@ function readerPage() {
 
   function show(cls, ...nodes) {
     screen.className = "screen" + (cls ? " " + cls : "");
-    screen.replaceChildren(...nodes);
+    fill(screen, ...nodes);
   }
 
   function idle() {
@@ -186,7 +191,7 @@ function readerPage() {
     nodes.push(el("div", { class: "code" }, [r.medical_institution, r.method, r.elapsed_ms + " ms", "journal #" + r.journal_id].filter(Boolean).join(" · ")));
     nodes.push(el("button", { id: "remove", onclick: idle }, W["reader.remove"]));
     screen.className = cls;
-    screen.replaceChildren(...nodes);
+    fill(screen, ...nodes);
     const file = $("#facefile");
     if (r.face_file) {
       file.replaceChildren(el("div", {}, el("code", { id: "facename" }, "face/" + r.face_file)),
@@ -284,7 +289,7 @@ function journalPage() {
     selected = id;
     $$("#rows tr").forEach((r) => r.classList.toggle("on", Number(r.dataset.id) === id));
     const e = await api("GET", "/journal/" + id);
-    $("#detail").replaceChildren(
+    fill($("#detail"),
       el("h2", {}, `#${e.id} ${e.api_id} · ${e.transport} · ${fmt(e.at)}`),
       el("div", {}, el("span", { class: "badge " + e.outcome }, W["o." + e.outcome] || e.outcome),
         ` SegmentOfResult ${e.segment || "-"} · 資格有効性 ${e.validity || "-"} · ${e.duration_ms.toFixed(1)} ms`,
@@ -406,7 +411,7 @@ function controlsPage() {
   $("#pshow").addEventListener("click", () => act(async () => {
     const p = await api("GET", "/person?id=" + encodeURIComponent($("#pid").value));
     const c = p.card;
-    $("#person").replaceChildren(
+    fill($("#person"),
       el("div", {}, el("b", {}, p.name), ` ${p.kana} · ${fmtDate(p.birthdate)} (${p.age}) · as of ${fmtDate(p.as_of)}`),
       el("table", { class: "grid" }, el("tbody", {}, p.qualifications.map((q) => el("tr", {},
         el("td", {}, q.insurer_name), el("td", {}, el("code", {}, `${q.insurer} ${q.symbol}・${q.number}${q.branch ? "・" + q.branch : ""}`)),
