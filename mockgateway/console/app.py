@@ -108,17 +108,17 @@ class Console:
         status: int,
         ctype: str,
         payload: bytes,
-        extra: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        extra: list[tuple[str, str]] | None = None,
     ) -> None:
-        csp = REPORT_CSP if ctype == HTML and any(k == "x-report" for k, _ in extra) else PAGE_CSP
+        extra = extra or []
         headers = [
             ("content-type", ctype),
             ("cache-control", "no-store"),
-            ("content-security-policy", csp),
+            *([] if any(k == "content-security-policy" for k, _ in extra) else [("content-security-policy", PAGE_CSP)]),
             ("x-content-type-options", "nosniff"),
             ("x-frame-options", "DENY"),
             ("referrer-policy", "same-origin"),  # not no-referrer: Chrome would then send Origin: null
-            *[(k, v) for k, v in extra if k != "x-report"],
+            *extra,
         ]
         protocol.response_bytes(status, headers, payload)
 
@@ -270,7 +270,7 @@ class Console:
         path = views.report_file(self.reports_dir, name)
         if path is None:
             return _json(404, {"error": f"no report {name!r} under {self.reports_dir}"})
-        return 200, HTML, path.read_bytes(), [("x-report", "1")]
+        return 200, HTML, path.read_bytes(), [("content-security-policy", REPORT_CSP)]
 
     # -- server-sent events -------------------------------------------------------------------------
 

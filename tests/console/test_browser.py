@@ -280,3 +280,22 @@ def test_start_a_certification_run_and_watch_it_live(page: Any, console: Console
     page.reload()
     page.wait_for_selector(f"#reports >> text={run['name']}")
     shot(page, "17-run-done")
+
+
+def test_a_bulk_job_shows_with_its_progress(page: Any, console: Console) -> None:
+    from mockgateway.services.bulk.layout import CONFIRM, upload_tree
+    from mockgateway.wire import xmlcodec
+
+    card = {"InsurerNumber": "01139997", "InsuredCardSymbol": "12-34", "InsuredIdentificationNumber": "5678",
+            "InsuredBranchNumber": "00", "Birthdate": "19800401"}  # fmt: skip
+    records = [{**card, "ArbitraryIdentifier": f"F{i}"} for i in range(3)]
+    upload = xmlcodec.render("XmlMsg", upload_tree(CONFIRM, "1310112345", records, file_identifier="F-1"), "Shift_JIS")
+    answer = requests.post(console.base + "/oqs/OQSmuquc01", data=upload, timeout=10)
+    number = xmlcodec.text_at(xmlcodec.parse(answer.content).tree, "MessageBody", "ReceptionNumber")
+    assert number
+    log_in(page, console)
+    page.goto(console.base + "/console/controls")
+    row = page.locator("#bulk tr", has_text=number)
+    playwright.expect(row).to_contain_text("/3")  # records processed of 3
+    assert page.query_selector("#bulk progress") is not None
+    shot(page, "18-controls-bulk")
