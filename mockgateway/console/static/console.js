@@ -393,10 +393,11 @@ function controlsPage() {
   // bulk jobs (progress refreshes every 2 s)
   async function bulk() {
     const doc = await api("GET", "/bulk");
-    $("#bulk").replaceChildren(...(doc.jobs.length ? doc.jobs.map((j) => el("tr", {},
-      el("td", {}, el("code", {}, j.reception_number)), el("td", {}, j.family), el("td", {}, j.mic), el("td", {}, fmt(j.accepted_at)),
-      el("td", {}, el("progress", { max: j.total, value: j.processed }), ` ${j.processed}/${j.total}`, j.errors ? ` (${j.errors} err)` : ""),
-      el("td", {}, j.expired ? "expired" : j.downloads ? "downloaded" : j.done ? "done" : "…"))) : [el("tr", {}, el("td", {}, W["c.none"]))]));
+    const state = (j) => (j.expired ? "expired" : j.downloads ? "downloaded" : j.done ? "done" : "…");
+    fill($("#bulk"), doc.jobs.length ? doc.jobs.map((j) => el("tr", {},
+      el("td", {}, el("code", {}, j.reception_number), el("div", { class: "code" }, `${j.family} · ${j.mic} · ${fmt(j.accepted_at)}`)),
+      el("td", {}, el("progress", { max: j.total, value: j.processed }),
+        el("div", {}, `${j.processed}/${j.total}`, j.errors ? ` (${j.errors} err)` : "", ` · ${state(j)}`)))) : el("tr", {}, el("td", {}, W["c.none"])));
   }
   setInterval(() => act(bulk), 2000);
 
