@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default"
+from mockgateway.resources import default_personas
+
+DEFAULT_FIXTURES = default_personas()
 
 
 @dataclass(slots=True)
@@ -29,6 +31,7 @@ class Config:
     poll_interval: float = 0.2  # seconds, for the polling fallback when inotify is unavailable
     fault_seed: int | None = None
     latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.control.latency)
+    bulk: dict[str, str] = field(default_factory=dict)  # bulk settings to set at start (docs/bulk.md)
     reports_dir: Path | None = None  # harness reports the console lists; default: <root>/reports
     harness_config: Path | None = None  # harness settings (TOML) for runs started from the console
     workers: int = 1  # processes serving the plain-HTTP hot path (mockgateway.scaleout); 1: one process

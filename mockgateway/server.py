@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import gc
 import logging
-import secrets
 import signal
 import threading
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from mockgateway.app import build_gateway
 from mockgateway.certs.institution_pki import TestPKI
 from mockgateway.config import Config
 from mockgateway.control.latency import parse_latency
-from mockgateway.control.tokens import TokenBook
+from mockgateway.control.tokens import TokenBook, new_admin_token
 from mockgateway.engine import Gateway
 from mockgateway.transports.admin import AdminApi
 from mockgateway.transports.http import HttpApp
@@ -40,7 +39,7 @@ def admin_token(config: Config) -> str:
     if path.exists():
         return path.read_text(encoding="ascii").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
+    token = new_admin_token()
     path.write_text(token + "\n", encoding="ascii")
     path.chmod(0o600)
     return token
