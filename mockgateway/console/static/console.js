@@ -80,7 +80,7 @@ function readerPage() {
   function idle() {
     st.mode = null; st.pin = ""; st.consents = []; st.step = 0;
     show("", el("div", { class: "prompt" }, W["reader.idle"]),
-      el("div", { class: "cardslot" }, st.person ? `${st.person.name}` : "💳"),
+      el("div", { class: "cardslot" }, st.person ? `${st.person.name}` : W["reader.card"]),
       st.person ? el("button", { id: "place", class: "", onclick: place }, W["reader.place"]) : null);
   }
 
