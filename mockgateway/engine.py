@@ -192,6 +192,7 @@ class Gateway:
         service = self.services.get(api_id)
         reference = service.reference if service else None
         decision: Decision | None = None
+        mic: str | None = None
         try:
             if len(raw) > self.settings.max_request_bytes:
                 raise XmlError("file.too_large", f"{len(raw)} bytes > {self.settings.max_request_bytes}")
@@ -230,7 +231,7 @@ class Gateway:
                 transport=transport,
                 api_id=api_id,
                 name=name,
-                medical_institution=echo_header(tree).get("MedicalInstitutionCode") if tree else None,
+                medical_institution=mic,  # read once, after the parse (None when it failed)
                 request=raw,
                 response=body,
                 segment=reply.segment.value,
