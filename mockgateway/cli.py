@@ -51,6 +51,8 @@ def serve_config(args: argparse.Namespace) -> Config:
             )
             if value is not None
         },
+        reports_dir=Path(args.reports) if args.reports else None,
+        harness_config=Path(args.harness_config) if args.harness_config else None,
     )
 
     try:
@@ -78,6 +80,8 @@ def _serve(args: argparse.Namespace) -> int:
             f"HTTP http://{config.host}:{config.http_port}{tls}, db {config.db_path}",
             flush=True,
         )
+        token = "the --admin-token value" if config.admin_token else f"the token in {config.root / 'admin-token'}"
+        print(f"console: http://{config.host}:{config.http_port}/console/ (log in with {token})", flush=True)
 
     start(config, on_ready=ready)
     return 0
@@ -176,6 +180,10 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     serve.add_argument("--journal-entries", type=int, default=10_000)
     serve.add_argument("--no-folder", action="store_true", help="do not watch the folders")
     serve.add_argument("--poll-interval", type=float, default=0.2)
+    serve.add_argument("--reports", help="harness reports the web console lists (default: ROOT/reports)")
+    serve.add_argument(
+        "--harness-config", help="harness settings (TOML) for runs the console starts (default: reference client)"
+    )
     serve.add_argument(
         "--workers",
         type=int,

@@ -39,6 +39,8 @@ class Config:
     fault_seed: int | None = None
     latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.control.latency)
     bulk: dict[str, str] = field(default_factory=dict)  # bulk settings to set at start (docs/bulk.md)
+    reports_dir: Path | None = None  # harness reports the console lists; default: <root>/reports
+    harness_config: Path | None = None  # harness settings (TOML) for runs started from the console
     workers: int = 1  # processes serving the plain-HTTP hot path (mockgateway.scaleout); 1: one process
 
     @property
@@ -51,6 +53,10 @@ class Config:
         if not self.tls_port:
             return None
         return self.search_port or self.tls_port + 1
+
+    @property
+    def reports_path(self) -> Path:
+        return self.reports_dir or self.root / "reports"
 
     @property
     def pki_path(self) -> Path:

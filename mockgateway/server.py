@@ -111,7 +111,10 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
         tokens = SharedTokenBook(dt.timedelta(seconds=config.token_ttl_seconds))
     running = Running(gateway, config, token)
     admin = AdminApi(gateway, token, tokens, list(config.fixtures))
-    app_plain = HttpApp(gateway, tokens, admin=admin, webapi=config.webapi_plain)
+    from mockgateway.console import Console
+
+    console = Console(gateway, admin, config.reports_path, config.harness_config)
+    app_plain = HttpApp(gateway, tokens, admin=admin, console=console, webapi=config.webapi_plain)
     # One token book for both hosts: an idToken issued by the login host is honoured by the search host.
     app_login = HttpApp(gateway, tokens, admin=None, webapi=True, host="login") if config.tls_port else None
     app_search = HttpApp(gateway, tokens, admin=None, webapi=True, host="search") if config.tls_port else None

@@ -94,6 +94,14 @@ class AdminApi:
         request = self._admitted(scope, body)
         if not isinstance(request, AdminRequest):
             return request
+        return self._run(request)
+
+    def route(self, method: str, path: str, query_string: str, body: bytes) -> tuple[int, Any]:
+        """Run one admin route for a caller already let in (the token above, or a console session)."""
+        query = {k: v[-1] for k, v in parse_qs(query_string).items()}
+        return self._run(AdminRequest(method, path.rstrip("/"), query, body))
+
+    def _run(self, request: AdminRequest) -> tuple[int, Any]:
         handler = self.routes.get((request.method, request.path)) or self.gateway.admin_routes.get(
             (request.method, request.path)
         )

@@ -58,6 +58,7 @@ class HttpApp:
         tokens: TokenBook,
         *,
         admin: AdminHandler | None = None,
+        console: AdminHandler | None = None,
         webapi: bool = True,
         convenience: bool = True,
         host: WebApiHost = "both",
@@ -66,6 +67,7 @@ class HttpApp:
         self.host = host
         self.tokens = tokens
         self.admin = admin
+        self.console = console  # the web console (mockgateway.console), on the admin listener only
         self.webapi = webapi
         self.convenience = convenience
         self.api = WebApi(gateway, tokens, "webapi")
@@ -88,6 +90,8 @@ class HttpApp:
                 await self._auth(protocol)
         elif path.startswith("/admin") and self.admin is not None:
             await self.admin(scope, protocol)
+        elif path.startswith("/console") and self.console is not None:
+            await self.console(scope, protocol)
         elif path == "/health" and method == "GET":
             protocol.response_bytes(200, [("content-type", JSON)], orjson.dumps({"status": "ok"}))
         else:
