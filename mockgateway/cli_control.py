@@ -123,6 +123,7 @@ def _reader(args: argparse.Namespace) -> int:
             ("fallback", args.fallback),
             ("medical_institution", args.mic),
             ("remove_at", args.remove_at),
+            ("prescription", args.prescription),
             ("channel", args.channel),
             ("passcode", args.passcode),
         ):
@@ -215,6 +216,11 @@ def add_parsers(sub: Any) -> None:
         "--limit-consent",
         action="store_true",
         help="agrees on the 限度額 screen (limit_consent_screen: shown)",
+    )
+    place.add_argument(
+        "--prescription",
+        choices=["electronic", "paper"],
+        help="処方箋発行形態 the patient picks (default: the reader's setting; face file PrescriptionIssueSelect)",
     )
     place.add_argument(
         "--channel",

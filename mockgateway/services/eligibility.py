@@ -8,7 +8,7 @@ from typing import Protocol
 from mockgateway.domain.codes import ReferenceClassification, SegmentOfResult
 from mockgateway.domain.eligibility import SearchKey, confirm
 from mockgateway.domain.model import CardKey
-from mockgateway.engine import Context, Reply
+from mockgateway.engine import Context, Format, Reply
 from mockgateway.wire.messages import Header, child, message, parse_header, parse_search_info_memo
 from mockgateway.wire.results import ResultOptions, eligibility_body, result_header
 from mockgateway.wire.xmlcodec import Tree
@@ -38,14 +38,16 @@ class EligibilityService:
 
     def handle(self, ctx: Context, tree: Tree) -> Reply:
         header_tree, body_tree = message(tree)
-        header = parse_header(header_tree, date_required=True)
+        header = parse_header(header_tree, date_required=True, institution=ctx.institution)
         info_tree = child(body_tree, "QualificationConfirmSearchInfo", "XmlMsg/MessageBody")
         if self.public_assistance is not None and self.public_assistance[0](info_tree):
             return self.public_assistance[1].handle(ctx, header, info_tree)
+        settings = ctx.gateway.settings
         info = parse_search_info_memo(
             info_tree,
             "XmlMsg/MessageBody/QualificationConfirmSearchInfo",
-            strict_padding=ctx.gateway.settings.strict_insurer_padding,
+            strict_padding=settings.strict_insurer_padding,
+            zero_padded=ctx.fmt is Format.JSON and settings.webapi_zero_padded_insurer,
         )
         on = header.confirmation_date
         assert on is not None
@@ -56,7 +58,8 @@ class EligibilityService:
             now=ctx.now,
             limit_consent=info.limit_consent,
             arbitrary_identifier=info.arbitrary_identifier,
-            kakunin_classification=ctx.gateway.settings.kakunin_classification,
+            kakunin_classification=settings.kakunin_classification,
+            diseases_layout=settings.diseases_layout(ctx.fmt),
         )
         if self.reference_numbers is not None and outcome.match is not None:
             options.reference_number = self.reference_numbers(mic, outcome.match.qualification.key)

@@ -72,6 +72,9 @@ class ResultOptions:
     arbitrary_identifier: str | None = None
     tickets: tuple[MedicalTicket, ...] = ()  # 医療扶助: the 医療券・調剤券 of the month (domain/fujo.py)
     kakunin_classification: str | None = None  # Settings.kakunin_classification (domain/kakunin.py)
+    diseases_layout: str = "nested"  # SpecificDiseasesCertificateList: nested (List → Info*) or flat (docs/layouts.md)
+    # face files: the reader writes every consent flag, 0 for a screen it did not show
+    every_consent_flag: bool = False
 
 
 CONSENT_KINDS = ("SpecificHealthCheckupsInfo", "PharmacistsInfo", "DiagnosisInfo", "OperationInfo")
@@ -95,6 +98,8 @@ def qualification_tree(match: Match, options: ResultOptions) -> Tree:
         options.arbitrary_identifier,
         options.tickets,
         options.kakunin_classification,
+        options.diseases_layout,
+        options.every_consent_flag,
         options.on if limit else None,
         options.now if limit else None,
     )
@@ -149,7 +154,13 @@ def _qualification_tree(match: Match, options: ResultOptions) -> Tree:
         tree["SpecificDiseasesCertificateRelatedConsFlg"] = "1"
         tree["SpecificDiseasesCertificateRelatedConsTime"] = timestamp_memo(options.now)
         if diseases:
-            tree["SpecificDiseasesCertificateList"] = {"SpecificDiseasesCertificateInfo": diseases}
+            # flat: a list under the List name renders as repeated List elements in XML and as a
+            # JSON array of certificate objects; nested: one List holding Info elements.
+            flat = options.diseases_layout == "flat"
+            listed: Node = diseases if flat else {"SpecificDiseasesCertificateInfo": diseases}
+            tree["SpecificDiseasesCertificateList"] = listed
+    elif options.every_consent_flag:
+        tree["SpecificDiseasesCertificateRelatedConsFlg"] = "0"
     if options.tickets:
         infos: list[Node] = [_ticket(t) for t in options.tickets]
         tree["PublicExpenseResultList"] = {"MedicalTicketInfo": infos if len(infos) > 1 else infos[0]}

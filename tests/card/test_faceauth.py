@@ -112,10 +112,35 @@ def test_pin_mode_writes_the_face_file(gateway: Gateway, tmp_path: Path) -> None
     assert q["OperationInfoConsFlg"] == "0"
     # 限度額: no screen since 2024 (limit_consent_screen omitted), the information is provided
     assert q["LimitApplicationCertificateRelatedConsFlg"] == "1"
+    assert q["SpecificDiseasesCertificateRelatedConsFlg"] == "1"  # 特定疾病 with the マイナ保険証 (docs/card.md)
+    assert b["PrescriptionIssueSelect"] == "2"  # 紙の処方箋: the reader's default choice
+    assert next(iter(b)) == "PrescriptionIssueSelect"  # first in MessageBody
+    assert r.body.splitlines()[2] == b"    <MessageHeader>"  # indented as the terminal writes it
     assert r.session.consents_shown == (
         ConsentKind.DRUG, ConsentKind.CHECKUP, ConsentKind.DIAGNOSIS, ConsentKind.OPERATION
     )  # fmt: skip
     assert any(s.startswith("challenge signed") for s in r.session.steps)
+
+
+def test_the_prescription_choice_and_its_codes(gateway: Gateway) -> None:
+    electronic = place(gateway, "hoken-taro", mode="pin", pins=["1234"], prescription="electronic")
+    assert body(electronic)["PrescriptionIssueSelect"] == "1"
+    assert electronic.session.placement.as_json()["prescription"] == "electronic"
+    face.feature(gateway).update_settings({"prescription_code_paper": "0", "prescription": "paper"})
+    assert body(place(gateway, "hoken-taro", mode="pin", pins=["1234"]))["PrescriptionIssueSelect"] == "0"
+    face.feature(gateway).update_settings({"prescription": "none"})
+    assert "PrescriptionIssueSelect" not in body(place(gateway, "hoken-taro", mode="pin", pins=["1234"]))
+    with pytest.raises(ValueError, match="prescription"):
+        face.feature(gateway).update_settings({"prescription": "fax"})
+    with pytest.raises(ValueError, match="prescription"):
+        place(gateway, "hoken-taro", mode="pin", pins=["1234"], prescription="fax")
+
+
+def test_compact_face_files(gateway: Gateway) -> None:
+    gateway.settings.indent_files = False  # serve --compact
+    r = place(gateway, "hoken-taro", mode="pin", pins=["1234"])
+    assert r.body is not None
+    assert r.body.count(b"\n") == 1
 
 
 def test_consents_go_into_the_consent_book(gateway: Gateway) -> None:

@@ -58,6 +58,7 @@ def test_limit_screen_shown_as_before_2024(gateway: Gateway) -> None:
     assert declined.as_json()["limit_consent"] == "declined"
     q = result_of(declined)
     assert q["LimitApplicationCertificateRelatedConsFlg"] == "0"
+    assert q["SpecificDiseasesCertificateRelatedConsFlg"] == "0"  # the reader writes every flag, 0 when declined
     assert "LimitApplicationCertificateRelatedInfo" not in q
     agreed = face.place(gateway, "gendo-kenji", limit_consent=True)
     assert agreed.as_json()["limit_consent"] == "agreed"
@@ -69,6 +70,7 @@ def test_limit_screen_shown_as_before_2024(gateway: Gateway) -> None:
 def test_no_limit_information_in_the_grace_period(gateway: Gateway) -> None:
     q = result_of(face.place(gateway, "myna-yuyo"))
     assert q["LimitApplicationCertificateRelatedConsFlg"] == "0"
+    assert q["SpecificDiseasesCertificateRelatedConsFlg"] == "0"
 
 
 # --- 8: 包括同意 -----------------------------------------------------------------------------------------
