@@ -479,7 +479,7 @@ def test_every_default_persona_result_carries_the_card_dates_but_one(gateway: Ga
                 assert has == dict.fromkeys(has, expected), (person.id, has)
     assert "hizuke-nashi" in seen
     assert {"fujo-ichiro", "fujo-kokuho"} <= fujo_seen
-    assert "fujo-kokuho" in seen and seen["fujo-kokuho"] >= 2  # its 国保 result carries both dates
+    assert seen.get("fujo-kokuho", 0) >= 2  # its 国保 result carries both dates
     assert len(seen) >= 20, sorted(seen)  # every persona whose card answers with a result
 
 

@@ -248,7 +248,7 @@ class Console:
             out = views.person_detail(g, person)
             out["card"] = card if status == 200 else None
             out["card_problem"] = None if status == 200 else card.get("error")
-            out["screens"] = _screens(g, person.id, card if status == 200 else None)
+            out["screens"] = _screens(g, person.id, card if status == 200 else None, q.get("mic") or None)
             out["now"] = format_timestamp(g.clock.now())
             return _json(200, out)
         if name == "journal":
@@ -304,9 +304,10 @@ class Console:
             return
 
 
-def _screens(gateway: Gateway, person_id: str, card: dict[str, Any] | None) -> list[str]:
-    """The consent screens the reader would show this person today (none in the grace period)."""
-    from mockgateway.card.faceauth import CheckResult
+def _screens(gateway: Gateway, person_id: str, card: dict[str, Any] | None, mic: str | None = None) -> list[str]:
+    """The consent screens the reader would show this person today at `mic` (default: the reader's):
+    none in the grace period, none for a kind under 包括同意 (マイナポータル or the previous visit)."""
+    from mockgateway.card.faceauth import CheckResult, Placement
     from mockgateway.services.reader import session as face
 
     if card is None or card.get("status") in ("grace", "expired", "revoked", "not_yet_valid"):
@@ -316,7 +317,11 @@ def _screens(gateway: Gateway, person_id: str, card: dict[str, Any] | None) -> l
     except LookupError:
         return []
     check = CheckResult(person_id, None, None, True, None, "")
-    return [k.value for k in feature.consent_screens(check)]
+    try:
+        standing = feature.standing_consents(check, Placement(person_id, medical_institution=mic))
+    except ValueError:  # a malformed 医療機関コード: the placement itself will say so
+        standing = {}
+    return [k.value for k in feature.consent_screens(check) if k not in standing]
 
 
 def _bulk_jobs(gateway: Gateway) -> list[dict[str, Any]]:

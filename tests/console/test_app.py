@@ -102,6 +102,22 @@ def test_the_console_reads_through_the_admin_routes(console: Console) -> None:
     assert [p["id"] for p in by_kana["people"]] == ["hoken-taro"]
 
 
+def test_the_reader_preview_leaves_out_screens_under_comprehensive_consent(console: Console) -> None:
+    session, _ = console.login()
+
+    def screens(**extra: str) -> list[str]:
+        found = session.get(console.base + "/console/api/preview", params={"id": "hoken-taro", **extra}, timeout=10)
+        assert found.status_code == 200, found.text
+        return list(found.json()["screens"])
+
+    assert "PharmacistsInfo" in screens()
+    placed = console.admin("POST", "/admin/reader/place", json={"person_id": "hoken-taro", "consents": ["drug"]})
+    assert placed.status_code == 200, placed.text
+    assert "PharmacistsInfo" not in screens()  # agreed at this 医療機関's previous visit: no screen
+    assert "PharmacistsInfo" in screens(mic="1310000011")  # another 医療機関 asks again
+    assert "PharmacistsInfo" in screens(mic="bad")  # a malformed code: nothing to look up; the placement refuses it
+
+
 def test_the_journal_as_server_sent_events(console: Console) -> None:
     session, _ = console.login()
     with session.get(console.base + "/console/events?since=0&api_id=OQSsiquc01", stream=True, timeout=10) as sse:

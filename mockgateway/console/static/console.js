@@ -134,7 +134,13 @@ function readerPage() {
       note ? el("div", { class: "err", id: "pinnote" }, note) : null, dots, pad);
   }
 
-  function consentsOrSubmit() {
+  async function consentsOrSubmit() {
+    // asked afresh for the 医療機関 typed in: 包括同意 (a previous visit there) leaves screens out
+    const mic = $("#mic").value;
+    try {
+      const fresh = await api("GET", "/preview?id=" + encodeURIComponent(st.person.id) + (mic ? "&mic=" + encodeURIComponent(mic) : ""));
+      st.preview.screens = fresh.screens;
+    } catch (e) { /* keep the screens the person was shown with */ }
     st.screens = st.preview.screens || [];
     st.consents = [];
     st.step = 0;
