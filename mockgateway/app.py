@@ -56,8 +56,9 @@ def build_gateway(config: Config, *, real_time: Callable[[], float] = time.time)
             output_encoding=config.output_encoding,
             strict_insurer_padding=config.strict_insurer_padding,
         ),
-        journal=Journal(config.journal_entries, config.journal_body_bytes),
+        journal=Journal(config.journal_entries, config.journal_body_bytes, config.journal_total_bytes),
         faults=FaultBook(config.fault_seed),
+        reset_clock=config.reset_clock,
     )
     for install in FEATURES:
         install(gateway)

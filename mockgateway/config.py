@@ -24,6 +24,9 @@ class Config:
     admin_token: str | None = None  # default: generated and written to <root>/admin-token
     journal_entries: int = 10_000
     journal_body_bytes: int = 64 * 1024
+    journal_total_bytes: int = 256 * 1024 * 1024  # all bodies together (mockgateway.journal)
+    reset_clock: bool = False  # forget the saved virtual clock (`serve --reset-clock`)
+    trash_retention_days: float = 7.0  # trash/ files older than this are deleted; 0 keeps them forever
     token_ttl_seconds: int = 3600
     folder: bool = True
     poll_interval: float = 0.2  # seconds, for the polling fallback when inotify is unavailable

@@ -361,6 +361,9 @@ def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt
         unknown = set(doc) - {"insurers", "persons", "version", "comment"}
         if unknown:
             raise FixtureError(source, "-", sorted(unknown)[0], "未知のトップレベル項目です")
+        for key in ("insurers", "persons"):
+            if doc.get(key) is not None and not isinstance(doc[key], list):
+                raise FixtureError(source, "-", key, "リスト (- で始まる項目の並び) です")
         for i, item in enumerate(doc.get("insurers") or []):
             insurer = _insurer(DocReader(source, f"insurer[{i}]", item, today))
             data.insurers[insurer.number.value] = insurer
@@ -374,16 +377,62 @@ def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt
     return data
 
 
+# Limits of a fixture document (docs/fixtures): a fixture is data, so YAML aliases (the billion
+# laughs) are refused outright, and nesting and size are bounded far above any real fixture.
+MAX_FIXTURE_DEPTH = 64
+MAX_FIXTURE_BYTES = 256 * 1024 * 1024
+
+
+class _FixtureLoader(yaml.BaseLoader):
+    """BaseLoader (every scalar stays a string: 00 stays "00", 20240401 stays a date text) that
+    refuses aliases and nesting deeper than MAX_FIXTURE_DEPTH while composing, before anything grows."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _LimitError(f"YAML のエイリアス *{event.anchor} は使えません (行 {event.start_mark.line + 1})")
+        self.depth += 1
+        try:
+            if self.depth > MAX_FIXTURE_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _LimitError(f"入れ子が深すぎます (最大 {MAX_FIXTURE_DEPTH} 段, 行 {mark.line + 1})")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _LimitError(Exception):
+    pass
+
+
+def parse_yaml(raw: bytes | str, source: str) -> Any:
+    """One fixture document, or FixtureError naming `source` (unreadable, alias, too deep, too big)."""
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > MAX_FIXTURE_BYTES:
+        raise FixtureError(source, "-", "-", f"大きすぎます ({size} バイト > {MAX_FIXTURE_BYTES})")
+    try:
+        text = raw if isinstance(raw, str) else raw.decode("utf-8")
+        return yaml.load(text, Loader=_FixtureLoader)  # noqa: S506 - BaseLoader: strings only, no objects
+    except _LimitError as exc:
+        raise FixtureError(source, "-", "-", str(exc)) from None
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
+        raise FixtureError(source, "-", "-", f"読めません: {' '.join(str(exc).split())}") from None
+
+
 def read_files(paths: Sequence[Path]) -> list[tuple[str, Mapping[str, Any]]]:
     out: list[tuple[str, Mapping[str, Any]]] = []
     for path in paths:
         files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
         for file in files:
             try:
-                # BaseLoader keeps every scalar a string: 00 stays "00", 20240401 stays a date text.
-                doc = yaml.load(file.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
-            except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+                if file.stat().st_size > MAX_FIXTURE_BYTES:
+                    raise FixtureError(str(file), "-", "-", f"大きすぎます (> {MAX_FIXTURE_BYTES} バイト)")
+                raw = file.read_bytes()
+            except OSError as exc:
                 raise FixtureError(str(file), "-", "-", f"読めません: {exc}") from None
+            doc = parse_yaml(raw, str(file))
             out.append((str(file), doc or {}))
     return out
 

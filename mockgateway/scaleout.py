@@ -419,7 +419,11 @@ class Replicas:
         self.cleared = ctx.RawArray("Q", count)
         self.inbox = ctx.Queue()
         self.primary_port = _free_port()
-        bounds = {"max_entries": gateway.journal.max_entries, "max_body_bytes": gateway.journal.max_body_bytes}
+        bounds = {
+            "max_entries": gateway.journal.max_entries,
+            "max_body_bytes": gateway.journal.max_body_bytes,
+            "max_total_bytes": gateway.journal.max_total_bytes,
+        }
         gateway.journal = MergingJournal(self.inbox, self.demand, self.acks, self.clears, self.cleared, **bounds)
         self.publisher = Publisher(gateway, tokens, self.counter)
         shared = (self.counter, self.inbox, self.demand, self.acks, self.clears, self.cleared)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from mockgateway import health
 from mockgateway.engine import Format, Gateway, Response
 from mockgateway.tokens import TokenBook
 from mockgateway.transports.webapi import AUTH_PATH, JSON, SEARCH_PATH, Answer, WebApi
@@ -81,7 +82,8 @@ class HttpApp:
         elif path.startswith("/admin") and self.admin is not None:
             await self.admin(scope, protocol)
         elif path == "/health" and method == "GET":
-            protocol.response_bytes(200, [("content-type", JSON)], orjson.dumps({"status": "ok"}))
+            status, doc = health.check(self.gateway)
+            protocol.response_bytes(status, [("content-type", JSON)], orjson.dumps(doc))
         else:
             await protocol()
             known = ["POST /oqs/{API_ID}"] if self.convenience else []
