@@ -200,9 +200,18 @@ class Gateway:
     # -- the one entry point -------------------------------------------------------------------
 
     def process(
-        self, api_id: str, raw: bytes, *, fmt: Format, transport: str, name: str | None = None, canary: bool = False
+        self,
+        api_id: str,
+        raw: bytes,
+        *,
+        fmt: Format,
+        transport: str,
+        name: str | None = None,
+        canary: bool = False,
+        oversize: int | None = None,
     ) -> Response:
-        """`canary`: /health's probe: no faults, no latency, not journaled."""
+        """`canary`: /health's probe: no faults, no latency, not journaled. `oversize`: the body was
+        refused unread at this many bytes (or more); answer "too large" without it."""
         started = time.perf_counter()
         now = self.clock.now()
         ctx = Context(self, api_id, transport, now, name, fmt)
@@ -212,8 +221,9 @@ class Gateway:
         decision: Decision | None = None
         internal = False
         try:
-            if len(raw) > self.settings.max_request_bytes:
-                raise XmlError("file.too_large", f"{len(raw)} bytes > {self.settings.max_request_bytes}")
+            size = len(raw) if oversize is None else oversize
+            if size > self.settings.max_request_bytes:
+                raise XmlError("file.too_large", f"{size} bytes > {self.settings.max_request_bytes}")
             tree = self._parse(raw, fmt)
             mic = echo_header(tree).get("MedicalInstitutionCode")
             decision = None if canary else self.faults.evaluate(api_id, transport, mic, now)

@@ -391,12 +391,12 @@ class _FixtureLoader(yaml.BaseLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _LimitError(f"YAML のエイリアス *{event.anchor} は使えません (行 {event.start_mark.line + 1})")
         self.depth += 1
         try:
             if self.depth > MAX_FIXTURE_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise _LimitError(f"入れ子が深すぎます (最大 {MAX_FIXTURE_DEPTH} 段, 行 {mark.line + 1})")
             return super().compose_node(parent, index)
         finally:
@@ -414,7 +414,7 @@ def parse_yaml(raw: bytes | str, source: str) -> Any:
         raise FixtureError(source, "-", "-", f"大きすぎます ({size} バイト > {MAX_FIXTURE_BYTES})")
     try:
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
-        return yaml.load(text, Loader=_FixtureLoader)  # noqa: S506 - BaseLoader: strings only, no objects
+        return yaml.load(text, Loader=_FixtureLoader)
     except _LimitError as exc:
         raise FixtureError(source, "-", "-", str(exc)) from None
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:

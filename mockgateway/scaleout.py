@@ -47,12 +47,22 @@ from typing import Any
 import orjson
 
 from mockgateway.config import Config
-from mockgateway.engine import Format, Gateway, _clock_from_json, _clock_to_json
+from mockgateway.engine import Gateway, _clock_from_json, _clock_to_json
 from mockgateway.faults import FaultBook, rule_from_dict
 from mockgateway.journal import Journal, JournalEntry
 from mockgateway.store import index as people_index
 from mockgateway.tokens import Token, TokenBook
-from mockgateway.transports.http import JSON, SEARCH_PATH, HttpApp, HttpProtocol, Scope
+from mockgateway.transports.http import (
+    JSON,
+    SEARCH_PATH,
+    HttpApp,
+    HttpProtocol,
+    Scope,
+    TooLarge,
+    is_loopback,
+    read_body,
+    too_large,
+)
 
 log = logging.getLogger(__name__)
 
@@ -375,19 +385,20 @@ class ReplicaApp:
         self.follower.sync()
         path, method = scope.path, scope.method
         local = not self.follower.limited_faults and method == "POST"
-        if local and path == "/oqs/" + LOCAL_API:
-            body = await protocol()
-            response = self.gateway.process(LOCAL_API, body, fmt=Format.XML, transport="http", name=path)
-            await self.http._send(protocol, response)
+        if (local and path == "/oqs/" + LOCAL_API) or (
+            local and self.webapi and path == SEARCH_PATH and self._known(scope)
+        ):
+            await self.http.__rsgi__(scope, protocol)  # the body limit and the answer, as in one process
             return
-        if local and self.webapi and path == SEARCH_PATH and self._known(scope):
-            await self.http.__rsgi__(scope, protocol)
+        try:
+            body = await read_body(scope, protocol, self.gateway.settings.max_request_bytes)
+        except TooLarge as exc:
+            too_large(protocol, exc)
             return
-        if path.startswith("/admin") and not _loopback(scope.client):
-            await protocol()
+        if path.startswith("/admin") and not is_loopback(scope.client):
             protocol.response_bytes(403, [("content-type", JSON)], b'{"error":"loopback clients only"}')
             return
-        await forward(scope, protocol, await protocol(), self.port)
+        await forward(scope, protocol, body, self.port)
 
     def _known(self, scope: Scope) -> bool:
         header = scope.headers.get("authorization")
@@ -395,11 +406,6 @@ class ReplicaApp:
             return False
         value = str(header).removeprefix("Bearer ").strip()
         return value in self.tokens._tokens or self.tokens.learn(value) is not None
-
-
-def _loopback(client: str) -> bool:
-    host = client.rsplit(":", 1)[0].strip("[]")
-    return host in ("127.0.0.1", "::1") or host.startswith("127.")
 
 
 # -- processes ------------------------------------------------------------------------------------

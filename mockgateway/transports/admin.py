@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import ipaddress
 import logging
 import math
 from collections.abc import Callable
@@ -18,14 +17,13 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from mockgateway.domain.clock import JST, MAX_RATE, format_timestamp, parse_timestamp
+from mockgateway.domain.clock import JST, MAX_RATE, ClockError, format_timestamp, parse_timestamp
 from mockgateway.engine import Gateway
 from mockgateway.faults import FaultSpecError, rule_from_dict
 from mockgateway.fixtures import FixtureError, load_documents, load_paths, parse_yaml
 from mockgateway.journal import MAX_JOURNAL_BYTES, MAX_JOURNAL_ENTRIES
 from mockgateway.tokens import TokenBook
-from mockgateway.transports.http import JSON, HttpProtocol, Scope
-
+from mockgateway.transports.http import JSON, HttpProtocol, Scope, TooLarge, is_loopback, read_body, too_large
 
 log = logging.getLogger(__name__)
 
@@ -109,20 +107,6 @@ def query_int(query: dict[str, str], name: str, default: int | None, high: int =
     return int(raw)
 
 
-def _is_loopback(client: str) -> bool:
-    """`127.0.0.1:5000`, `[::1]:5000`, `::ffff:127.0.0.1:5000` (how `--host ::` sees IPv4), or a bare address."""
-    host, _, port = client.rpartition(":")
-    candidates = [host.strip("[]"), client.strip("[]")] if port.isdigit() else [client.strip("[]")]
-    for candidate in candidates:
-        try:
-            address = ipaddress.ip_address(candidate)
-        except ValueError:
-            continue
-        mapped = getattr(address, "ipv4_mapped", None)
-        return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
-    return False
-
-
 class AdminApi:
     def __init__(
         self,
@@ -155,12 +139,16 @@ class AdminApi:
         self.routes = routes
 
     async def __call__(self, scope: Scope, protocol: HttpProtocol) -> None:
-        body = await protocol()
+        try:
+            body = await read_body(scope, protocol, self.gateway.settings.max_request_bytes)
+        except TooLarge as exc:
+            too_large(protocol, exc)
+            return
         status, payload = self.dispatch(scope, body)
         protocol.response_bytes(status, [("content-type", JSON)], orjson.dumps(payload))
 
     def dispatch(self, scope: Scope, body: bytes) -> tuple[int, Any]:
-        if not _is_loopback(scope.client):
+        if not is_loopback(scope.client):
             return 403, {"error": "the admin API answers loopback clients only"}
         sent = scope.headers.get("x-admin-token") or (scope.headers.get("authorization") or "").removeprefix("Bearer ")
         if not sent or not hmac.compare_digest(str(sent), self.token):
@@ -247,7 +235,7 @@ class AdminApi:
                 when = parse_timestamp(raw.ljust(14, "0"))
             self._apply_clock(lambda: clock.set(when, running=running, rate=rate))
         except ValueError as exc:  # ClockError included: the field and its bounds
-            raise AdminError(400, f"now: {exc}" if raw is not None and not str(exc).startswith("now") else str(exc)) from None
+            raise AdminError(400, str(exc) if isinstance(exc, ClockError) else f"now: {exc}") from None
         return self.get_clock(request)
 
     def advance_clock(self, request: AdminRequest) -> tuple[int, Any]:

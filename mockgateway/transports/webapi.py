@@ -16,6 +16,7 @@ import orjson
 
 from mockgateway.domain.clock import format_timestamp
 from mockgateway.domain.codes import ResultCode
+from mockgateway.domain.numbers import MedicalInstitutionCode, NumberError
 from mockgateway.engine import Format, Gateway, Response
 from mockgateway.journal import JournalEntry
 from mockgateway.services.eligibility import API_ID as ELIGIBILITY
@@ -53,7 +54,15 @@ class WebApi:
                 400, self.gateway.codes.get("auth.login", detail="本文はJSONオブジェクトです"), raw, AUTH_PATH, now
             )
         mic = doc.get("MedicalInstitutionCode") or doc.get("medicalInstitutionCode")
-        token = self.tokens.issue(now, str(mic) if mic else None)
+        # A token without an institution would be good for any; "garbage" is no institution either.
+        try:
+            if not isinstance(mic, str | int) or isinstance(mic, bool):
+                raise NumberError("MedicalInstitutionCode", "医療機関コード (10桁) が必要です")
+            code = MedicalInstitutionCode.parse(str(mic)).value
+        except NumberError as exc:
+            why = f"MedicalInstitutionCode: {exc.detail}"
+            return self._refuse(400, self.gateway.codes.get("auth.login", detail=why), raw, AUTH_PATH, now, why)
+        token = self.tokens.issue(now, code)
         body = orjson.dumps({"result": {"idToken": token.value, "expiresAt": format_timestamp(token.expires)}})
         self._journal("auth", AUTH_PATH, token.medical_institution, raw, body, "1", None, now)
         return Answer(200, body)
