@@ -12,7 +12,10 @@ from mockgateway.config import DEFAULT_FIXTURES, Config
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from mockgateway.engine import ClockStateError
+    from mockgateway.fixtures import FixtureError
     from mockgateway.server import start
+    from mockgateway.transports.folder import FolderError
 
     config = Config(
         root=Path(args.root),
@@ -30,8 +33,11 @@ def _serve(args: argparse.Namespace) -> int:
         journal_entries=args.journal_entries,
         folder=not args.no_folder,
         poll_interval=args.poll_interval,
+        settle_seconds=args.settle_seconds,
         latency=args.latency,
         workers=args.workers,
+        reset_clock=args.reset_clock,
+        trash_retention_days=args.trash_days,
     )
 
     def ready(running: object) -> None:
@@ -43,7 +49,14 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    start(config, on_ready=ready)
+    try:
+        start(config, on_ready=ready)
+    except FixtureError as exc:  # the same one line as `fixtures check`, no traceback
+        print(f"NG {exc}", file=sys.stderr)
+        return 1
+    except (ClockStateError, FolderError, FileExistsError, NotADirectoryError) as exc:
+        print(f"mockgateway: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -201,6 +214,23 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-entries", type=int, default=10_000)
     serve.add_argument("--no-folder", action="store_true", help="do not watch the folders")
     serve.add_argument("--poll-interval", type=float, default=0.2)
+    serve.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=2.0,
+        help="a file found by a rescan whose writers cannot be checked is taken after this long unchanged",
+    )
+    serve.add_argument(
+        "--trash-days",
+        type=float,
+        default=7.0,
+        help="delete trash/ files older than this many days (default 7; 0 keeps them forever)",
+    )
+    serve.add_argument(
+        "--reset-clock",
+        action="store_true",
+        help="forget the saved virtual clock and start at real time (the way out of a bad saved clock)",
+    )
     serve.add_argument(
         "--workers",
         type=int,

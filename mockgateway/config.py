@@ -30,6 +30,7 @@ class Config:
     token_ttl_seconds: int = 3600
     folder: bool = True
     poll_interval: float = 0.2  # seconds, for the polling fallback when inotify is unavailable
+    settle_seconds: float = 2.0  # unchanged this long, a listed file nobody can vouch for is taken (docs/folder.md)
     fault_seed: int | None = None
     latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.latency)
     workers: int = 1  # processes serving the plain-HTTP hot path (mockgateway.scaleout); 1: one process

@@ -21,7 +21,7 @@ from mockgateway.domain.clock import JST, MAX_RATE, ClockError, format_timestamp
 from mockgateway.engine import Gateway
 from mockgateway.faults import FaultSpecError, rule_from_dict
 from mockgateway.fixtures import FixtureError, load_documents, load_paths, parse_yaml
-from mockgateway.journal import MAX_JOURNAL_BYTES, MAX_JOURNAL_ENTRIES
+from mockgateway.journal import MAX_JOURNAL_BYTES, MAX_JOURNAL_ENTRIES, safe_text
 from mockgateway.tokens import TokenBook
 from mockgateway.transports.http import JSON, HttpProtocol, Scope, TooLarge, is_loopback, read_body, too_large
 
@@ -107,6 +107,26 @@ def query_int(query: dict[str, str], name: str, default: int | None, high: int =
     return int(raw)
 
 
+def dumps(payload: Any) -> bytes:
+    """JSON of an admin answer; text no JSON encoder takes (a lone surrogate) is shown escaped."""
+    try:
+        return orjson.dumps(payload)
+    except (orjson.JSONEncodeError, TypeError):
+        return orjson.dumps(_plain(payload))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {safe_text(str(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return safe_text(str(value))
+
+
 class AdminApi:
     def __init__(
         self,
@@ -145,7 +165,7 @@ class AdminApi:
             too_large(protocol, exc)
             return
         status, payload = self.dispatch(scope, body)
-        protocol.response_bytes(status, [("content-type", JSON)], orjson.dumps(payload))
+        protocol.response_bytes(status, [("content-type", JSON)], dumps(payload))
 
     def dispatch(self, scope: Scope, body: bytes) -> tuple[int, Any]:
         if not is_loopback(scope.client):
