@@ -61,11 +61,14 @@ class Fields:
             raise AdminError(400, f"{route}: unknown keys {unknown}; allowed: {sorted(allowed)}")
         self.doc: dict[str, Any] = doc
 
-    def __contains__(self, name: str) -> bool:
-        return self.doc.get(name) is not None
+    def _given(self, name: str, rule: str) -> Any:
+        """The value, or None when the key is absent; an explicit null is refused, never guessed at."""
+        if name in self.doc and self.doc[name] is None:
+            raise AdminError(400, f"{name}: {rule}, got null (leave the key out instead)")
+        return self.doc.get(name)
 
     def number(self, name: str, *, low: float, high: float, integer: bool = False) -> float | None:
-        value = self.doc.get(name)
+        value = self._given(name, f"{'an integer' if integer else 'a number'} from {low:g} to {high:g}")
         if value is None:
             return None
         kind = "an integer" if integer else "a number"
@@ -77,13 +80,13 @@ class Fields:
         return int(value) if integer else float(value)
 
     def boolean(self, name: str) -> bool | None:
-        value = self.doc.get(name)
+        value = self._given(name, "true or false")
         if value is None or isinstance(value, bool):
             return value
         raise AdminError(400, f"{name}: true or false, got {_shown(value)}")
 
     def text(self, name: str, *, max_length: int = 64) -> str | None:
-        value = self.doc.get(name)
+        value = self._given(name, f"a string of at most {max_length} characters")
         if value is None:
             return None
         if isinstance(value, int) and not isinstance(value, bool):

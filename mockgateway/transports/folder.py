@@ -558,11 +558,11 @@ class FolderTransport:
         with self._trash_lock:  # so two same-named requests never overwrite each other in trash
             os.replace(self.req / name, unique_path(self.trash, name))
 
-    def sweep_trash(self) -> int:
+    def sweep_trash(self, now: float | None = None) -> int:
         """Delete trash/ entries moved there more than trash_retention_days ago (0: keep all)."""
         if self.trash_retention_days <= 0:
             return 0
-        cutoff = time.time() - self.trash_retention_days * 86400
+        cutoff = (time.time() if now is None else now) - self.trash_retention_days * 86400
         removed = 0
         try:
             entries = list(os.scandir(self.trash))
