@@ -52,3 +52,29 @@ def test_json_mic_reads_the_header_or_nothing() -> None:
     assert json_mic(orjson.dumps(SEARCH)) == "1311234569"
     assert json_mic(b"not json") is None
     assert json_mic(b'{"XmlMsg": {}}') is None
+
+
+def test_a_login_needs_a_valid_medical_institution_code(gateway: Gateway) -> None:
+    api = _api(gateway)
+    for body in (b"{}", b'{"MedicalInstitutionCode": "garbage"}', b'{"MedicalInstitutionCode": "1310199999"}',
+                 b'{"MedicalInstitutionCode": null}', b'{"MedicalInstitutionCode": ["1311234569"]}'):  # fmt: skip
+        refused = api.login(body)
+        assert refused.status == 400, body
+        header = orjson.loads(refused.body)["XmlMsg"]["MessageHeader"]
+        assert header["ErrorCode"] == "MGW1102"
+        assert "MedicalInstitutionCode" in header["ErrorMessage"]
+
+
+def test_a_token_is_bound_to_its_issue_instant_and_expiry_is_final(gateway: Gateway) -> None:
+    api = _api(gateway)
+    clock = gateway.clock
+    start = clock.now()
+    token = orjson.loads(api.login(b'{"MedicalInstitutionCode": "1311234569"}').body)["result"]["idToken"]
+    clock.set(start - dt.timedelta(minutes=5), running=False)  # before it was issued
+    before = api.search(orjson.dumps(SEARCH), token)
+    assert before.status == 401
+    assert "発行されました" in (gateway.journal.entries()[-1].reason or "")
+    clock.set(start + dt.timedelta(hours=2), running=False)
+    assert api.search(orjson.dumps(SEARCH), token).status == 401  # expired
+    clock.set(start + dt.timedelta(minutes=30), running=False)  # moved back: no revival
+    assert api.search(orjson.dumps(SEARCH), token).status == 401
