@@ -8,7 +8,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from mockgateway import xmlcodec
 from mockgateway.domain.clock import jst
 from mockgateway.domain.codes import ReferenceClassification, ResultCode
 from mockgateway.engine import Context, Format, Gateway, Reply, Response, Settings
@@ -468,3 +471,22 @@ def test_health_runs_a_canary_through_the_engine(gateway: Gateway, monkeypatch: 
     assert "OverflowError" in doc["problems"][0]
     gateway.health_checks.append(lambda: "res/ not writable")
     assert "res/ not writable" in health.check(gateway)[1]["problems"]
+
+
+# -- every echo path answers well-formed XML (issue 18 item 6) -------------------------------------
+
+ANY_TEXT = st.lists(st.integers(0, 0x10FFFF), max_size=30).map(lambda points: "".join(map(chr, points)))
+
+
+def test_an_api_id_of_any_code_points_is_echoed_as_well_formed_xml(gateway: Gateway) -> None:
+    @settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(api_id=ANY_TEXT, encoding=st.sampled_from(["Shift_JIS", "UTF-8"]), empty=st.booleans())
+    def probe(api_id: str, encoding: str, empty: bool) -> None:
+        gateway.settings.output_encoding = encoding
+        raw = b"" if empty else eligibility_request()
+        answer = gateway.process(api_id, raw, fmt=Format.XML, transport="http", name=api_id)
+        parsed = xmlcodec.parse(answer.body)  # raises if not well-formed
+        assert xmlcodec.text_at(parsed.tree, "MessageHeader", "SegmentOfResult") in ("1", "9")
+        orjson.dumps(answer.entry.as_dict())  # and the journal can still be read
+
+    probe()
