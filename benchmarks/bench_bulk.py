@@ -25,17 +25,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mockgateway import xmlcodec
 from mockgateway.app import build_gateway
 from mockgateway.config import Config
 from mockgateway.domain.eligibility import SearchKey, confirm
 from mockgateway.domain.numbers import with_check_digit
 from mockgateway.engine import Format, Gateway
 from mockgateway.fixtures import Dataset, load_documents
-from mockgateway.messages import RequestError, parse_search_info
-from mockgateway.services import bulk
-from mockgateway.services.bulk_layout import CONFIRM, download_tree, upload_tree
+from mockgateway.services.bulk import service as bulk
+from mockgateway.services.bulk.layout import CONFIRM, download_tree, upload_tree
 from mockgateway.store.index import PeopleIndex
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.messages import RequestError, parse_search_info
 
 MIC = "1311234569"
 INSURER = "06139992"  # 模擬商事健康保険組合 in the default personas

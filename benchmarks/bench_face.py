@@ -34,7 +34,7 @@ from mockgateway.config import DEFAULT_FIXTURES, Config
 from mockgateway.domain.clock import jst
 from mockgateway.engine import Gateway
 from mockgateway.fixtures import load_paths
-from mockgateway.services import face
+from mockgateway.services.reader import session as face
 
 POLL = 0.4  # pcsc-lite's reader status poll (PCSCLITE_STATUS_POLL_RATE, compiled in)
 CASES: list[tuple[str, str, dict[str, Any]]] = [

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import inotify_simple
 
-from mockgateway import xmlcodec
 from mockgateway.app import build_gateway
 from mockgateway.config import Config
 from mockgateway.domain.clock import jst
 from mockgateway.engine import Gateway
+from mockgateway.store.files import atomic_write
 from mockgateway.transports.folder import FolderTransport
-from mockgateway.transports.folder_files import atomic_write
+from mockgateway.wire import xmlcodec
 
 TARGET_P99_MS = 50.0
 REQUEST = (

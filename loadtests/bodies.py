@@ -1,8 +1,8 @@
 """Request bodies as レセコン send them, and the few facts a load test reads back from answers.
 
 Eligibility requests are built from a template (a load generator must not spend its CPU on XML);
-bulk and 医療情報 requests use the gateway's own client helpers (`mockgateway.services.bulk_layout`,
-`mockgateway.services.medical_client`), so the load follows the layouts the gateway implements.
+bulk and 医療情報 requests use the gateway's own client helpers (`mockgateway.services.bulk.layout`,
+`mockgateway.services.medical.client`), so the load follows the layouts the gateway implements.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def typo(keys: CardKeys) -> CardKeys:
 
 
 def bulk_upload(mic: str, date: str, patients: Sequence[Patient], *, file_id: str = "") -> bytes:
-    from mockgateway import xmlcodec
-    from mockgateway.services.bulk_layout import CONFIRM, upload_tree
+    from mockgateway.services.bulk.layout import CONFIRM, upload_tree
+    from mockgateway.wire import xmlcodec
 
     records = []
     for i, p in enumerate(patients):
@@ -86,15 +86,15 @@ def bulk_upload(mic: str, date: str, patients: Sequence[Patient], *, file_id: st
 
 
 def bulk_download(mic: str, reception_number: str) -> bytes:
-    from mockgateway import xmlcodec
-    from mockgateway.services.bulk_layout import download_tree
+    from mockgateway.services.bulk.layout import download_tree
+    from mockgateway.wire import xmlcodec
 
     return xmlcodec.render("XmlMsg", download_tree(mic, reception_number), "Shift_JIS")
 
 
 def medical(mic: str, keys: CardKeys, role: str = "doctor") -> bytes:
     """A YZKsiquc01req / TKKsiquc01req (same layout) by card numbers, XML result, 外来, viewed by `role`."""
-    from mockgateway.services.medical_client import medical_request
+    from mockgateway.services.medical.client import medical_request
 
     card = {
         "InsurerNumber": keys.insurer,

@@ -9,13 +9,19 @@ from pathlib import Path
 import yaml
 
 from mockgateway.config import Config
+from mockgateway.control.faults import FaultBook
+from mockgateway.control.journal import Journal
 from mockgateway.domain.clock import VirtualClock
 from mockgateway.domain.codes import ResultCodes
 from mockgateway.engine import Gateway, Settings
-from mockgateway.faults import FaultBook
 from mockgateway.fixtures import load_paths
-from mockgateway.journal import Journal
-from mockgateway.services import bulk, eligibility, face, medical_disaster, medical_service, reference_numbers
+from mockgateway.services import eligibility, reference_numbers
+from mockgateway.services.bulk import service as bulk
+from mockgateway.services.medical import admin as medical_admin
+from mockgateway.services.medical import disaster as medical_disaster
+from mockgateway.services.medical import service as medical_service
+from mockgateway.services.reader import admin as reader_admin
+from mockgateway.services.reader import session as face
 from mockgateway.store.sqlite import SqliteRepository
 
 
@@ -24,14 +30,16 @@ def _install_eligibility(gateway: Gateway) -> None:
 
 
 # Each feature contributes one `install(gateway)`; order matters only where a feature looks up
-# another's service (照会番号 decorates eligibility, so it comes after it).
+# another's service (照会番号 decorates eligibility, so it comes after it; admin routes after their feature).
 FEATURES: list[Callable[[Gateway], None]] = [
     _install_eligibility,
     reference_numbers.install,  # after eligibility: sets its ReferenceNumber hook
     bulk.install,  # after reference_numbers: OQSmuimm registers through it
     medical_service.install,  # 薬剤・診療 (YZKsiquc01) and 特定健診 (TKKsiquc01) under consent
+    medical_admin.install,  # after medical_service: /admin/medical/* act on its feature
     medical_disaster.install,  # after medical_service: 災害時 card-less search (MGWdsquc01, ours)
     face.install,  # マイナ保険証: the face-auth card reader, card registry, face files (docs/card.md)
+    reader_admin.install,  # after face: /admin/reader/*, /admin/cards/*
 ]
 
 

@@ -61,7 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _pki(args: argparse.Namespace) -> int:
-    from mockgateway import pki
+    from mockgateway.certs import institution_pki as pki
 
     if args.pki_command == "init":
         print(pki.cli_init(Path(args.dir)))
@@ -75,7 +75,7 @@ def _fixtures_check(args: argparse.Namespace) -> int:
 
     from mockgateway.domain.clock import JST
     from mockgateway.fixtures import FixtureError, load_paths
-    from mockgateway.services.medical_records import MedicalIndex
+    from mockgateway.services.medical.fixture import MedicalIndex
 
     today = dt.datetime.now(JST).date()
     try:

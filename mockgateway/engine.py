@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from mockgateway import jsoncodec, xmlcodec
-from mockgateway.consents import ConsentBook
+from mockgateway.control.consents import ConsentBook
+from mockgateway.control.faults import Decision, FaultBook
+from mockgateway.control.journal import Journal, JournalEntry
+from mockgateway.control.latency import LatencyModel
 from mockgateway.domain.clock import ClockError, ClockState, VirtualClock
 from mockgateway.domain.codes import (
     CharacterCode,
@@ -27,16 +29,14 @@ from mockgateway.domain.codes import (
     ResultCodes,
     SegmentOfResult,
 )
-from mockgateway.faults import Decision, FaultBook
 from mockgateway.fixtures import Dataset
-from mockgateway.journal import Journal, JournalEntry
-from mockgateway.latency import LatencyModel
-from mockgateway.messages import RequestError, echo_header
-from mockgateway.results import result_header
-from mockgateway.results import timestamp_memo as timestamp
 from mockgateway.store.index import PeopleIndex
 from mockgateway.store.sqlite import SqliteRepository
-from mockgateway.xmlcodec import Tree, XmlError
+from mockgateway.wire import jsoncodec, xmlcodec
+from mockgateway.wire.messages import RequestError, echo_header
+from mockgateway.wire.results import result_header
+from mockgateway.wire.results import timestamp_memo as timestamp
+from mockgateway.wire.xmlcodec import Tree, XmlError
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Settings:
     output_encoding: str = "Shift_JIS"  # or "UTF-8"; reflected in CharacterCodeIdentifier
     max_request_bytes: int = 16 * 1024 * 1024
     strict_insurer_padding: bool = True  # 6-digit 保険者番号 must be space-padded to 8 (§1.3)
-    latency: LatencyModel | None = None  # realistic latency (mockgateway.latency); None: answer at once
+    latency: LatencyModel | None = None  # realistic latency (mockgateway.control.latency); None: answer at once
 
     @property
     def character_code(self) -> CharacterCode:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -151,35 +151,39 @@ class DocReader:
         items = value if isinstance(value, list) else [value]
         return [type(self)(self.source, f"{self.where}/{name}[{i}]", item, self.today) for i, item in enumerate(items)]
 
-    def known(self, allowed: set[str]) -> None:
+    def known(self, allowed: Set[str]) -> None:
         unknown = sorted(set(self.doc) - allowed)
         if unknown:
             raise self.fail(unknown[0], f"未知の項目です (誤記?): 使える項目 {', '.join(sorted(allowed))}")
 
 
 _SEX = {s.value: s.name for s in Sex}
-_QUAL_KEYS = {
+# The field mapping of a persona, shared by this reader and the store's fast builder
+# (mockgateway/store/fast_person.py): element names as in the result XML, plus ours in lower case.
+QUALIFICATION_KEYS = frozenset({
     "InsurerNumber", "InsuredCardSymbol", "InsuredIdentificationNumber", "InsuredBranchNumber",
     "InsuredCardClassification", "PersonalFamilyClassification", "InsuredName", "QualificationDate",
     "DisqualificationDate", "ReasonOfLoss", "InsuredCertificateIssuanceDate", "InsuredCardValidDate",
     "InsuredCardExpirationDate", "InsuredPartialContributionRatio", "PreschoolClassification",
     "ElderlyRecipientCertificateInfo", "LimitApplicationCertificateRelatedInfo",
     "SpecificDiseasesCertificateInfo", "comment",
-}  # fmt: skip
-_PERSON_KEYS = {
+})  # fmt: skip
+PERSON_KEYS = frozenset({
     "id", "Name", "NameKana", "NameOfOther", "NameOfOtherKana", "Sex1", "Sex2", "Birthdate",
     "Address", "PostNumber", "qualifications", "comment",
-}  # fmt: skip
-_LIMIT_SUFFIXES = (
-    "Classification",
-    "ClassificationFlag",
-    "Date",
-    "ValidStartDate",
-    "ValidEndDate",
-    "LongTermDate",
+})  # fmt: skip
+ELDERLY_KEYS = frozenset({
+    "ElderlyRecipientCertificateDate", "ElderlyRecipientValidStartDate", "ElderlyRecipientValidEndDate",
+    "ElderlyRecipientContributionRatio",
+})  # fmt: skip
+LIMIT_KEYS = frozenset(
+    f"LimitApplicationCertificate{k}"
+    for k in ("Classification", "ClassificationFlag", "Date", "ValidStartDate", "ValidEndDate", "LongTermDate")
 )
-_DISEASE_SUFFIXES = ("DiseaseCategory", "CertificateDate", "ValidStartDate", "ValidEndDate", "SelfPay")
-EXTENSION_KEYS = {"card", "medical", "reference_numbers"}  # interpreted by later features
+DISEASE_KEYS = frozenset(
+    f"SpecificDiseases{k}" for k in ("DiseaseCategory", "CertificateDate", "ValidStartDate", "ValidEndDate", "SelfPay")
+)
+EXTENSION_KEYS = frozenset({"card", "medical", "reference_numbers"})  # interpreted by later features
 
 
 def _insurer(r: DocReader) -> Insurer:
@@ -192,7 +196,7 @@ def _insurer(r: DocReader) -> Insurer:
 
 
 def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualification:
-    r.known(_QUAL_KEYS)
+    r.known(QUALIFICATION_KEYS)
     try:
         insurer_number = InsurerNumber.parse(r.required("InsurerNumber"))
     except NumberError as exc:
@@ -214,8 +218,7 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
     family = r.code("PersonalFamilyClassification", {p.value: p.name for p in PersonalFamily})
     elderly = None
     for er in r.children("ElderlyRecipientCertificateInfo")[:1]:
-        er.known({"ElderlyRecipientCertificateDate", "ElderlyRecipientValidStartDate",
-                  "ElderlyRecipientValidEndDate", "ElderlyRecipientContributionRatio"})  # fmt: skip
+        er.known(ELDERLY_KEYS)
         elderly = ElderlyRecipientCertificate(
             er.date("ElderlyRecipientCertificateDate"),
             er.date("ElderlyRecipientValidStartDate"),
@@ -224,7 +227,7 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
         )
     limits = []
     for lr in r.children("LimitApplicationCertificateRelatedInfo"):
-        lr.known({f"LimitApplicationCertificate{k}" for k in _LIMIT_SUFFIXES})
+        lr.known(LIMIT_KEYS)
         limits.append(
             LimitCertificate(
                 lr.code(
@@ -242,7 +245,7 @@ def _qualification(r: DocReader, insurers: Mapping[str, Insurer]) -> Qualificati
         )
     diseases = []
     for sr in r.children("SpecificDiseasesCertificateInfo"):
-        sr.known({f"SpecificDiseases{k}" for k in _DISEASE_SUFFIXES})
+        sr.known(DISEASE_KEYS)
         diseases.append(
             SpecificDiseaseCertificate(
                 sr.code("SpecificDiseasesDiseaseCategory", SPECIFIC_DISEASE_CATEGORY, required=True) or "",
@@ -287,7 +290,7 @@ def person_from_doc(
     r = DocReader(source, f"person {pid or '(idなし)'}", doc, today)  # refuses a non-mapping
     if not pid:
         raise r.fail("id", "必須項目です (シナリオが参照する安定ID)")
-    r.known(_PERSON_KEYS | EXTENSION_KEYS)
+    r.known(PERSON_KEYS | EXTENSION_KEYS)
     kana = r.required("NameKana")
     half = to_half_width_kana(kana)
     if not is_half_width_kana(half):

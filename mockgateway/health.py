@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockgateway import xmlcodec
 from mockgateway.domain.clock import format_date
 from mockgateway.engine import Format, Gateway
+from mockgateway.wire import xmlcodec
 
 CANARY_API = "OQSsiquc01"
 # A built-in person of the shipped personas (fixtures/default); if other fixtures replaced them the

@@ -276,8 +276,8 @@ def mockgateway_catalogue_http(mockgateway_settings: HarnessSettings) -> Iterato
 def mockgateway_catalogue_webapi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The Web API over TLS for the catalogue's `webapi` scenarios: a test PKI (`.pki`, client
     certificates issued per order) and one listener on a free port, serving the current scenario."""
+    from mockgateway.certs.institution_pki import TestPKI
     from mockgateway.harness.http import CatalogueHttp
-    from mockgateway.pki import TestPKI
 
     pki = TestPKI.init(tmp_path_factory.mktemp("pki"))
     listener = CatalogueHttp(0, pki=pki).start()

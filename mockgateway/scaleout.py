@@ -47,11 +47,12 @@ from typing import Any
 import orjson
 
 from mockgateway.config import Config
+from mockgateway.control.faults import FaultBook, rule_from_dict
+from mockgateway.control.journal import Journal, JournalEntry
+from mockgateway.control.tokens import Token, TokenBook
 from mockgateway.engine import Gateway, _clock_from_json, _clock_to_json
-from mockgateway.faults import FaultBook, rule_from_dict
-from mockgateway.journal import Journal, JournalEntry
-from mockgateway.store import index as people_index
-from mockgateway.tokens import Token, TokenBook
+from mockgateway.store import number_map
+from mockgateway.store.index import PeopleIndex
 from mockgateway.transports.http import (
     JSON,
     SEARCH_PATH,
@@ -137,7 +138,7 @@ def snapshot(gateway: Gateway) -> dict[str, Any]:
         "clock": _clock_to_json(gateway.clock.state),
         "faults": [r.as_dict() for r in rules],
         "limited_faults": any(r.times is not None for r in rules),
-        "people": people_index.generation(gateway.store.connection()),
+        "people": number_map.generation(gateway.store.connection()),
         "reference_numbers": _reference_fingerprint(gateway),
     }
 
@@ -214,7 +215,7 @@ class Follower:
         g.faults = book
         self.limited_faults = bool(state["limited_faults"])
         if state["people"] != self.people:
-            g.index = people_index.PeopleIndex.from_store(g.store, g.clock.today())
+            g.index = PeopleIndex.from_store(g.store, g.clock.today())
             self.people = state["people"]
         if state["reference_numbers"] != self.references:
             _reload_reference_numbers(g)
@@ -481,7 +482,7 @@ def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], boun
     from granian.server.embed import Server
 
     from mockgateway.app import build_gateway
-    from mockgateway.latency import parse_latency
+    from mockgateway.control.latency import parse_latency
 
     counter, outbox, demand, acks, clears, cleared = shared
     number = slot + 1

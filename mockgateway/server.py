@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from mockgateway.app import build_gateway
+from mockgateway.certs.institution_pki import TestPKI
 from mockgateway.config import Config
+from mockgateway.control.latency import parse_latency
+from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Gateway
-from mockgateway.latency import parse_latency
-from mockgateway.pki import TestPKI
-from mockgateway.tokens import TokenBook
 from mockgateway.transports.admin import AdminApi
 from mockgateway.transports.http import HttpApp
 

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from mockgateway import xmlcodec
 from mockgateway.config import DEFAULT_FIXTURES
+from mockgateway.control.faults import FaultBook
+from mockgateway.control.journal import Journal
 from mockgateway.domain.clock import VirtualClock, jst
 from mockgateway.domain.codes import ResultCodes
 from mockgateway.engine import Gateway, Response, Settings
-from mockgateway.faults import FaultBook
 from mockgateway.fixtures import load_paths
-from mockgateway.journal import Journal
 from mockgateway.services.eligibility import API_ID, EligibilityService
 from mockgateway.store.sqlite import SqliteRepository
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Tree
 
 FROZEN_AT = jst(2025, 6, 18, 10, 30, 0)
 TODAY = "20250618"

@@ -25,11 +25,11 @@ from typing import Any
 import pytest
 import requests
 
-from mockgateway import xmlcodec
-from mockgateway.services.bulk_layout import CONFIRM, download_tree, upload_tree
-from mockgateway.services.bulk_settings import STATE_KEY
+from mockgateway.services.bulk.layout import CONFIRM, download_tree, upload_tree
+from mockgateway.services.bulk.settings import STATE_KEY
 from mockgateway.store.sqlite import SqliteRepository
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Tree
 
 MIC = "1311234569"
 TOKEN = "durability-test-token"

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockgateway import xmlcodec
 from mockgateway.domain.clock import jst
 from mockgateway.domain.codes import ReferenceClassification, ResultCode
 from mockgateway.engine import Context, Format, Gateway, Reply, Response, Settings
 from mockgateway.services.eligibility import API_ID
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Tree
 from tests.conftest import (
     MIC,
     GatewayFactory,

@@ -475,13 +475,13 @@ def test_readme_documents_every_key_and_persona() -> None:
 
     text = README.read_text(encoding="utf-8")
     keys = (
-        fixtures._PERSON_KEYS
-        | fixtures._QUAL_KEYS
+        fixtures.PERSON_KEYS
+        | fixtures.QUALIFICATION_KEYS
         | fixtures.EXTENSION_KEYS
-        | {f"LimitApplicationCertificate{k}" for k in fixtures._LIMIT_SUFFIXES}
-        | {f"SpecificDiseases{k}" for k in fixtures._DISEASE_SUFFIXES}
-        | {"InsurerName", "ElderlyRecipientCertificateDate", "ElderlyRecipientValidStartDate",
-           "ElderlyRecipientValidEndDate", "ElderlyRecipientContributionRatio"}
+        | fixtures.LIMIT_KEYS
+        | fixtures.DISEASE_KEYS
+        | fixtures.ELDERLY_KEYS
+        | {"InsurerName"}
     )  # fmt: skip
     for key in sorted(keys):
         assert f"`{key}`" in text, key

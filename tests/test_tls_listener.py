@@ -31,7 +31,7 @@ import requests
 from granian.constants import Interfaces, SSLProtocols
 from granian.server.embed import Server
 
-from mockgateway.pki import ClientCertificate, TestPKI
+from mockgateway.certs.institution_pki import ClientCertificate, TestPKI
 
 pytestmark = pytest.mark.timeout(60)
 

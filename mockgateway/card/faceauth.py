@@ -36,7 +36,7 @@ from mockgateway.card.reader import CardReading, CardRemoved, DirectSlot, NotMyN
 from mockgateway.card.registry import CardSurface
 from mockgateway.domain.certificate import Assessment
 from mockgateway.domain.consent import ConsentKind
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire.xmlcodec import Tree
 
 
 class AuthMode(StrEnum):
@@ -253,7 +253,7 @@ class PlacedCard:
 
 
 class Terminal(Protocol):
-    """The 資格確認端末 and the central system, as the reader sees them (services/face.py)."""
+    """The 資格確認端末 and the central system, as the reader sees them (services/reader/session.py)."""
 
     def card_for(self, placement: Placement) -> PlacedCard: ...
 

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from mockgateway.card.authority import CardAuthority, CardCredentials, nth_birthday_after
 from mockgateway.card.mynumber import synthetic_individual_number, validate_individual_number
-from mockgateway.card.pki import CardAuthority, CardCredentials, nth_birthday_after
 from mockgateway.card.tlv import PLACEHOLDER_FACE_JP2
 
 DEFAULT_ATR = bytes.fromhex("3BE000FF8131FE4514")

@@ -27,9 +27,9 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
+from mockgateway.card.authority import JST, CardAuthority, CertKind, KeyCache, nth_birthday_after
 from mockgateway.card.model import GenericCard, MyNumberCard
 from mockgateway.card.mynumber import synthetic_individual_number
-from mockgateway.card.pki import JST, CardAuthority, CertKind, KeyCache, nth_birthday_after
 from mockgateway.card.profile import PROFILES, CardState, PinId
 from mockgateway.card.spec import CardSpec, parse_card_spec
 from mockgateway.domain.certificate import add_months

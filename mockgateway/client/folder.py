@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mockgateway import xmlcodec
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Tree
 
 
 class ClientTimeout(TimeoutError):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mockgateway import xmlcodec
 from mockgateway.domain.clock import format_date
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Tree
 
 
 @dataclass(frozen=True, slots=True)

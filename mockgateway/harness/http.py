@@ -21,9 +21,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from mockgateway.certs.institution_pki import TestPKI
+from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Gateway
-from mockgateway.pki import TestPKI
-from mockgateway.tokens import TokenBook
 from mockgateway.transports.http import JSON, HttpApp, HttpProtocol, Scope
 
 

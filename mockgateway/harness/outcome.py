@@ -5,19 +5,19 @@ Then-steps assert on both. `sent_problems` compares the request(s) the client ac
 the 資格確認日, the card keys and the consent flag (照会番号 registrations: the 照会番号 too;
 a result download: the 受付番号). Each problem names the element, what was expected and what
 came, so a vendor knows what to fix. How often a bulk client polled is not judged here but by
-`mockgateway.services.bulk_polling` (steps about the polling pattern).
+`mockgateway.services.bulk.polling` (steps about the polling pattern).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mockgateway import jsoncodec, xmlcodec
 from mockgateway.client.folder import Exchange
+from mockgateway.control.journal import JournalEntry
 from mockgateway.harness.adapters import read_result_file
 from mockgateway.harness.orders import BULK_ACTIONS, Order, Report
-from mockgateway.journal import JournalEntry
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire import jsoncodec, xmlcodec
+from mockgateway.wire.xmlcodec import Node, Tree
 
 MAX_REQUESTS_PER_ORDER = 3  # a client may retry once or twice; more is a loop
 

@@ -191,7 +191,7 @@ def body_text(raw: bytes | str) -> str:
         if kind is not None:
             digest = hashlib.sha256(raw).hexdigest()[:16]
             return f"({kind}, {len(raw):,} bytes, sha256 {digest}…)"
-        from mockgateway.journal import JournalEntry
+        from mockgateway.control.journal import JournalEntry
 
         text = str(JournalEntry(0, "", 0.0, "", "", None, None, raw).as_dict()["request"])
     else:

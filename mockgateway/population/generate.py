@@ -27,7 +27,7 @@ from mockgateway.population.people import BatchResult, PeopleGenerator
 from mockgateway.population.plan import Cell, build_plan
 from mockgateway.population.registry import build_facilities, build_registry
 from mockgateway.population.tables import Tables, load_tables
-from mockgateway.store import index as people_index
+from mockgateway.store import number_map
 from mockgateway.store.sqlite import SqliteRepository
 
 BATCH_SIZE = 10_000  # part of the reproducibility key: changing it changes the population
@@ -151,14 +151,14 @@ def generate(
     labels = plan.labels(config.seed)
     registry = build_registry(tables, config.seed)
     store.ensure_schema(SCHEMA)
-    people_index.ensure_schema(store)
+    number_map.ensure_schema(store)
     counts: Counter[tuple[Any, ...]] = Counter()
-    numbers: people_index.NumberMap = {}
-    extensions: people_index.ExtensionMap = {}
+    numbers: number_map.NumberMap = {}
+    extensions: number_map.ExtensionMap = {}
     done = 0
     facilities = 0
     with store.transaction() as db:
-        finish_index = people_index.bulk_replace(db)
+        finish_index = number_map.bulk_replace(db)
         for table in ("persons", "insurers", "population_edges", "population_facilities", "population_meta"):
             db.execute(f"DELETE FROM {table}")
         db.executemany("INSERT INTO insurers VALUES (?, ?)", ((i.number, i.name) for i in registry.insurers))
@@ -198,18 +198,18 @@ def generate(
     return report
 
 
-def _merge_numbers(numbers: people_index.NumberMap, batch: people_index.NumberMap) -> None:
+def _merge_numbers(numbers: number_map.NumberMap, batch: number_map.NumberMap) -> None:
     """A batch's map into the whole: one C-level update, then the few numbers both hold."""
     clashes = batch.keys() & numbers.keys()
     numbers.update({k: v for k, v in batch.items() if k not in clashes} if clashes else batch)
     for number in clashes:
         rowids = batch[number]
         for rowid in [rowids] if isinstance(rowids, int) else rowids:
-            people_index.add_numbers(numbers, rowid, [number])
+            number_map.add_numbers(numbers, rowid, [number])
 
 
 def _write_personas(
-    db: Any, as_of: dt.date, numbers: people_index.NumberMap, extensions: people_index.ExtensionMap
+    db: Any, as_of: dt.date, numbers: number_map.NumberMap, extensions: number_map.ExtensionMap
 ) -> None:
     """The shipped personas after the population (rowids continue), so scenarios still find them."""
     from mockgateway.config import DEFAULT_FIXTURES
@@ -220,8 +220,8 @@ def _write_personas(
     for pid, doc in data.documents.items():
         blob = orjson.dumps(doc)
         cursor = db.execute("INSERT INTO persons(id, doc) VALUES (?, ?)", (pid, blob))
-        people_index.add_numbers(numbers, int(cursor.lastrowid), people_index.numbers_in(blob))
-        people_index.add_extensions(extensions, int(cursor.lastrowid), people_index.extensions_in(blob))
+        number_map.add_numbers(numbers, int(cursor.lastrowid), number_map.numbers_in(blob))
+        number_map.add_extensions(extensions, int(cursor.lastrowid), number_map.extensions_in(blob))
 
 
 def _config_json(config: PopulationConfig, as_of: dt.date) -> dict[str, Any]:

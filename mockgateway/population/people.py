@@ -23,7 +23,7 @@ from faker.providers.person.ja_JP import Provider as PersonProvider
 from mockgateway.population.plan import KOUKI, Cell
 from mockgateway.population.registry import Registry
 from mockgateway.population.tables import SCHEMES, Tables
-from mockgateway.store.index import add_numbers
+from mockgateway.store.number_map import add_numbers
 
 EMPLOYEE = {"kyokai", "kumiai", "kyosai"}
 PERSON_MODULUS = 9_999_999  # 被保険者証番号 up to 7 digits (後期: 8 digits, zero-padded)

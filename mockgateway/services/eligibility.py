@@ -8,9 +8,9 @@ from mockgateway.domain.codes import ReferenceClassification, SegmentOfResult
 from mockgateway.domain.eligibility import SearchKey, confirm
 from mockgateway.domain.model import CardKey
 from mockgateway.engine import Context, Reply
-from mockgateway.messages import child, message, parse_header, parse_search_info
-from mockgateway.results import ResultOptions, eligibility_body, result_header
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire.messages import child, message, parse_header, parse_search_info
+from mockgateway.wire.results import ResultOptions, eligibility_body, result_header
+from mockgateway.wire.xmlcodec import Tree
 
 API_ID = "OQSsiquc01"
 

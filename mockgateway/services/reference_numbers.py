@@ -31,14 +31,15 @@ from mockgateway.domain.numbers import (
     NumberError,
 )
 from mockgateway.engine import Context, Gateway, Reply
-from mockgateway.messages import RequestError, child, message, parse_card, parse_header, text
-from mockgateway.results import result_header
-from mockgateway.services import bulk_render, eligibility
-from mockgateway.services.bulk_jobs import ChunkOutcome, Job
-from mockgateway.services.bulk_layout import REGISTRATION, record_path
+from mockgateway.services import eligibility
+from mockgateway.services.bulk import render as bulk_render
+from mockgateway.services.bulk.jobs import ChunkOutcome, Job
+from mockgateway.services.bulk.layout import REGISTRATION, record_path
 from mockgateway.store.index import PeopleIndex
 from mockgateway.store.sqlite import SqliteRepository
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire.messages import RequestError, child, message, parse_card, parse_header, text
+from mockgateway.wire.results import result_header
+from mockgateway.wire.xmlcodec import Node, Tree
 
 log = logging.getLogger(__name__)
 

@@ -11,43 +11,21 @@ import hmac
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
 
+from mockgateway.control.admin_routes import AdminError, AdminHandler, AdminRequest
+from mockgateway.control.faults import FaultSpecError, rule_from_dict
+from mockgateway.control.journal import MAX_JOURNAL_BYTES, MAX_JOURNAL_ENTRIES, safe_text
+from mockgateway.control.tokens import TokenBook
 from mockgateway.domain.clock import JST, MAX_RATE, ClockError, format_timestamp, parse_timestamp
 from mockgateway.engine import Gateway
-from mockgateway.faults import FaultSpecError, rule_from_dict
 from mockgateway.fixtures import FixtureError, load_documents, load_paths, parse_yaml
-from mockgateway.journal import MAX_JOURNAL_BYTES, MAX_JOURNAL_ENTRIES, safe_text
-from mockgateway.tokens import TokenBook
 from mockgateway.transports.http import JSON, HttpProtocol, Scope, TooLarge, is_loopback, read_body, too_large
 
 log = logging.getLogger(__name__)
-
-
-class AdminError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass(frozen=True, slots=True)
-class AdminRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        if not self.body.strip():
-            return {}
-        try:
-            return orjson.loads(self.body)
-        except orjson.JSONDecodeError as exc:
-            raise AdminError(400, f"body is not JSON: {exc}") from None
 
 
 class Fields:
@@ -144,7 +122,7 @@ class AdminApi:
         self.tokens = tokens
         self.default_fixtures = default_fixtures
         self.on_reset = on_reset or []
-        routes: dict[tuple[str, str], Callable[[AdminRequest], tuple[int, Any]]] = {
+        routes: dict[tuple[str, str], AdminHandler] = {
             ("GET", "/admin/status"): self.status,
             ("POST", "/admin/fixtures"): self.load_fixtures,
             ("POST", "/admin/reset"): self.reset,

@@ -25,15 +25,15 @@ from typing import Any, Literal
 
 import inotify_simple
 
+from mockgateway.control.journal import JournalEntry
 from mockgateway.domain.clock import format_timestamp
 from mockgateway.domain.codes import ResultCode, SegmentOfResult
 from mockgateway.engine import Format, Gateway
-from mockgateway.journal import JournalEntry
+from mockgateway.store.files import atomic_write
 from mockgateway.transports.folder_files import (
     ContainerError,
     NotRegular,
     RequestName,
-    atomic_write,
     explain_name,
     fit_name,
     has_writer,

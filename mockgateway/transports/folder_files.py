@@ -1,4 +1,6 @@
-"""File-level pieces of the folder transport: names, atomic writes, ZIP containers.
+"""File-level pieces of the folder transport: names, stale temporaries, trash, ZIP containers.
+
+The atomic write itself is mockgateway/store/files.py (the face reader writes through it too).
 
 Kept apart from the watcher (folder.py) so they can be used and tested without threads.
 """
@@ -20,14 +22,12 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockgateway.store.files import TEMP_PREFIX, TEMP_SUFFIX
+
 # <API-ID>req_<suffix>.xml|zip (§1.2: "ファイル名の例" <API-ID>(req|res)_xxx.xml|zip|pdf). The API id is
 # letters + 2 digits (OQSsiquc01, OQSmuquc02, YZKsiquc01); the suffix is free-form in practice.
 # The extension is matched case-insensitively because the real terminal is a Windows program.
 REQUEST_NAME = re.compile(r"(?P<api>[A-Za-z]+[0-9]{2})req_(?P<suffix>.*)\.(?P<ext>(?i:xml|zip))", re.DOTALL)
-TEMP_PREFIX = ".mgw-"  # our temporary files: a leading "." matches no client's pattern
-TEMP_SUFFIX = ".tmp"
-
-_temp_ids = itertools.count(1)
 _trash_ids = itertools.count(1)
 
 
@@ -71,41 +71,6 @@ def explain_name(name: str) -> str:
         return f"{name}: 'req_' がありません (期待 <API識別ID>req_<任意>.{ext})"
     api = stem.split("req_", 1)[0]
     return f"{name}: API識別ID {api!r} は英字と2桁の数字です (例 OQSsiquc01)"
-
-
-def atomic_write(directory: Path, name: str, data: bytes) -> Path:
-    """Write under a temporary name, fsync, rename over `name`, fsync the folder.
-
-    The folder fsync makes the rename durable before the caller moves the request out of `req`,
-    which is what makes "result first, then the request leaves" hold across a power cut.
-    """
-    target = directory / name
-    temp = directory / f"{TEMP_PREFIX}{os.getpid()}-{next(_temp_ids)}{TEMP_SUFFIX}"
-    try:
-        with open(temp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    fsync_dir(directory)
-    return target
-
-
-def fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some file systems (SMB, FUSE) refuse fsync on folders; nothing better to do
-        pass
-    finally:
-        os.close(fd)
 
 
 def remove_stale_temp_files(directory: Path) -> int:

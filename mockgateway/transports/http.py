@@ -21,8 +21,8 @@ from typing import Any, Protocol
 import orjson
 
 from mockgateway import health
+from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Format, Gateway, Response
-from mockgateway.tokens import TokenBook
 from mockgateway.transports.webapi import AUTH_PATH, JSON, SEARCH_PATH, Answer, WebApi
 
 __all__ = ["AUTH_PATH", "JSON", "SEARCH_PATH", "AdminHandler", "HttpApp", "HttpProtocol", "Scope"]

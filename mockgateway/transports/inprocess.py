@@ -33,8 +33,8 @@ from typing import Any
 import requests
 import responses
 
+from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Format, Gateway, Response
-from mockgateway.tokens import TokenBook
 from mockgateway.transports.webapi import AUTH_PATH, JSON, SEARCH_PATH, Answer, WebApi
 
 TRANSPORT = "inprocess"

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import orjson
 
+from mockgateway.control.journal import JournalEntry
+from mockgateway.control.tokens import TokenBook
 from mockgateway.domain.clock import format_timestamp
 from mockgateway.domain.codes import ResultCode
 from mockgateway.domain.numbers import MedicalInstitutionCode, NumberError
 from mockgateway.engine import Format, Gateway, Response
-from mockgateway.journal import JournalEntry
 from mockgateway.services.eligibility import API_ID as ELIGIBILITY
-from mockgateway.tokens import TokenBook
 
 AUTH_PATH = "/oqs-api-pro/MSA12020/ILI12020SV01/auth"
 SEARCH_PATH = "/oqs-api-pro/MSA01030/ILI01030SV01/search"

@@ -17,7 +17,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mockgateway import xmlcodec
 from mockgateway.card.faceauth import (
     AuthMode,
     CheckResult,
@@ -33,9 +32,10 @@ from mockgateway.domain.clock import jst
 from mockgateway.domain.codes import ConsentFlag
 from mockgateway.domain.consent import ConsentKind
 from mockgateway.engine import Gateway
-from mockgateway.services import face
-from mockgateway.services.medical_access import GracePeriodBook
-from mockgateway.xmlcodec import Tree
+from mockgateway.services.medical.access import GracePeriodBook
+from mockgateway.services.reader import session as face
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Tree
 from tests.card.face_gateway import MIC, face_gateway
 
 
@@ -320,7 +320,7 @@ def test_grace_rule_expiry_day(gateway: Gateway) -> None:
 
 
 def test_a_foreign_certificate_is_refused(gateway: Gateway) -> None:
-    from mockgateway.card.pki import CardAuthority, KeyCache
+    from mockgateway.card.authority import CardAuthority, KeyCache
 
     other = CardAuthority.create(seed=99, key_cache=KeyCache()).issue_for(
         "stranger", "x", dt.date(1980, 1, 1), dt.date(2025, 1, 1)

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from mockgateway.card.authority import CardAuthority
 from mockgateway.card.model import GenericCard, MyNumberCard
-from mockgateway.card.pki import CardAuthority
 from mockgateway.card.profile import PinId
 from mockgateway.card.registry import CardRegistry, NoCardError
 from mockgateway.card.spec import CardSpec, CardSpecError, parse_card_spec
 from mockgateway.engine import Gateway
 from mockgateway.fixtures import FixtureError, load_documents
-from mockgateway.services import face
+from mockgateway.services.reader import session as face
 from tests.card.face_gateway import face_gateway
 
 D = dt.date

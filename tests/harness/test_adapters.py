@@ -180,8 +180,8 @@ def test_the_reference_reading_of_a_result_tree() -> None:
 def test_a_face_order_shows_the_newest_card_reader_result(tmp_path: Path, kind: str) -> None:
     from dataclasses import replace
 
-    from mockgateway import xmlcodec
     from mockgateway.harness.adapters import ReferenceAdapter
+    from mockgateway.wire import xmlcodec
 
     face = tmp_path / "oqs" / "face"
     face.mkdir(parents=True)
@@ -239,9 +239,9 @@ def webapi(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
     """The catalogue's TLS Web API (a test PKI, client certificates verified) serving a gateway with
     the default personas."""
     from mockgateway.app import build_gateway
+    from mockgateway.certs.institution_pki import TestPKI
     from mockgateway.config import Config
     from mockgateway.harness.http import CatalogueHttp
-    from mockgateway.pki import TestPKI
 
     pki = TestPKI.init(tmp_path / "pki")
     listener = CatalogueHttp(pki=pki).start()

@@ -47,7 +47,7 @@ def test_during_a_scenario_it_is_that_scenarios_gateway(listener: CatalogueHttp,
 def test_with_a_pki_it_is_the_web_api_over_tls_with_client_certificates(tmp_path: Path) -> None:
     import requests
 
-    from mockgateway.pki import TestPKI
+    from mockgateway.certs.institution_pki import TestPKI
     from mockgateway.transports.http import AUTH_PATH
 
     pki = TestPKI.init(tmp_path / "pki")

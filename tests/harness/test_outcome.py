@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from mockgateway.control.journal import JournalEntry
 from mockgateway.harness.orders import Card, Order, Report
 from mockgateway.harness.outcome import Outcome, eligibility_problems
-from mockgateway.journal import JournalEntry
 
 ORDER = Order(
     order_id="S.1",

@@ -153,8 +153,8 @@ def test_report_in_headless_chromium(tmp_path: Path) -> None:
 
 
 def test_binary_and_long_bodies_are_described_not_dumped() -> None:
+    from mockgateway.control.journal import JournalEntry
     from mockgateway.harness.report import MAX_BODY_CHARS, body_text, evidence_from_entry
-    from mockgateway.journal import JournalEntry
 
     request = b'<?xml version="1.0" encoding="Shift_JIS"?><X>\x95\xdb\x8c\xaf</X>'
     entry = JournalEntry(3, "20261123100000", 0.0, "folder", "YZKsiquc01", "YZKsiquc01req_1.xml", "1310112345",

@@ -26,7 +26,7 @@ def _python(code: str) -> str:
 
 
 def test_importing_the_gateway_never_imports_locust_or_gevent() -> None:
-    modules = ["mockgateway", "mockgateway.app", "mockgateway.server", "mockgateway.cli", "mockgateway.latency",
+    modules = ["mockgateway", "mockgateway.app", "mockgateway.server", "mockgateway.cli", "mockgateway.control.latency",
                "mockgateway.population.generate", "loadtests.traffic", "loadtests.people"]  # fmt: skip
     code = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
     code += "print(sorted(m for m in sys.modules if m.split('.')[0] in ('locust', 'gevent', 'geventhttpclient')))"

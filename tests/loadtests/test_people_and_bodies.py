@@ -9,13 +9,13 @@ import pytest
 
 from loadtests import bodies
 from loadtests.people import PopulationMissing, card_pool, load_sample
-from mockgateway import jsoncodec, xmlcodec
 from mockgateway.app import build_gateway
 from mockgateway.config import Config
 from mockgateway.domain.clock import jst
 from mockgateway.engine import Format, Gateway
 from mockgateway.population.generate import PopulationConfig, generate
 from mockgateway.store.sqlite import SqliteRepository
+from mockgateway.wire import jsoncodec, xmlcodec
 
 AS_OF = "20250618"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mockgateway import xmlcodec
+from mockgateway.wire import xmlcodec
 from tests.conftest import eligibility_request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,7 +175,7 @@ def test_a_journal_read_waits_for_a_replica_whose_entries_arrive_after_its_ack()
     import queue
     import threading
 
-    from mockgateway.journal import JournalEntry
+    from mockgateway.control.journal import JournalEntry
     from mockgateway.scaleout import MergingJournal
 
     inbox: queue.Queue[object] = queue.Queue()

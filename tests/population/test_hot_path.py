@@ -8,13 +8,19 @@ import pickle
 
 import pytest
 
-from mockgateway import jsoncodec, xmlcodec
 from mockgateway.domain.clock import format_timestamp, jst
 from mockgateway.domain.codes import Validity
 from mockgateway.domain.eligibility import Match
 from mockgateway.engine import Format, Gateway
-from mockgateway.results import ResultOptions, _qualification_tree, eligibility_body, qualification_tree, timestamp_memo
-from mockgateway.xmlcodec import Rendered, Tree
+from mockgateway.wire import jsoncodec, xmlcodec
+from mockgateway.wire.results import (
+    ResultOptions,
+    _qualification_tree,
+    eligibility_body,
+    qualification_tree,
+    timestamp_memo,
+)
+from mockgateway.wire.xmlcodec import Rendered, Tree
 from tests.conftest import eligibility_request
 
 TREE: Tree = {

@@ -1,4 +1,5 @@
-"""The store-backed people index (store/index.py) and the gateway answering from a population."""
+"""The store-backed people index (store/index.py, number_map.py, fast_person.py) and the gateway
+answering from a population."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from mockgateway.engine import Format, Gateway
 from mockgateway.fixtures import load_paths, person_from_doc
 from mockgateway.population.generate import generate
 from mockgateway.services.eligibility import API_ID, EligibilityService
-from mockgateway.store import index as people_index
-from mockgateway.store.index import PeopleIndex, StoreIndex, fast_person, numbers_in
+from mockgateway.store import number_map
+from mockgateway.store.fast_person import fast_person
+from mockgateway.store.index import PeopleIndex, StoreIndex
+from mockgateway.store.number_map import numbers_in
 from mockgateway.store.sqlite import SqliteRepository
 from tests.conftest import eligibility_request, reply_tree
 from tests.population.conftest import AS_OF, Generated, small_config
@@ -131,10 +134,10 @@ def test_the_number_map_is_saved_by_the_generator_and_matches_a_scan(generated: 
     store = SqliteRepository(generated.db)
     try:
         db = store.connection()
-        current = people_index.generation(db)
+        current = number_map.generation(db)
         saved = db.execute("SELECT generation, map FROM people_numbers").fetchall()
         assert [g for g, _ in saved] == [current]
-        numbers, extensions = people_index.scan(db)
+        numbers, extensions = number_map.scan(db)
         assert orjson.loads(saved[0][1]) == numbers
         saved_ext = db.execute("SELECT generation, map FROM people_extensions").fetchall()
         assert [g for g, _ in saved_ext] == [current]
@@ -151,14 +154,14 @@ def test_a_write_to_persons_makes_the_next_reload_rebuild_the_map(tmp_path: Path
     store.close()
     gateway = _gateway(db)
     try:
-        before = people_index.generation(gateway.store.connection())
+        before = number_map.generation(gateway.store.connection())
         doc = dict(orjson.loads(gateway.store.connection().execute("SELECT doc FROM persons LIMIT 1").fetchone()[0]))
         doc["id"] = "new-person"
         doc["qualifications"] = [dict(doc["qualifications"][-1], InsuredIdentificationNumber="987654321")]
         doc["qualifications"][0].pop("DisqualificationDate", None)
         doc["qualifications"][0].pop("ReasonOfLoss", None)
         gateway.store.upsert_people({}, {"new-person": doc})
-        assert people_index.generation(gateway.store.connection()) > before
+        assert number_map.generation(gateway.store.connection()) > before
         assert gateway.index.candidates("987654321") == []  # not until the reload, as before
         gateway.reload()
         assert [m.person.id for m in gateway.index.candidates("987654321")] == ["new-person"]

@@ -9,7 +9,7 @@ import pytest
 from mockgateway.domain.codes import CharacterCode
 from mockgateway.engine import Format, Gateway, Response, Settings
 from mockgateway.services.eligibility import API_ID, EligibilityService
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire.xmlcodec import Tree
 from tests.conftest import (
     MIC,
     GatewayFactory,

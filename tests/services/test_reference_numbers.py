@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from mockgateway import xmlcodec
 from mockgateway.domain.model import CardKey
 from mockgateway.engine import Format, Gateway, Response
 from mockgateway.fixtures import load_documents
-from mockgateway.services import bulk, reference_numbers
-from mockgateway.services.bulk_layout import CONFIRM, REGISTRATION, download_tree, upload_tree
+from mockgateway.services import reference_numbers
+from mockgateway.services.bulk import service as bulk
+from mockgateway.services.bulk.layout import CONFIRM, REGISTRATION, download_tree, upload_tree
 from mockgateway.services.reference_numbers import ReferenceNumberRegistry, reference_number_for
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Node, Tree
 from tests.conftest import (
     FROZEN_AT,
     MIC,

@@ -21,18 +21,19 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from mockgateway import xmlcodec
 from mockgateway.app import build_gateway
 from mockgateway.config import Config
 from mockgateway.fixtures import load_documents
 from mockgateway.harness.orders import BULK_ACTIONS, Card, Report
 from mockgateway.harness.outcome import Outcome, report_problems
-from mockgateway.services import bulk, bulk_render
-from mockgateway.services.bulk_jobs import Job
-from mockgateway.services.bulk_layout import CONFIRM, REGISTRATION
-from mockgateway.services.bulk_polling import PollingPattern, polling_pattern
+from mockgateway.services.bulk import render as bulk_render
+from mockgateway.services.bulk import service as bulk
+from mockgateway.services.bulk.jobs import Job
+from mockgateway.services.bulk.layout import CONFIRM, REGISTRATION
+from mockgateway.services.bulk.polling import PollingPattern, polling_pattern
 from mockgateway.transports.folder import FolderTransport
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Node, Tree
 from tests.steps.client_steps import card_of
 from tests.steps.world import World
 

@@ -1,6 +1,6 @@
 """Steps about マイナ保険証: a patient at the face-auth card reader, the face file, the reader's error.
 
-The patient acts on the gateway's reader (mockgateway/services/face.py, the card model in-process);
+The patient acts on the gateway's reader (mockgateway/services/reader/, the card model in-process);
 the レセコン under test does nothing until a face file appears. Then `もし レセコンが face フォルダに
 届いた資格確認結果を表示する` (client_steps, an order) has the client show it, and the face-file
 Then-steps assert first on what the client reported it showed, then on the file the terminal wrote
@@ -21,18 +21,18 @@ from typing import Any
 import yaml
 from pytest_bdd import given, parsers, then, when
 
-from mockgateway import xmlcodec
 from mockgateway.card.faceauth import AuthMode, ReaderError, ReaderResult
+from mockgateway.control.journal import JournalEntry
 from mockgateway.domain.clock import format_timestamp, parse_timestamp
 from mockgateway.domain.codes import ConsentFlag
 from mockgateway.domain.consent import ConsentKind
 from mockgateway.fixtures import load_documents
 from mockgateway.harness.orders import RESULT_FIELDS, Report
 from mockgateway.harness.outcome import report_problems
-from mockgateway.journal import JournalEntry
-from mockgateway.results import CONSENT_KINDS
-from mockgateway.services import face
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.services.reader import session as face
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.results import CONSENT_KINDS
+from mockgateway.wire.xmlcodec import Node, Tree
 from tests.steps.people_steps import person
 from tests.steps.world import World
 

@@ -9,8 +9,8 @@ import threading
 
 from pytest_bdd import given, parsers, then
 
+from mockgateway.control.faults import rule_from_dict
 from mockgateway.domain.clock import JST
-from mockgateway.faults import rule_from_dict
 from mockgateway.harness.outcome import Outcome
 from tests.steps.world import World
 
@@ -75,7 +75,7 @@ def advance_when_held(world: World, when: str) -> None:
 
 @given(parsers.parse("一括照会の処理に {pace} かかる"))
 def slow_bulk(world: World, pace: str) -> None:
-    from mockgateway.services import bulk
+    from mockgateway.services.bulk import service as bulk
 
     bulk.configure(world.gateway, pace=pace)
 
@@ -127,7 +127,7 @@ def bulk_still_processing(world: World) -> None:
 
 @then(parsers.parse("一括照会の結果取得は {count:d} 回以上、{seconds:g} 秒以上の間隔で行われた"))
 def bulk_polled_sanely(world: World, count: int, seconds: float) -> None:
-    from mockgateway.services.bulk_polling import polling_pattern
+    from mockgateway.services.bulk.polling import polling_pattern
 
     found = _outcome(world)
     numbers = {e.extra.get("reception_number") for e in found.entries if e.extra.get("bulk") == "upload"}

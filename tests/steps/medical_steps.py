@@ -17,18 +17,18 @@ import yaml
 from pypdf import PdfReader
 from pytest_bdd import given, parsers, then, when
 
-from mockgateway import xmlcodec
 from mockgateway.client.folder import Exchange
+from mockgateway.control.admin_routes import AdminRequest
+from mockgateway.control.journal import JournalEntry
 from mockgateway.domain.codes import ConsentFlag
 from mockgateway.domain.consent import Consent, ConsentKind
 from mockgateway.fixtures import load_documents
-from mockgateway.journal import JournalEntry
-from mockgateway.services.emergency import record_emergency
-from mockgateway.services.medical_client import card_search, disaster_request, medical_request
-from mockgateway.services.medical_disaster import API_ID as DISASTER_API
-from mockgateway.services.medical_service import CHECKUP_API, DRUG_API, medical_feature
-from mockgateway.transports.admin import AdminRequest
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.services.medical.client import card_search, disaster_request, medical_request
+from mockgateway.services.medical.disaster import API_ID as DISASTER_API
+from mockgateway.services.medical.emergency import record_emergency
+from mockgateway.services.medical.service import CHECKUP_API, DRUG_API, medical_feature
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Node, Tree
 from tests.steps.people_steps import card, person
 from tests.steps.world import World
 

@@ -16,7 +16,7 @@ from pytest_bdd import given, parsers, then, when
 from mockgateway.harness.orders import Card
 from mockgateway.harness.outcome import Outcome
 from mockgateway.services import reference_numbers
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire.xmlcodec import Tree
 from tests.steps.bulk_steps import both, bulk_outcome, checked, lookup
 from tests.steps.client_steps import card_of
 from tests.steps.people_steps import card

@@ -9,7 +9,7 @@ from pytest_bdd import parsers, then
 
 from mockgateway.harness.orders import Report
 from mockgateway.harness.outcome import Outcome, report_problems
-from mockgateway.xmlcodec import Node, Tree
+from mockgateway.wire.xmlcodec import Node, Tree
 from tests.steps.world import World
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from mockgateway.app import build_gateway
+from mockgateway.certs.institution_pki import ClientStatus, TestPKI
 from mockgateway.client.folder import Exchange, FolderClient
 from mockgateway.config import Config
 from mockgateway.engine import Gateway
@@ -30,7 +31,6 @@ from mockgateway.harness.recorder import Recorder, scenario_of
 from mockgateway.harness.report import evidence_from_entry
 from mockgateway.harness.results import EvidenceItem
 from mockgateway.harness.settings import HarnessSettings
-from mockgateway.pki import ClientStatus, TestPKI
 from mockgateway.pytest_plugin import omit
 from mockgateway.transports.folder import FolderTransport
 

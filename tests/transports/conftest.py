@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from mockgateway.certs.institution_pki import TestPKI
 from mockgateway.config import Config
-from mockgateway.pki import TestPKI
 from mockgateway.server import Running, start_in_thread
 
 ADMIN = "test-admin-token"

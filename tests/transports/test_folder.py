@@ -16,12 +16,11 @@ from typing import Any
 
 import pytest
 
-from mockgateway import xmlcodec
 from mockgateway.app import build_gateway
 from mockgateway.config import Config
+from mockgateway.control.faults import FaultRule
 from mockgateway.domain.clock import jst
 from mockgateway.engine import Gateway
-from mockgateway.faults import FaultRule
 from mockgateway.transports.folder import FolderTransport
 from mockgateway.transports.folder_files import (
     ContainerError,
@@ -31,7 +30,8 @@ from mockgateway.transports.folder_files import (
     unique_path,
     unzip_single_xml,
 )
-from mockgateway.xmlcodec import Tree
+from mockgateway.wire import xmlcodec
+from mockgateway.wire.xmlcodec import Tree
 
 MIC = "1310112345"
 OTHER_MIC = "1311234569"

@@ -18,7 +18,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockgateway import xmlcodec
+from mockgateway.wire import xmlcodec
 from tests.transports.conftest import ADMIN, Live
 from tests.transports.test_http import AUTH, SEARCH_BODY, TARO, client
 

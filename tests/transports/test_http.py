@@ -302,7 +302,7 @@ class FakeScope:
 def test_the_app_itself_stops_reading_at_the_limit(gateway: Gateway, path: str) -> None:
     import asyncio
 
-    from mockgateway.tokens import TokenBook
+    from mockgateway.control.tokens import TokenBook
     from mockgateway.transports.http import HttpApp
 
     gateway.settings.max_request_bytes = 1000

@@ -11,9 +11,9 @@ import requests
 
 from mockgateway.app import build_gateway
 from mockgateway.config import Config
+from mockgateway.control.faults import rule_from_dict
 from mockgateway.domain.clock import JST
 from mockgateway.engine import Gateway
-from mockgateway.faults import rule_from_dict
 from mockgateway.transports.http import AUTH_PATH, SEARCH_PATH
 from mockgateway.transports.inprocess import serve
 

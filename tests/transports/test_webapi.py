@@ -6,8 +6,8 @@ import datetime as dt
 
 import orjson
 
+from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Gateway
-from mockgateway.tokens import TokenBook
 from mockgateway.transports.webapi import WebApi, json_mic
 
 SEARCH = {"XmlMsg": {

@@ -1,0 +1,176 @@
+"""資格確認一括照会 processing: one QualificationConfirmSearchInfo → one BulkConfirmUnit.
+
+Each record is validated with the single query's parser (`parse_search_info`) and judged with the
+same rule (`domain.eligibility.confirm`) as of the job's 資格確認日. A record that fails
+validation becomes ProcessingResultStatus 2 with `record.invalid` naming the element; the other
+records are unaffected.
+
+BulkConfirmUnit layout ([S] QCBIDXmlMsgResponse): QualificationConfirmSearchInfo (echo),
+ProcessingResultStatus, ProcessingResultCode, ProcessingResultMessage, QualificationValidity,
+ResultOfQualificationConfirmation (a subset of the single result), ReferenceNumber. The subset is
+[S]'s list plus 資格取得/喪失年月日 (which a bulk pre-check exists to report; inferred).
+`LimitApplicationCertificateChanged` is left out: its meaning is unconfirmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from mockgateway.domain.clock import parse_date
+from mockgateway.domain.codes import ProcessingResultStatus
+from mockgateway.domain.eligibility import Match, SearchKey, confirm
+from mockgateway.domain.model import CardKey, Person
+from mockgateway.engine import Gateway
+from mockgateway.services.bulk import render as bulk_render
+from mockgateway.services.bulk.jobs import ChunkOutcome, Job
+from mockgateway.services.bulk.layout import CONFIRM, record_path
+from mockgateway.wire.messages import RequestError, parse_search_info
+from mockgateway.wire.xmlcodec import Node, Tree
+
+RESULT_FIELDS = (
+    "InsuredCardClassification", "InsurerNumber", "InsuredCardSymbol", "InsuredIdentificationNumber",
+    "InsuredBranchNumber", "PersonalFamilyClassification", "InsuredName", "Name", "NameOfOther",
+    "NameKana", "NameOfOtherKana", "Sex1", "Sex2", "Birthdate", "Address", "PostNumber",
+    "QualificationDate", "DisqualificationDate", "InsuredCertificateIssuanceDate", "InsuredCardValidDate",
+    "InsuredCardExpirationDate", "InsuredPartialContributionRatio", "PreschoolClassification",
+    "ReasonOfLoss", "InsurerName", "ElderlyRecipientCertificateInfo",
+)  # fmt: skip
+
+ReferenceLookup = Callable[[str, CardKey], str | None]
+SUBSET_CACHE = 100_000  # rendered results kept (about 1 KB each)
+
+
+def _d(value: dt.date | None) -> str | None:
+    return None if value is None else f"{value.year:04d}{value.month:02d}{value.day:02d}"
+
+
+def result_subset(match: Match) -> Tree:
+    """ResultOfQualificationConfirmation of a bulk unit: `RESULT_FIELDS` of the single result
+    (`results.qualification_tree`), built directly because it is the hot path of a 100,000-record
+    job; tests/services/bulk/test_confirm.py checks the two agree for every default persona."""
+    person, q = match.person, match.qualification
+    elderly = q.elderly
+    tree: dict[str, Node] = {
+        "InsuredCardClassification": q.card_classification,
+        "InsurerNumber": q.insurer.number.padded,
+        "InsuredCardSymbol": q.key.symbol or None,
+        "InsuredIdentificationNumber": q.key.number,
+        "InsuredBranchNumber": q.key.branch or None,
+        "PersonalFamilyClassification": q.personal_family.value if q.personal_family else None,
+        "InsuredName": q.insured_name,
+        "Name": person.name,
+        "NameOfOther": person.name_of_other,
+        "NameKana": person.name_kana,
+        "NameOfOtherKana": person.name_of_other_kana,
+        "Sex1": person.sex1.value,
+        "Sex2": person.sex2.value if person.sex2 else None,
+        "Birthdate": _d(person.birthdate),
+        "Address": person.address,
+        "PostNumber": person.post_number,
+        "QualificationDate": _d(q.qualification_date),
+        "DisqualificationDate": _d(q.disqualification_date),
+        "InsuredCertificateIssuanceDate": _d(q.card_issuance_date),
+        "InsuredCardValidDate": _d(q.card_valid_date),
+        "InsuredCardExpirationDate": _d(q.card_expiration_date),
+        "InsuredPartialContributionRatio": q.partial_contribution_ratio,
+        "PreschoolClassification": q.preschool,
+        "ReasonOfLoss": q.reason_of_loss,
+        "InsurerName": q.insurer.name,
+        "ElderlyRecipientCertificateInfo": None
+        if elderly is None
+        else {
+            k: v
+            for k, v in (
+                ("ElderlyRecipientCertificateDate", _d(elderly.issued)),
+                ("ElderlyRecipientValidStartDate", _d(elderly.valid_start)),
+                ("ElderlyRecipientValidEndDate", _d(elderly.valid_end)),
+                ("ElderlyRecipientContributionRatio", elderly.contribution_ratio),
+            )
+            if v is not None
+        },
+    }
+    return {k: v for k, v in tree.items() if v is not None}
+
+
+_RESULT = "ResultOfQualificationConfirmation"
+_OPEN = f"<{CONFIRM.unit}><{CONFIRM.record}>"
+_STATUS = (
+    f"</{CONFIRM.record}><ProcessingResultStatus>{ProcessingResultStatus.NORMAL.value}</ProcessingResultStatus>"
+    "<QualificationValidity>"
+)
+_VALIDITY_END = "</QualificationValidity>"
+_CLOSE = f"</{CONFIRM.unit}>"
+_ERROR = ProcessingResultStatus.ERROR.value
+
+
+class ConfirmProcessor:
+    """Each unit is rendered to XML here. A qualification's ResultOfQualificationConfirmation is
+    rendered once and kept for as long as the index that holds it — none of its fields depends on
+    the date or the request — so a clinic's daily re-check of the same patients reuses it."""
+
+    def __init__(self, gateway: Gateway, reference_numbers: ReferenceLookup | None = None) -> None:
+        self.gateway = gateway
+        self.reference_numbers = reference_numbers
+        self._subsets: dict[tuple[str, CardKey], tuple[Person, str]] = {}
+        self._index: object = None
+
+    def __call__(self, job: Job, records: list[tuple[int, Node]]) -> ChunkOutcome:
+        gateway = self.gateway
+        index, codes = gateway.index, gateway.codes
+        strict = gateway.settings.strict_insurer_padding
+        on = parse_date(job.confirmation_date)
+        lookup = self.reference_numbers
+        if index is not self._index:
+            self._subsets, self._index = {}, index
+        subsets = self._subsets
+        children, escape = bulk_render.children, bulk_render.escape
+
+        def subset(match: Match) -> str:
+            # Keyed by person and card, and valid only for the very Person object it was made
+            # from: a store-backed index may rebuild or replace people between chunks.
+            key = (match.person.id, match.qualification.key)
+            found = subsets.get(key)
+            if found is not None and found[0] is match.person:
+                return found[1]
+            if len(subsets) >= SUBSET_CACHE:
+                subsets.clear()
+            xml = f"<{_RESULT}>{children(result_subset(match))}</{_RESULT}>"
+            subsets[key] = (match.person, xml)
+            return xml
+
+        units: list[tuple[str, bool]] = []
+        for seq, raw in records:
+            path = record_path(CONFIRM, seq)
+            try:
+                if not isinstance(raw, dict):
+                    raise RequestError("xml.format", path, "子要素を持つ要素が必要です")
+                info = parse_search_info(raw, path, strict_padding=strict)
+            except RequestError as exc:
+                code = codes.get("record.invalid", element=exc.element, detail=exc.detail)
+                echo: Tree = {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
+                error: Tree = {
+                    CONFIRM.record: echo,
+                    "ProcessingResultStatus": _ERROR,
+                    "ProcessingResultCode": code.code,
+                    "ProcessingResultMessage": code.message,
+                }
+                units.append((bulk_render.element(CONFIRM.unit, error), True))
+                continue
+            outcome = confirm(index.candidates(info.card.number), SearchKey(info.card, info.birthdate), on)
+            parts = [
+                _OPEN,
+                children(info.raw),
+                _STATUS,
+                outcome.validity.value,
+                _VALIDITY_END,
+                *[subset(m) for m in outcome.matches],
+            ]
+            single = outcome.match
+            if lookup is not None and single is not None:
+                number = lookup(job.mic, single.qualification.key)
+                if number is not None:
+                    parts.append(f"<ReferenceNumber>{escape(number)}</ReferenceNumber>")
+            parts.append(_CLOSE)
+            units.append(("".join(parts), False))
+        return ChunkOutcome(units)
