@@ -13,12 +13,12 @@ from mockgateway.config import DEFAULT_FIXTURES
 from mockgateway.domain.codes import PersonalFamily, Sex
 from mockgateway.domain.kana import is_half_width_kana
 from mockgateway.engine import Gateway
+from mockgateway.fixture_files import parse_yaml
 from mockgateway.fixtures import (
     Dataset,
     FixtureError,
     load_documents,
     load_paths,
-    parse_yaml,
     read_files,
     resolve_date,
     resolve_relative,

@@ -22,7 +22,8 @@ from mockgateway.control.journal import MAX_JOURNAL_BYTES, MAX_JOURNAL_ENTRIES, 
 from mockgateway.control.tokens import TokenBook
 from mockgateway.domain.clock import JST, MAX_RATE, ClockError, format_timestamp, parse_timestamp
 from mockgateway.engine import Gateway
-from mockgateway.fixtures import FixtureError, load_documents, load_paths, parse_yaml
+from mockgateway.fixture_files import parse_yaml
+from mockgateway.fixtures import FixtureError, load_documents, load_paths
 from mockgateway.transports.http import JSON, HttpProtocol, Scope, TooLarge, is_loopback, read_body, too_large
 
 log = logging.getLogger(__name__)
