@@ -4,7 +4,12 @@ The real login's JSON body ("ユーザー名、パスワードなどの情報", 
 public; the security that matters is the TLS client certificate, verified at the handshake.
 A login must name a valid 医療機関コード and the token is bound to it, so a client that logs in
 as one institution and queries as another is refused. A token is also bound to the instant it
-was issued: moving the virtual clock back before it does not revive (or pre-date) a token.
+was issued: moving the virtual clock back before it does not revive (or pre-date) a token, and a
+token once seen expired is gone for good.
+
+Not bound to the client certificate's 医療機関コード: granian's RSGI scope does not expose the
+peer certificate (docs/reliability.md), so the certificate is verified at the handshake (CA, CRL,
+validity) and the code named at login is what the token carries.
 """
 
 from __future__ import annotations
