@@ -457,18 +457,26 @@ class FolderTransport:
         self.problem = f"{self.res} not writable or full? cannot answer {printable(name)}: {exc}"
         log.warning("cannot answer %s (attempt %d): %s; retrying in %gs", printable(name), attempts, exc, wait)
         request = parse_request_name(name)
+        self._journal(
+            name,
+            request.api_id if request else _api_guess(name),
+            reason=f"not answered (attempt {attempts}, retry in {wait:g}s): {type(exc).__name__}: {exc}",
+            fault="transport-failure",
+        )
+
+    def _journal(self, name: str, api_id: str, **facts: Any) -> None:
+        """A folder event that did not go through the engine (a rejected file, a failed answer)."""
         self.gateway.journal.record(
             JournalEntry(
                 id=0,
                 at=format_timestamp(self.gateway.clock.now()),
                 real_time=time.time(),
                 transport=TRANSPORT,
-                api_id=request.api_id if request else _api_guess(name),
+                api_id=api_id,
                 name=name,
                 medical_institution=None,
-                request=b"",
-                reason=f"not answered (attempt {attempts}, retry in {wait:g}s): {type(exc).__name__}: {exc}",
-                fault="transport-failure",
+                request=facts.pop("request", b""),
+                **facts,
             )
         )
 
@@ -537,20 +545,13 @@ class FolderTransport:
             os.replace(self.req / name, self.res / name)
         else:
             self._to_trash(name)
-        self.gateway.journal.record(
-            JournalEntry(
-                id=0,
-                at=format_timestamp(self.gateway.clock.now()),
-                real_time=time.time(),
-                transport=TRANSPORT,
-                api_id=api_id,
-                name=name,
-                medical_institution=None,
-                request=raw,
-                response=body,
-                segment=SegmentOfResult.ABNORMAL.value,
-                reason=f"{code.code} {code.message}",
-            )
+        self._journal(
+            name,
+            api_id,
+            request=raw,
+            response=body,
+            segment=SegmentOfResult.ABNORMAL.value,
+            reason=f"{code.code} {code.message}",
         )
         log.info("rejected %s: %s", name, code.message)
 
