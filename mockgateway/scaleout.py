@@ -487,7 +487,7 @@ def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], boun
     counter, outbox, demand, acks, clears, cleared = shared
     number = slot + 1
     logging.basicConfig(level=logging.WARNING, format=f"%(levelname)s replica-{number} %(name)s: %(message)s")
-    config = replace(config, folder=False, fixtures=[])
+    config = replace(config, folder=False, fixtures=[], reset_clock=False)  # the primary did any reset
     gateway = build_gateway(config)
     seed = None if config.fault_seed is None else config.fault_seed + number
     gateway.settings.latency = parse_latency(config.latency, seed)
