@@ -21,9 +21,10 @@ from cryptography.hazmat.primitives import hashes
 
 from mockgateway.card.apdu import compute_signature, select_df
 from mockgateway.card.authority import CardAuthority
-from mockgateway.card.model import AID_JPKI, MyNumberCard, digest_info
+from mockgateway.card.model import AID_JPKI, MyNumberCard
 from mockgateway.card.pcscd import PrivatePcscd, pcscd_unavailable_reason, wait_for_card_state
 from mockgateway.card.profile import synthetic_card
+from mockgateway.card.signing import digest_info
 from mockgateway.card.vpcd import VirtualCardSlot
 
 SELECT = select_df(AID_JPKI)

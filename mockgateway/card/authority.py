@@ -15,8 +15,8 @@ Shape of the certificates (J-LIS-like, not a copy of the real profile):
 * Validity: from the issue date (00:00 JST) to the end of the 5th birthday after issue
   (23:59:59 JST), as for real JPKI certificates.
 
-RSA key generation costs 50-100 ms per key, so `KeyCache` can keep keys as PEM files in a
-directory that test suites reuse (keys are synthetic, so caching them on disk is harmless).
+RSA key generation costs 50-100 ms per key, so the keys come from a `KeyCache` (keys.py) that can
+keep them as PEM files in a directory test suites reuse.
 """
 
 from __future__ import annotations
@@ -25,25 +25,21 @@ import datetime as dt
 import hashlib
 import os
 import random
-import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from mockgateway.card.keys import KeyCache, der_private_key, load_rsa_der
 from mockgateway.certs.x509util import CA_USAGE, NON_REPUDIATION_USAGE, SIGNING_USAGE, key_usage
+from mockgateway.domain.certificate import nth_birthday_after
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
-
-RSA_BITS = 2048
-RSA_PUBLIC_EXPONENT = 65537
 
 # subjectAltName otherName types in the style of J-LIS' 署名用 certificates.
 OID_JLIS_NAME = ObjectIdentifier("1.2.392.200149.8.5.5.1")
@@ -59,88 +55,6 @@ class CertKind(Enum):
 
     AUTH = "auth"  # 利用者証明用
     SIGN = "sign"  # 署名用
-
-
-class KeyCache:
-    """RSA keys by label, optionally persisted as unencrypted PKCS#8 PEM files in `directory`.
-
-    Also memoises in memory, so one process never generates the same label twice. Files are
-    written atomically (temp file + rename) so concurrent test processes never read a torn file.
-    """
-
-    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        self.directory = Path(directory) if directory is not None else None
-        self._memory: dict[str, rsa.RSAPrivateKey] = {}
-
-    def rsa_key(self, label: str) -> rsa.RSAPrivateKey:
-        """The 2048-bit RSA key for `label`, loaded from the cache or generated and stored."""
-        if label in self._memory:
-            return self._memory[label]
-        key = self._load(label)
-        if key is None:
-            key = rsa.generate_private_key(public_exponent=RSA_PUBLIC_EXPONENT, key_size=RSA_BITS)
-            self._store(label, key)
-        self._memory[label] = key
-        return key
-
-    def path_for(self, label: str) -> Path | None:
-        if self.directory is None:
-            return None
-        # Labels come from person ids: keep the name readable but filesystem-safe, and add a
-        # hash so that two labels differing only in unsafe characters cannot collide.
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", label)[:80]
-        digest = hashlib.sha256(label.encode()).hexdigest()[:12]
-        return self.directory / f"{safe}-{digest}.pem"
-
-    def _load(self, label: str) -> rsa.RSAPrivateKey | None:
-        path = self.path_for(label)
-        if path is None or not path.exists():
-            return None
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != RSA_BITS:
-            raise ValueError(f"key cache file {path}: expected a {RSA_BITS}-bit RSA private key")
-        return key
-
-    def _store(self, label: str, key: rsa.RSAPrivateKey) -> None:
-        path = self.path_for(label)
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pem")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pem)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
-def nth_birthday_after(birthdate: dt.date, day: dt.date, n: int) -> dt.date:
-    """The n-th birthday strictly after `day` (a birthday on `day` itself does not count).
-
-    A 29 February birthday falls on 28 February in common years (a simplification; the
-    real rule for leap-day births was not checked).
-    """
-    if n < 1:
-        raise ValueError(f"n: expected >= 1, got {n}")
-    if birthdate > day:
-        raise ValueError(f"birthdate {birthdate} is after {day}")
-    year = day.year
-    first = _birthday_in(birthdate, year)
-    if first <= day:
-        year += 1
-    return _birthday_in(birthdate, year + n - 1)
-
-
-def _birthday_in(birthdate: dt.date, year: int) -> dt.date:
-    try:
-        return birthdate.replace(year=year)
-    except ValueError:  # 29 February in a common year
-        return dt.date(year, 2, 28)
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
@@ -164,12 +78,6 @@ def _der_length(n: int) -> bytes:
     return bytes([0x80 | len(body)]) + body
 
 
-def _der_private_key(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
 @dataclass(frozen=True)
 class CardCredentials:
     """One person's JPKI keys and certificates, all DER (keys are PKCS#8)."""
@@ -184,11 +92,11 @@ class CardCredentials:
 
     @cached_property
     def auth_private_key(self) -> rsa.RSAPrivateKey:
-        return _load_rsa_der(self.auth_key_der)
+        return load_rsa_der(self.auth_key_der)
 
     @cached_property
     def sign_private_key(self) -> rsa.RSAPrivateKey:
-        return _load_rsa_der(self.sign_key_der)
+        return load_rsa_der(self.sign_key_der)
 
     @cached_property
     def auth_certificate(self) -> x509.Certificate:
@@ -213,13 +121,6 @@ class CardCredentials:
     @property
     def not_after(self) -> dt.datetime:
         return self.auth_certificate.not_valid_after_utc
-
-
-def _load_rsa_der(der: bytes) -> rsa.RSAPrivateKey:
-    key = serialization.load_der_private_key(der, password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise TypeError("expected an RSA private key")
-    return key
 
 
 @dataclass
@@ -344,9 +245,9 @@ class CardAuthority:
         )
         return CardCredentials(
             person_id=person_id,
-            auth_key_der=_der_private_key(auth_key),
+            auth_key_der=der_private_key(auth_key),
             auth_cert_der=auth_cert.public_bytes(serialization.Encoding.DER),
-            sign_key_der=_der_private_key(sign_key),
+            sign_key_der=der_private_key(sign_key),
             sign_cert_der=sign_cert.public_bytes(serialization.Encoding.DER),
             auth_ca_cert_der=self.auth_ca_cert_der,
             sign_ca_cert_der=self.sign_ca_cert_der,

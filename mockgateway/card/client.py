@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import hashes
 
 from mockgateway.card import apdu
-from mockgateway.card.model import AID_JPKI, digest_info
+from mockgateway.card.model import AID_JPKI
+from mockgateway.card.signing import digest_info
 
 Transmit = Callable[[bytes], bytes]
 

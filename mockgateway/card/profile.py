@@ -16,9 +16,10 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from mockgateway.card.authority import CardAuthority, CardCredentials, nth_birthday_after
+from mockgateway.card.authority import CardAuthority, CardCredentials
 from mockgateway.card.mynumber import synthetic_individual_number, validate_individual_number
 from mockgateway.card.tlv import PLACEHOLDER_FACE_JP2
+from mockgateway.domain.certificate import nth_birthday_after
 
 DEFAULT_ATR = bytes.fromhex("3BE000FF8131FE4514")
 

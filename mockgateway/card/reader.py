@@ -25,8 +25,9 @@ from cryptography.hazmat.primitives import hashes
 
 from mockgateway.card import apdu, tlv
 from mockgateway.card.client import CardClient, CardError
-from mockgateway.card.model import AID_JPKI, AID_KENKAKU, CardModel, digest_info
+from mockgateway.card.model import AID_JPKI, AID_KENKAKU, CardModel
 from mockgateway.card.profile import ALLOWED_BLOCKED_SW
+from mockgateway.card.signing import digest_info
 
 SW_FILE_NOT_FOUND = 0x6A82
 RETRY_INSERT_AFTER = 3.0  # seconds; pcscd normally sees an inserted card within ~0.6 s

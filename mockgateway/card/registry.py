@@ -27,12 +27,13 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from mockgateway.card.authority import JST, CardAuthority, CertKind, KeyCache, nth_birthday_after
+from mockgateway.card.authority import JST, CardAuthority, CertKind
+from mockgateway.card.keys import KeyCache
 from mockgateway.card.model import GenericCard, MyNumberCard
 from mockgateway.card.mynumber import synthetic_individual_number
 from mockgateway.card.profile import PROFILES, CardState, PinId
 from mockgateway.card.spec import CardSpec, parse_card_spec
-from mockgateway.domain.certificate import add_months
+from mockgateway.domain.certificate import add_months, nth_birthday_after
 from mockgateway.domain.model import Person
 
 KEY_CACHE_ENV = "MOCKGATEWAY_CARD_KEY_CACHE"

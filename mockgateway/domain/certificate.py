@@ -132,3 +132,27 @@ def assess(
     else:
         status = CertificateStatus.EXPIRED
     return Assessment(status, on, valid_from, expires, grace_until, notice_from)
+
+
+def nth_birthday_after(birthdate: dt.date, day: dt.date, n: int) -> dt.date:
+    """The n-th birthday strictly after `day` (a birthday on `day` itself does not count).
+
+    A 29 February birthday falls on 28 February in common years (a simplification; the
+    real rule for leap-day births was not checked).
+    """
+    if n < 1:
+        raise ValueError(f"n: expected >= 1, got {n}")
+    if birthdate > day:
+        raise ValueError(f"birthdate {birthdate} is after {day}")
+    year = day.year
+    first = _birthday_in(birthdate, year)
+    if first <= day:
+        year += 1
+    return _birthday_in(birthdate, year + n - 1)
+
+
+def _birthday_in(birthdate: dt.date, year: int) -> dt.date:
+    try:
+        return birthdate.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return dt.date(year, 2, 28)

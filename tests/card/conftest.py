@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mockgateway.card.authority import CardAuthority, KeyCache
+from mockgateway.card.authority import CardAuthority
+from mockgateway.card.keys import KeyCache
 from mockgateway.card.model import CardModel
 from mockgateway.card.pcscd import PrivatePcscd, pcscd_unavailable_reason, wait_for_card_state
 from mockgateway.card.profile import MYNUMBER_PROFILE, CardProfile, CardState, synthetic_card

@@ -12,9 +12,8 @@ from mockgateway.card.authority import (
     CardAuthority,
     CardCredentials,
     CertKind,
-    KeyCache,
-    nth_birthday_after,
 )
+from mockgateway.card.keys import KeyCache
 
 BIRTH = dt.date(1980, 6, 15)
 ISSUED = dt.date(2024, 4, 1)
@@ -58,18 +57,6 @@ def test_validity_runs_to_the_fifth_birthday_after_issue(issued: CardCredentials
     # birthdays after 2024-04-01: 2024-06-15 (1st) … 2028-06-15 (5th)
     assert issued.not_after == dt.datetime(2028, 6, 15, 23, 59, 59, tzinfo=JST)
     assert issued.sign_certificate.not_valid_after_utc == issued.not_after
-
-
-@pytest.mark.parametrize(
-    ("birth", "day", "fifth"),
-    [
-        (dt.date(1980, 6, 15), dt.date(2024, 6, 15), dt.date(2029, 6, 15)),  # on the birthday: not counted
-        (dt.date(1980, 6, 15), dt.date(2024, 6, 14), dt.date(2028, 6, 15)),
-        (dt.date(2000, 2, 29), dt.date(2024, 3, 1), dt.date(2029, 2, 28)),
-    ],
-)
-def test_nth_birthday_after(birth: dt.date, day: dt.date, fifth: dt.date) -> None:
-    assert nth_birthday_after(birth, day, 5) == fifth
 
 
 def test_subjects_never_contain_personal_data_or_the_number(authority: CardAuthority) -> None:

@@ -320,7 +320,8 @@ def test_grace_rule_expiry_day(gateway: Gateway) -> None:
 
 
 def test_a_foreign_certificate_is_refused(gateway: Gateway) -> None:
-    from mockgateway.card.authority import CardAuthority, KeyCache
+    from mockgateway.card.authority import CardAuthority
+    from mockgateway.card.keys import KeyCache
 
     other = CardAuthority.create(seed=99, key_cache=KeyCache()).issue_for(
         "stranger", "x", dt.date(1980, 1, 1), dt.date(2025, 1, 1)

@@ -15,8 +15,6 @@ from mockgateway.card.model import (
     AID_KENKAKU,
     GenericCard,
     MyNumberCard,
-    digest_info,
-    pkcs1_v15_sign_raw,
 )
 from mockgateway.card.profile import (
     DEFAULT_ATR,
@@ -28,6 +26,7 @@ from mockgateway.card.profile import (
     PinId,
     ReadPastEnd,
 )
+from mockgateway.card.signing import digest_info
 from mockgateway.card.tlv import parse_basic_four, parse_kenkaku_entries, parse_my_number
 
 MakeState = Callable[..., CardState]
@@ -341,18 +340,6 @@ def test_signature_command_errors(card: MyNumberCard, state: CardState) -> None:
     run(card, apdu.select_ef(0x0017))
     assert sw(card, "802A0081" + "33" + di.hex() + "00") == 0x6A86
     assert sw(card, apdu.compute_signature(bytes(246))) == 0x6700  # longer than k - 11
-
-
-def test_raw_rsa_path_matches_cryptography(state: CardState) -> None:
-    key = state.credentials.auth_private_key
-    di = digest_info(hashes.SHA256(), hashlib.sha256(b"z").digest())
-    # force the raw path with an unrecognised payload, then check PKCS#1 v1.5 by hand
-    payload = b"\x01\x02\x03"
-    sig = pkcs1_v15_sign_raw(key, payload)
-    em = pow(int.from_bytes(sig, "big"), key.public_key().public_numbers().e, key.public_key().public_numbers().n)
-    assert em.to_bytes(256, "big") == b"\x00\x01" + b"\xff" * (256 - 3 - 3) + b"\x00" + payload
-    # and the Prehashed path gives what cryptography gives for the same message
-    assert pkcs1_v15_sign_raw(key, di) == key.sign(b"z", padding.PKCS1v15(), hashes.SHA256())
 
 
 # --- 券面事項入力補助 AP / 券面事項確認 AP ---------------------------------------------------------

@@ -13,6 +13,7 @@ from mockgateway.domain.certificate import (
     add_months,
     assess,
     month_end,
+    nth_birthday_after,
 )
 
 D = dt.date
@@ -149,3 +150,15 @@ def test_rules_refuse_silly_values() -> None:
         CertificateRules(grace_months=-1)
     with pytest.raises(ValueError, match="notice_months"):
         CertificateRules(notice_months=99)
+
+
+@pytest.mark.parametrize(
+    ("birth", "day", "fifth"),
+    [
+        (dt.date(1980, 6, 15), dt.date(2024, 6, 15), dt.date(2029, 6, 15)),  # on the birthday: not counted
+        (dt.date(1980, 6, 15), dt.date(2024, 6, 14), dt.date(2028, 6, 15)),
+        (dt.date(2000, 2, 29), dt.date(2024, 3, 1), dt.date(2029, 2, 28)),
+    ],
+)
+def test_nth_birthday_after(birth: dt.date, day: dt.date, fifth: dt.date) -> None:
+    assert nth_birthday_after(birth, day, 5) == fifth

@@ -19,7 +19,6 @@ import datetime as dt
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from mockgateway.card.faceauth import ReaderSession
 from mockgateway.domain.certificate import CertificateStatus
@@ -28,6 +27,7 @@ from mockgateway.domain.codes import ConsentFlag, ReferenceClassification, Resul
 from mockgateway.domain.consent import WINDOW, ConsentKind
 from mockgateway.domain.eligibility import current_qualifications
 from mockgateway.engine import Gateway
+from mockgateway.services.reference_numbers import reference_number_for
 from mockgateway.store.files import atomic_write
 from mockgateway.wire.results import CONSENT_KINDS, ResultOptions, eligibility_body, result_header
 from mockgateway.wire.results import Consent as ResultConsent
@@ -85,17 +85,8 @@ def confirmed_tree(gateway: Gateway, session: ReaderSession, mic: str, now: dt.d
     options = ResultOptions(on=today, now=now, consents=consents)
     match = outcome.match
     if match is not None:
-        options.reference_number = _reference_number(gateway, mic, match.qualification.key)
-    header = result_header(
-        now=now,
-        mic=mic,
-        confirmation_date=today,
-        arbitrary_file_identifier=_arbitrary_file_identifier(),
-        reference=ReferenceClassification.MY_NUMBER_CARD,
-        segment=SegmentOfResult.NORMAL,
-        error=None,
-        character_code=gateway.settings.character_code,
-    )
+        options.reference_number = reference_number_for(gateway, mic, match.qualification.key)
+    header = _header(gateway, mic, now, SegmentOfResult.NORMAL, None)
     body = eligibility_body(outcome.validity, outcome.matches, options, search_echo=None, notice=notice)
     session.steps.append(f"資格有効性 {outcome.validity.value}: {outcome.reason}")
     reason = f"資格有効性 {outcome.validity.value} ({outcome.reason}); 利用者証明用電子証明書: {a.describe()}"
@@ -110,16 +101,7 @@ def error_tree(gateway: Gateway, session: ReaderSession, mic: str, now: dt.datet
     today = now.astimezone(JST).date()
     identified = session.check is not None and session.check.person_id is not None
     segment = SegmentOfResult.NORMAL if identified else SegmentOfResult.ABNORMAL
-    header = result_header(
-        now=now,
-        mic=mic,
-        confirmation_date=today,
-        arbitrary_file_identifier=_arbitrary_file_identifier(),
-        reference=ReferenceClassification.MY_NUMBER_CARD,
-        segment=segment,
-        error=None if identified else code,
-        character_code=gateway.settings.character_code,
-    )
+    header = _header(gateway, mic, now, segment, None if identified else code)
     if not identified:
         return {"MessageHeader": header, "MessageBody": {}}, segment
     options = ResultOptions(on=today, now=now)
@@ -132,7 +114,15 @@ def _arbitrary_file_identifier() -> str:
     return base64.b64encode(secrets.token_bytes(11)).decode("ascii")
 
 
-def _reference_number(gateway: Gateway, mic: str, key: Any) -> str | None:
-    from mockgateway.services import reference_numbers
-
-    return reference_numbers.reference_number_for(gateway, mic, key)
+def _header(gateway: Gateway, mic: str, now: dt.datetime, segment: SegmentOfResult, error: ResultCode | None) -> Tree:
+    """A face file's MessageHeader: ReferenceClassification 1 (マイナンバーカード), a terminal file id."""
+    return result_header(
+        now=now,
+        mic=mic,
+        confirmation_date=now.astimezone(JST).date(),
+        arbitrary_file_identifier=_arbitrary_file_identifier(),
+        reference=ReferenceClassification.MY_NUMBER_CARD,
+        segment=segment,
+        error=error,
+        character_code=gateway.settings.character_code,
+    )
