@@ -26,7 +26,7 @@ from pathlib import Path
 from wrklib import free_port, lua, parse_wrk
 
 ADMIN = "bench-admin"
-PEOPLE = [  # (insurer, symbol, number, branch, birthdate) from fixtures/default
+PEOPLE = [  # (insurer, symbol, number, branch, birthdate) from the shipped personas (mockgateway/data/personas)
     ("01139997", "12-34", "5678", "00", "19800401"),
     ("01139997", "12-34", "5678", "01", "19820715"),
     ("  139998", "模擬市", "100234", "00", "19650203"),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shutil
 import socket
 import subprocess
@@ -21,6 +20,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from mockgateway.control.tokens import new_admin_token
 
 HERE = Path(__file__).resolve().parent
 LOOPBACK = ("http://127.0.0.1", "http://localhost", "http://[::1]")
@@ -30,6 +31,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _shown(cmd: list[str], token: str) -> str:
+    """The command line as printed: the admin token never appears (logs of CI runs are public)."""
+    return " ".join(cmd).replace(token, "***") if token else " ".join(cmd)
 
 
 def wait_ready(url: str, timeout: float, server: subprocess.Popen[bytes]) -> float:
@@ -104,15 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.start_gateway:
         port = free_port()
         host = f"http://127.0.0.1:{port}"
-        token = token or secrets.token_urlsafe(16)
+        token = token or new_admin_token()
         root = args.db.parent / "gateway"
         root.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, MOCKGATEWAY_CARD_KEY_CACHE=str(args.db.parent / "card-keys"))
         cmd = [sys.executable, "-m", "mockgateway", "serve", "--root", str(root), "--db", str(args.db),
                "--http-port", str(port), "--tls-port", "0", "--webapi-plain", "--no-folder",
-               "--admin-token", token, *args.gateway_args.split()]  # fmt: skip
+               f"--admin-token={token}", *args.gateway_args.split()]  # fmt: skip
         log = (args.db.parent / "gateway.log").open("wb")
-        print("$", " ".join(cmd), flush=True)
+        print("$", _shown(cmd, token), flush=True)
         server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         print(f"gateway ready in {wait_ready(host, 120, server):.1f} s at {host}", flush=True)
     elif args.host:
@@ -126,13 +132,13 @@ def main(argv: list[str] | None = None) -> int:
            "--mg-duration", str(args.duration), "--csv", args.out, "--html", f"{args.out}.html", "--only-summary",
            "--processes", str(args.processes),
            "--mg-profile", args.profile, "--mg-shape", args.shape, "--mg-scale", str(args.scale),
-           "--mg-db", str(args.db), "--mg-admin-token", token,
+           "--mg-db", str(args.db), f"--mg-admin-token={token}",
            "--mg-max-fail-ratio", str(args.max_fail_ratio), "--mg-max-p99-ms", str(args.max_p99_ms),
            "--mg-min-rps-ratio", str(args.min_rps_ratio), *args.locust_args]  # fmt: skip
     if args.processes <= 1:
         cmd.remove("--processes")
         cmd.remove(str(args.processes))
-    print("$", " ".join(c if c != token else "***" for c in cmd), flush=True)
+    print("$", _shown(cmd, token), flush=True)
     try:
         result = subprocess.run(cmd, timeout=args.duration + 60, check=False)
         code = result.returncode

@@ -16,11 +16,13 @@ from mockgateway.domain.codes import ResultCodes
 from mockgateway.engine import Gateway, Settings
 from mockgateway.fixtures import load_paths
 from mockgateway.services import eligibility, reference_numbers
+from mockgateway.services.bulk import admin as bulk_admin
 from mockgateway.services.bulk import service as bulk
 from mockgateway.services.medical import admin as medical_admin
 from mockgateway.services.medical import disaster as medical_disaster
 from mockgateway.services.medical import service as medical_service
 from mockgateway.services.reader import admin as reader_admin
+from mockgateway.services.reader import pcsc as reader_pcsc
 from mockgateway.services.reader import session as face
 from mockgateway.store.sqlite import SqliteRepository
 
@@ -35,6 +37,7 @@ FEATURES: list[Callable[[Gateway], None]] = [
     _install_eligibility,
     reference_numbers.install,  # after eligibility: sets its ReferenceNumber hook
     bulk.install,  # after reference_numbers: OQSmuimm registers through it
+    bulk_admin.install,  # after bulk: /admin/bulk/* act on its feature
     medical_service.install,  # 薬剤・診療 (YZKsiquc01) and 特定健診 (TKKsiquc01) under consent
     medical_admin.install,  # after medical_service: /admin/medical/* act on its feature
     medical_disaster.install,  # after medical_service: 災害時 card-less search (MGWdsquc01, ours)
@@ -70,6 +73,9 @@ def build_gateway(config: Config, *, real_time: Callable[[], float] = time.time)
     )
     for install in FEATURES:
         install(gateway)
+    if config.bulk:
+        bulk.configure(gateway, **config.bulk)  # `serve --bulk-…`: as a PUT /admin/bulk/settings would
+    reader_pcsc.install(gateway, config.root / "card-reader")  # pcscd + vpcd, started on request
     if config.folder:
         face.use_folder(gateway, config.root / "face")  # the folder transport's face/
     if store.count_people() == 0 and config.fixtures:

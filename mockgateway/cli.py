@@ -8,14 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mockgateway.cli_control import EXIT_USAGE, CliError
 from mockgateway.config import DEFAULT_FIXTURES, Config
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from mockgateway.engine import ClockStateError
-    from mockgateway.fixtures import FixtureError
-    from mockgateway.server import start
-    from mockgateway.transports.folder import FolderError
+def serve_config(args: argparse.Namespace) -> Config:
+    """The Config that `serve` runs with (refusing bad --bulk-… values as a usage error)."""
+    from mockgateway.services.bulk.settings import BulkSettings, SettingsError
 
     config = Config(
         root=Path(args.root),
@@ -38,7 +37,32 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         reset_clock=args.reset_clock,
         trash_retention_days=args.trash_days,
+        bulk={
+            name: value
+            for name, value in (
+                ("pace", args.bulk_pace),
+                ("max_records", args.bulk_max_records),
+                ("result_format", args.bulk_result_format),
+                ("retention_seconds", args.bulk_retention),
+            )
+            if value is not None
+        },
     )
+
+    try:
+        BulkSettings().with_changes(config.bulk)  # refuse a bad --bulk-… before anything starts
+    except SettingsError as exc:
+        raise CliError(EXIT_USAGE, str(exc)) from None
+    return config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mockgateway.engine import ClockStateError
+    from mockgateway.fixtures import FixtureError
+    from mockgateway.server import start
+    from mockgateway.transports.folder import FolderError
+
+    config = serve_config(args)
 
     def ready(running: object) -> None:
         del running
@@ -98,103 +122,11 @@ def _fixtures_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _admin_call(args: argparse.Namespace, method: str, path: str, body: object = None) -> tuple[int, object]:
-    """One admin API call to a running gateway (loopback + token, docs/admin.md)."""
-    import json
-    import os
-    import urllib.error
-    import urllib.request
+def parser(prog: str | None = None) -> argparse.ArgumentParser:
+    from mockgateway import __version__
 
-    token = args.token or os.environ.get("MOCKGATEWAY_ADMIN_TOKEN")
-    if not token:
-        token_file = Path(args.root) / "admin-token"
-        try:
-            token = token_file.read_text(encoding="ascii").strip()
-        except OSError:
-            raise SystemExit(
-                f"no admin token: give --token, set MOCKGATEWAY_ADMIN_TOKEN, or --root of the gateway ({token_file})"
-            ) from None
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
-    request = urllib.request.Request(
-        args.url.rstrip("/") + path,
-        data=data,
-        method=method,
-        headers={"X-Admin-Token": token, "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=args.timeout) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        try:
-            return exc.code, json.loads(raw)
-        except ValueError:
-            return exc.code, {"error": raw.decode("utf-8", errors="replace")}
-    except OSError as exc:
-        raise SystemExit(f"cannot reach the gateway at {args.url}: {exc}") from None
-
-
-def _print_reader_result(result: dict[str, object], as_json: bool) -> int:
-    import json
-
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        error = result.get("error")
-        if isinstance(error, dict):
-            print(f"reader error {error.get('id')}: {error.get('message')} ({error.get('detail')})")
-        else:
-            cert = result.get("certificate") if isinstance(result.get("certificate"), dict) else {}
-            assert isinstance(cert, dict)
-            print(
-                f"confirmed by {result.get('method')}: certificate {cert.get('status')} "
-                f"(expires {cert.get('expires')}), consents {result.get('consents_given')}"
-            )
-        if result.get("face_file"):
-            print(f"face/{result['face_file']}")
-        print(f"{result.get('elapsed_ms')} ms, journal #{result.get('journal_id')}")
-    return 0 if result.get("outcome") == "confirmed" else 3
-
-
-def _reader(args: argparse.Namespace) -> int:
-    if args.reader_command == "place":
-        if not args.person_id and not args.generic_card:
-            raise SystemExit("give a person id, or --generic-card for a card that is not a My Number card")
-        body: dict[str, object] = {
-            "person_id": args.person_id,
-            "mode": args.mode,
-            "pins": args.pin or [],
-            "face": args.face,
-            "consents": [c for chunk in args.consent or [] for c in chunk.split(",") if c.strip()],
-            "generic_card": args.generic_card,
-        }
-        for key, value in (
-            ("fallback", args.fallback),
-            ("medical_institution", args.mic),
-            ("remove_at", args.remove_at),
-        ):
-            if value:
-                body[key] = value
-        status, doc = _admin_call(args, "POST", "/admin/reader/place", body)
-    elif args.reader_command == "last":
-        status, doc = _admin_call(args, "GET", "/admin/reader/last")
-    else:
-        path = "/admin/cards" + (f"?id={args.person_id}" if args.person_id else "")
-        status, doc = _admin_call(args, "GET", path)
-    if status != 200 or not isinstance(doc, dict):
-        message = doc.get("error") if isinstance(doc, dict) else doc
-        print(f"NG HTTP {status}: {message}", file=sys.stderr)
-        return 1
-    if args.reader_command == "cards":
-        import json
-
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
-        return 0
-    return _print_reader_result(doc, args.json)
-
-
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="mockgateway", description=__doc__)
+    top = argparse.ArgumentParser(prog=prog or "mockgateway", description=__doc__)
+    top.add_argument("--version", action="version", version=f"mockgateway {__version__}")
     top.add_argument("-v", "--verbose", action="store_true")
     sub = top.add_subparsers(dest="command", required=True)
 
@@ -242,6 +174,13 @@ def parser() -> argparse.ArgumentParser:
         default="off",
         help="answer after a log-normal delay: off (default), realistic (per-transport presets), or MEDIAN_MS:P99_MS",
     )
+    bulk = serve.add_argument_group(
+        "一括照会 / 照会番号一括登録 (kept in the store, like PUT /admin/bulk/settings; docs/bulk.md)"
+    )
+    bulk.add_argument("--bulk-pace", metavar="PACE", help="instant, 500ms, 3s, 2m, 1h, 200/s or 3s+200/s")
+    bulk.add_argument("--bulk-max-records", metavar="N", help="records per bulk file (default 10000)")
+    bulk.add_argument("--bulk-result-format", choices=["xml", "zip"], help="the 02res as .xml or a .zip of it")
+    bulk.add_argument("--bulk-retention", metavar="SECONDS", help="how long (virtual time) a result stays downloadable")
     serve.set_defaults(func=_serve)
 
     pki = sub.add_parser("pki", help="test PKI for 医療機関 client certificates")
@@ -254,31 +193,9 @@ def parser() -> argparse.ArgumentParser:
     issue.add_argument("--status", default="valid", choices=["valid", "expired", "revoked", "not_yet_valid"])
     pki.set_defaults(func=_pki)
 
-    reader = sub.add_parser("reader", help="the face-auth card reader of a running gateway (docs/card.md)")
-    reader_sub = reader.add_subparsers(dest="reader_command", required=True)
-    place = reader_sub.add_parser("place", help="a patient places a card on the reader")
-    place.add_argument("person_id", nargs="?", help="fixture person whose My Number card is placed")
-    place.add_argument(
-        "--mode", default="face", choices=["face", "pin", "visual"], help="本人確認: 顔認証 / 暗証番号 / 目視"
-    )
-    place.add_argument("--fallback", choices=["face", "pin", "visual"], help="when the mode fails (face mismatch, …)")
-    place.add_argument("--pin", action="append", help="a PIN the patient types (repeat for several attempts)")
-    place.add_argument("--face", default="match", choices=["match", "mismatch"], help="the camera's verdict")
-    place.add_argument("--consent", action="append", help="agreed consent screens: drug,checkup,diagnosis,operation")
-    place.add_argument("--mic", help="医療機関コード (default: the reader's setting)")
-    place.add_argument("--remove-at", choices=["certificate", "face_image", "pin", "signature"])
-    place.add_argument("--generic-card", action="store_true", help="place a card that is not a My Number card")
-    place.add_argument("--json", action="store_true", help="print the whole result as JSON")
-    last = reader_sub.add_parser("last", help="the last placement's result (the reader's error, the face file)")
-    last.add_argument("--json", action="store_true")
-    cards = reader_sub.add_parser("cards", help="issued cards, or one person's card (issued on demand)")
-    cards.add_argument("person_id", nargs="?")
-    for command in (place, last, cards):
-        command.add_argument("--url", default="http://127.0.0.1:8080", help="the gateway's HTTP base URL")
-        command.add_argument("--root", default="var/oqs", help="gateway root holding admin-token")
-        command.add_argument("--token", help="admin token (default: $MOCKGATEWAY_ADMIN_TOKEN or ROOT/admin-token)")
-        command.add_argument("--timeout", type=float, default=30.0)
-    reader.set_defaults(func=_reader)
+    from mockgateway.cli_control import add_parsers as add_control_parsers
+
+    add_control_parsers(sub)
 
     fixtures = sub.add_parser("fixtures", help="fixture files")
     fx_sub = fixtures.add_subparsers(dest="fixtures_command", required=True)
@@ -292,12 +209,16 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    args = parser(prog).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"mockgateway: {exc}", file=sys.stderr)
+        return exc.code
 
 
 if __name__ == "__main__":

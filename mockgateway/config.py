@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default"
+from mockgateway.resources import default_personas
+
+DEFAULT_FIXTURES = default_personas()
 
 
 @dataclass(slots=True)
@@ -33,6 +35,7 @@ class Config:
     settle_seconds: float = 2.0  # unchanged this long, a listed file nobody can vouch for is taken (docs/folder.md)
     fault_seed: int | None = None
     latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.control.latency)
+    bulk: dict[str, str] = field(default_factory=dict)  # bulk settings to set at start (docs/bulk.md)
     workers: int = 1  # processes serving the plain-HTTP hot path (mockgateway.scaleout); 1: one process
 
     @property

@@ -1,4 +1,4 @@
-"""YAML fixtures → domain model. Keys are the interface's element names (fixtures/README.md).
+"""YAML fixtures → domain model. Keys are the interface's element names (docs/fixtures.md).
 
 Every error names the file, the person (or insurer) and the field. Dates may be absolute
 (YYYYMMDD) or relative to the gateway clock's date at load time (`today-1m`, `month_start+3d`),

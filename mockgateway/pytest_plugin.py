@@ -36,15 +36,17 @@ import pytest
 
 from mockgateway.config import Config
 from mockgateway.harness.catalogue import GATEWAY_APIS
+from mockgateway.harness.options import OPTIONS
 from mockgateway.harness.recorder import Recorder, scenario_of
 from mockgateway.harness.remote import AdminClient, GatewayProcess
-from mockgateway.harness.results import OMIT_PREFIX
+from mockgateway.harness.results import OMIT_PREFIX, RunSummary
 from mockgateway.harness.settings import HarnessSettings, SettingsError, load
 from mockgateway.server import Running, start_in_thread
 
 RECORDER = pytest.StashKey[Recorder]()
 SETTINGS = pytest.StashKey[HarnessSettings]()
 SERVED = pytest.StashKey[frozenset[str]]()
+SUMMARY = pytest.StashKey[RunSummary]()
 
 
 def _free_port() -> int:
@@ -58,30 +60,8 @@ def _free_port() -> int:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockgateway", "mockgateway certification harness")
-    group.addoption("--mg-config", metavar="FILE", help="harness settings (TOML; see docs/vendor-guide.md)")
-    group.addoption(
-        "--mg-adapter", choices=["reference", "folder", "command"], help="the client under test (default: reference)"
-    )
-    group.addoption("--mg-command", metavar="CMD", help="command adapter: the vendor command line, run once per order")
-    group.addoption(
-        "--mg-capabilities", metavar="LIST", help="what the client claims, e.g. eligibility,bulk (or 'all')"
-    )
-    group.addoption("--mg-root", metavar="DIR", help="the folder root the client watches (req/ res/ face/ trash/)")
-    group.addoption("--mg-orders", metavar="DIR", help="folder adapter: where orders and reports are exchanged")
-    group.addoption("--mg-timeout", metavar="SECONDS", type=float, help="how long the client may take per order")
-    group.addoption(
-        "--mg-report", metavar="DIR", help="write summary.json, report.html (and junit.xml, cucumber.json) here"
-    )
-    group.addoption("--mg-expected", metavar="FILE", help="compare with an expected-results file (a summary.json)")
-    group.addoption(
-        "--mg-http-port",
-        metavar="PORT",
-        type=int,
-        help="during the catalogue, serve /oqs/{API_ID} and the Web API (plain HTTP) on this port (0: a free one)",
-    )
-    group.addoption(
-        "--mg-select", metavar="IDS", help="run only these scenario ids (comma-separated, wildcards: OQS-ELIG-*)"
-    )
+    for option in OPTIONS:
+        group.addoption(option.flag, **option.kwargs())
 
 
 def _settings(config: pytest.Config) -> HarnessSettings:
@@ -211,13 +191,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     settings = harness_settings(config)
     rec = recorder(config)
-    if settings.report_dir is None or not rec.results:
+    if not rec.results:
+        return
+    summary = config.stash[SUMMARY] = rec.summary()
+    if settings.report_dir is None:
         return
     from mockgateway.harness import report
 
-    summary = rec.summary()
     summary.write(settings.report_dir / "summary.json")
     report.write(summary, settings.report_dir / "report.html")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """junit.xml is written at session finish by pytest; then it is made to agree with summary.json."""
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if SUMMARY not in config.stash or not xmlpath or not Path(xmlpath).exists():
+        return
+    from mockgateway.harness import junit
+
+    junit.rewrite(Path(xmlpath), config.stash[SUMMARY])
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

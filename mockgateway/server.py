@@ -13,7 +13,6 @@ import datetime as dt
 import gc
 import logging
 import os
-import secrets
 import signal
 import threading
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from mockgateway.app import build_gateway
 from mockgateway.certs.institution_pki import TestPKI
 from mockgateway.config import Config
 from mockgateway.control.latency import parse_latency
-from mockgateway.control.tokens import TokenBook
+from mockgateway.control.tokens import TokenBook, new_admin_token
 from mockgateway.engine import Gateway
 from mockgateway.transports.admin import AdminApi
 from mockgateway.transports.http import HttpApp
@@ -41,7 +40,7 @@ def admin_token(config: Config) -> str:
     if path.exists():
         return path.read_text(encoding="ascii").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
+    token = new_admin_token()
     # Created 0600 from the first byte (never world-readable, not even between a write and a chmod).
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:

@@ -31,27 +31,30 @@ def test_the_image_command_is_a_valid_serve_command() -> None:
     args = parser().parse_args([*entrypoint[1:], *cmd])
     assert (args.command, args.root, args.host) == ("serve", "/oqs", "0.0.0.0")
     assert (args.http_port, args.tls_port) == (8080, 8443)
-    assert args.fixtures == ["/app/fixtures/default"]
-    assert (ROOT / "fixtures" / "default").is_dir()  # copied to /app/fixtures by the Dockerfile
+    assert args.fixtures is None  # the shipped personas: package data of the installed wheel
 
 
-def test_compose_mounts_the_folder_root_and_publishes_on_loopback() -> None:
+def test_compose_mounts_the_folder_root_and_publishes_both_web_api_hosts_on_loopback() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     service = compose["services"]["mockgateway"]
     assert "./var/oqs:/oqs" in service["volumes"]
     assert all(port.startswith("127.0.0.1:") for port in service["ports"])
+    published = {port.rsplit(":", 1)[1] for port in service["ports"]}
+    assert published == {"8080", "8443", "8444"}  # HTTP, the Web API's login host and its search host (+1)
     args = parser().parse_args([*_instruction("ENTRYPOINT")[1:], *service["command"]])
     assert args.encoding == "Shift_JIS"
 
 
-def test_dockerignore_lets_in_only_what_the_image_needs() -> None:
+def test_the_image_installs_the_wheel_and_lets_in_only_what_builds_it() -> None:
     lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert lines.count("*") == 1
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "mockgateway", "fixtures"}
-    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
-    copied = {source for line in dockerfile if line.startswith("COPY ") for source in line.split()[1:-1]}
-    assert copied == allowed
+    assert allowed == {"pyproject.toml", "README.md", "mockgateway", "dist"}
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "pip install --no-cache-dir /tmp/wheel/mockgateway-*.whl" in dockerfile
+    assert " -e " not in dockerfile  # not an editable install of a source tree
+    assert "COPY --from=wheel /wheel /tmp/wheel" in dockerfile
+    assert "8444" in dockerfile.split("EXPOSE", 1)[1].splitlines()[0]
 
 
 def test_the_container_answers_over_the_mounted_folders_and_http(mockgateway_docker: Container) -> None:

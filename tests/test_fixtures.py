@@ -457,9 +457,9 @@ def test_gateway_with_default_personas(gateway: Gateway) -> None:
     assert gateway.store.insurers()["139998"] == "模擬市国民健康保険"
 
 
-# --- fixtures/README.md stays true -----------------------------------------------------------------
+# --- docs/fixtures.md stays true -----------------------------------------------------------------
 
-README = DEFAULT_FIXTURES.parent / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "fixtures.md"
 
 
 def test_readme_example_loads() -> None:

@@ -1,6 +1,6 @@
 """Each fixture person's My Number card: issued from the TEST CA on first use, kept per gateway.
 
-A person with a `card:` key (fixtures/README.md) gets a card the first time it is asked for:
+A person with a `card:` key (docs/fixtures.md) gets a card the first time it is asked for:
 2048-bit keys (from the key cache), a 利用者証明用 certificate whose validity follows the fixture
 (`cert_issued` / `cert_expires`), PINs and tries, and a CRL entry when `revoked`. Issuing is lazy
 because key generation costs ~100 ms per key and a national-scale population has millions of

@@ -1,4 +1,4 @@
-"""A person's My Number card as described in fixtures: the `card:` key (fixtures/README.md).
+"""A person's My Number card as described in fixtures: the `card:` key (docs/fixtures.md).
 
 Only data and validation here (no keys, no certificates): `CardRegistry` issues the card from it.
 The national-scale population writes `{registered, cert_expires, revoked}` with real booleans; YAML

@@ -20,6 +20,12 @@ import threading
 from dataclasses import dataclass
 
 
+def new_admin_token() -> str:
+    """A fresh admin API token: hex, so it can never start with '-' and be read as a command-line
+    option when passed on (`serve --admin-token …`)."""
+    return secrets.token_hex(16)
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     value: str

@@ -1,9 +1,10 @@
 """`python -m mockgateway.harness …` (also `mockgateway-harness …`): the certification harness's CLI.
 
-index [--check]            write docs/catalogue.md from features/ (--check: fail if it is stale)
+index [--check]            write docs/catalogue.md from the catalogue (--check: fail if it is stale)
 lint                       check the catalogue's conventions (ids, rule tags, areas)
-run [pytest options…]      run the catalogue against your client: pytest on the catalogue with
-                           the --mg-… options you pass (see docs/vendor-guide.md)
+run [--mg-… options] [pytest options…]
+                           run the catalogue shipped in the package against your client (pytest
+                           with the harness's configuration; see docs/vendor-guide.md)
 compare OLD NEW            what changed between two summary.json files (exit 1 on a regression)
 report SUMMARY [HTML]      (re)render the HTML report from a summary.json
 """
@@ -17,20 +18,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mockgateway.harness import catalogue
+from mockgateway.harness.options import add_to as add_options
 from mockgateway.harness.results import RunSummary, compare, read_expected
-
-
-def _source_root() -> Path:
-    return Path(__file__).resolve().parents[2]
 
 
 def _catalogue_root(given: str | None) -> Path:
     root = catalogue.find_root(candidates=[Path(given)] if given else [])
     if root is None:
-        raise SystemExit(
-            "no catalogue found: run from a source checkout of mockgateway (features/ and tests/features/), "
-            "or pass --features DIR"
-        )
+        raise SystemExit("no catalogue found: pass --features DIR (a folder of <area>/*.feature)")
     return root
 
 
@@ -39,7 +34,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     cat = catalogue.load(root)
     problems = catalogue.check(cat)
     text = catalogue.render_index(cat)
-    out = Path(args.output) if args.output else root.parent / "docs" / "catalogue.md"
+    # Beside a given catalogue folder (<folder>/../docs), else the current folder's docs/.
+    base = root.parent if args.features else Path()
+    out = Path(args.output) if args.output else base / "docs" / "catalogue.md"
     if args.check:
         current = out.read_text(encoding="utf-8") if out.exists() else ""
         if current != text:
@@ -65,13 +62,21 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
-    features = _catalogue_root(args.features)
-    tests = features.parent / "tests" / "features"
-    if not tests.is_dir():
-        raise SystemExit(f"{tests} not found: the catalogue's step definitions come with the source checkout")
-    argv = [sys.executable, "-m", "pytest", str(tests), "-p", "no:cacheprovider", "-rs", *rest]
+    import os
+
+    from mockgateway.harness.options import as_pytest_args
+    from mockgateway.resources import catalogue_suite
+
+    suite = catalogue_suite()
+    env = dict(os.environ)
+    if args.features:
+        env["MOCKGATEWAY_FEATURES"] = str(Path(args.features).resolve())
+    # The suite's own pytest.ini (-c) and rootdir: the caller's folder may hold a pytest
+    # configuration or conftest.py of its own, which must not change how the catalogue runs.
+    argv = [sys.executable, "-m", "pytest", str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite)]
+    argv += ["-p", "no:cacheprovider", *as_pytest_args(args), *rest]
     print("running:", " ".join(argv), flush=True)
-    return subprocess.call(argv)  # from your folder: relative --mg-… paths are yours
+    return subprocess.call(argv, env=env)  # from your folder: relative --mg-… paths are yours
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -98,13 +103,19 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="mockgateway-harness", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
     index = sub.add_parser("index", help="write docs/catalogue.md")
-    index.add_argument("--features", help="the catalogue folder (default: ./features or the checkout's)")
-    index.add_argument("--output", help="default: <checkout>/docs/catalogue.md")
+    index.add_argument("--features", help="the catalogue folder (default: ./features or the shipped one)")
+    index.add_argument("--output", help="default: FEATURES/../docs/catalogue.md, or ./docs/catalogue.md")
     index.add_argument("--check", action="store_true", help="only check that it is up to date")
     lint = sub.add_parser("lint", help="check ids, rule tags and areas")
     lint.add_argument("--features")
-    run = sub.add_parser("run", help="run the catalogue (other options go to pytest, e.g. --mg-adapter)")
-    run.add_argument("--features")
+    run = sub.add_parser(
+        "run",
+        help="run the catalogue against your client (other options go to pytest, e.g. -x, -k)",
+        description="Runs the catalogue shipped in the package with pytest. The --mg-… options below go to "
+        "the harness (docs/vendor-guide.md); any other option goes to pytest unchanged.",
+    )
+    run.add_argument("--features", help="run this catalogue folder instead of the shipped one")
+    add_options(run.add_argument_group("the client under test and the report (--mg-…)"))
     cmp_ = sub.add_parser("compare", help="compare two summary.json files")
     cmp_.add_argument("old", help="expected: a summary.json or {id: status}")
     cmp_.add_argument("new", help="this run's summary.json")

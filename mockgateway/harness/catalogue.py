@@ -224,7 +224,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_index(catalogue: Catalogue, *, source: str = "features/") -> str:
+def render_index(catalogue: Catalogue, *, source: str = "mockgateway/harness/features/") -> str:
     """docs/catalogue.md: ids, titles, areas, rules, capabilities and what each scenario verifies.
 
     No line numbers: they move whenever a scenario above is edited, and the index would go stale
@@ -276,9 +276,10 @@ def _anchor(text: str) -> str:
 
 
 def find_root(start: Path | None = None, candidates: Sequence[Path] = ()) -> Path | None:
-    """The catalogue folder: given candidates, then ./features, then the source checkout's."""
-    here = Path(__file__).resolve().parents[2] / "features"
-    for path in [*candidates, (start or Path.cwd()) / "features", here]:
+    """The catalogue folder: given candidates, then ./features, then the one shipped in the package."""
+    from mockgateway.resources import catalogue_features
+
+    for path in [*candidates, (start or Path.cwd()) / "features", catalogue_features()]:
         if path.is_dir() and any(path.rglob("*.feature")):
             return path
     return None

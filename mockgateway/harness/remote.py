@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mockgateway.control.tokens import new_admin_token
 
 
 def free_port() -> int:
@@ -147,7 +148,7 @@ class GatewayProcess:
         """Start it on free ports; a port taken between choosing and binding costs a retry, not the run."""
         failures: list[str] = []
         for _ in range(attempts):
-            gp = cls(root, free_port(), free_port() if tls else None, secrets.token_urlsafe(16))
+            gp = cls(root, free_port(), free_port() if tls else None, new_admin_token())
             problem = gp._launch(extra_args or [], timeout)
             if problem is None:
                 return gp
@@ -160,7 +161,7 @@ class GatewayProcess:
             "--root", str(self.root),
             "--http-port", str(self.http_port),
             "--tls-port", str(self.tls_port or 0),
-            "--admin-token", self.token,
+            f"--admin-token={self.token}",
             *extra_args,
         ]  # fmt: skip
         env = dict(os.environ, PYTHONUNBUFFERED="1")

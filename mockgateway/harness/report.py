@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ LABELS = {
 CSS = """
 .total { margin-right: 18px; white-space: nowrap; }
 .st { white-space: pre-wrap; }
+/* A space that matters (leading, trailing, repeated, or next to a quote: a space-padded 保険者番号)
+   is shown one box per space, so a reader can count them; the text itself is unchanged (copyable). */
+.sp { white-space: pre; background: #fff3bf; border-bottom: 2px solid #9a6700; margin: 0 1px;
+      font-family: ui-monospace, monospace; }
 :root { --pass:#1a7f37; --fail:#cf222e; --error:#9a6700; --skip:#6e7781; --omit:#8250df; }
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif; margin: 0; color: #1f2328;
@@ -66,6 +71,32 @@ details.evidence > summary { cursor: pointer; font-size: 13px; }
 """
 
 
+# Spaces that matter: runs of 2 or more, at either end of a line, or at either end of a quoted value.
+_SPACE_RUNS = re.compile(r"^ +| +$| {2,}", re.M)
+_QUOTED = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'|「([^」\n]*)」")
+SPACE_MARK = '<span class="sp" title="半角スペース / space (U+0020)"> </span>'
+
+
+def _significant_spaces(text: str) -> set[int]:
+    marked = {i for m in _SPACE_RUNS.finditer(text) for i in range(m.start(), m.end())}
+    for m in _QUOTED.finditer(text):
+        group = next(g for g in range(1, 4) if m.group(g) is not None)
+        value, begin = m.group(group), m.start(group)
+        lead = len(value) - len(value.lstrip(" "))
+        trail = len(value) - len(value.rstrip(" ")) if value.strip(" ") else 0
+        marked.update(range(begin, begin + lead))
+        marked.update(range(begin + len(value) - trail, begin + len(value)))
+    return marked
+
+
+def spaced(text: str) -> str:
+    """`text` as HTML with every significant space marked (class "sp"), the rest escaped."""
+    marked = _significant_spaces(text)
+    if not marked:
+        return escape(text)
+    return "".join(SPACE_MARK if i in marked else escape(ch) for i, ch in enumerate(text))
+
+
 def _badge(status: str) -> str:
     return f'<span class="badge {escape(status)}">{escape(LABELS.get(status, status))}</span>'
 
@@ -80,7 +111,7 @@ def _evidence(item: EvidenceItem, *, opened: bool = False) -> str:
             bodies.append(f"<div><b>{escape(key)}</b><pre>{escape(text)}</pre></div>")
         elif value not in (None, "", {}, []):
             shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            rows.append(f"<tr><td>{escape(key)}</td><td>{escape(str(shown))}</td></tr>")
+            rows.append(f"<tr><td>{escape(key)}</td><td>{spaced(str(shown))}</td></tr>")
     table = f'<table class="kv">{"".join(rows)}</table>' if rows else ""
     return (
         f'<details class="evidence" data-kind="{escape(item.kind)}"{" open" if opened else ""}>'
@@ -98,9 +129,9 @@ def _scenario(s: ScenarioResult) -> str:
         cls = {"passed": "passed", "failed": "failed"}.get(step.status, "notrun")
         steps.append(
             f'<li class="{cls}"><span class="kw">{escape(step.keyword)}</span>'
-            f'<span class="st">{escape(step.text)}</span></li>'
+            f'<span class="st">{spaced(step.text)}</span></li>'
         )
-    message = f'<pre class="message">{escape(s.message)}</pre>' if s.message else ""
+    message = f'<pre class="message">{spaced(s.message)}</pre>' if s.message else ""
     failed = s.status in ("fail", "error")
     evidence = "".join(_evidence(e, opened=failed and e.kind == "exchange") for e in s.evidence)
     evidence = evidence or "<p><i>no exchanges recorded</i></p>"

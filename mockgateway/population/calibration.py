@@ -71,9 +71,24 @@ class CalibrationReport:
     def failures(self) -> list[Stratum]:
         return [s for s in self.strata if not s.passes(self.tolerance_pp)]
 
+    def verdict(self) -> str:
+        """ "OK", "OK (… only by rounding …)" or "NG (…)". The rule (docs/population.md): NG exactly when
+        a stratum is outside the tolerance by more than three people, and then the exit code is 1."""
+        failed = self.failures()
+        granular = sum(1 for s in failed if s.granular)
+        if not failed:
+            return "OK"
+        if self.ok_or_granular:
+            return (
+                f"OK ({granular} strata outside ±{self.tolerance_pp} pp only by rounding: within "
+                f"{GRANULAR_PEOPLE} people of the target, the closest whole people allow at this size)"
+            )
+        return f"NG ({len(failed)} strata outside, {granular} of them by ≤ {GRANULAR_PEOPLE} people)"
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["ok"] = self.ok
+        out["verdict"] = self.verdict()
         return out
 
     @classmethod
@@ -106,9 +121,7 @@ class CalibrationReport:
                     f"{s.diff_pp:+8.3f} {s.n:10,}{flag}"
                 )
         worst = self.worst
-        granular = sum(1 for s in self.failures() if s.granular)
-        failed = len(self.failures())
-        verdict = "OK" if self.ok else f"NG ({failed} strata outside, {granular} of them by ≤ 3 people)"
+        verdict = self.verdict()
         if worst is not None:
             lines.append(
                 f"{len(self.strata)} strata, tolerance ±{self.tolerance_pp} pp: {verdict}; "

@@ -51,7 +51,7 @@ class PopulationConfig:
     era: str = "2022-01"
     overrides: dict[str, Any] = field(default_factory=dict)  # merged over assumptions.yaml
     workers: int = 0  # 0: one per core (at most 4); 1: no child processes
-    with_personas: bool = False  # also load the shipped personas (fixtures/default)
+    with_personas: bool = False  # also load the shipped personas (mockgateway/data/personas)
     facilities_scale: float = 1.0  # 1.0 = the 211,052 facilities operating in April 2024
 
     def resolved_as_of(self) -> dt.date:

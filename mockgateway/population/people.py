@@ -3,7 +3,7 @@
 A batch is generated from (seed, batch index) alone, so batches can run in any order and in any
 number of processes and still give the same population. Names and addresses come from faker's
 ja_JP tables (sampled with our own seeded RNG: calling faker per person is ~50× slower).
-Documents use the fixture format (interface element names as keys, fixtures/README.md) plus a
+Documents use the fixture format (interface element names as keys, docs/fixtures.md) plus a
 `card:` extension (docs/population.md).
 """
 

@@ -128,11 +128,11 @@ def test_cli_reader_place(fresh: Live, capsys: pytest.CaptureFixture[str]) -> No
     assert "confirmed by pin" in out
     name = next(line for line in out.splitlines() if line.startswith("face/")).removeprefix("face/")
     assert (fresh.root / "face" / name).exists()
-    assert main(fresh.cli("place", "myna-kigire", "--mode", "face")) == 3
+    assert main(fresh.cli("place", "myna-kigire", "--mode", "face")) == 1
     assert "reader error 006" in capsys.readouterr().out
-    assert main(fresh.cli("last", "--json")) == 3
+    assert main(fresh.cli("last", "--json")) == 1
     assert json.loads(capsys.readouterr().out)["error"]["id"] == "006"
-    assert main(fresh.cli("place", "--generic-card", "--json")) == 3
+    assert main(fresh.cli("place", "--generic-card", "--json")) == 1
     assert json.loads(capsys.readouterr().out)["error"]["id"] == "002"
     assert main(fresh.cli("cards", "hoken-taro")) == 0
     assert json.loads(capsys.readouterr().out)["person_id"] == "hoken-taro"
@@ -144,18 +144,34 @@ def test_cli_reader_fallback_mic_and_removal(fresh: Live, capsys: pytest.Capture
     doc = json.loads(capsys.readouterr().out)
     assert doc["method"] == "visual"
     assert doc["medical_institution"] == "1310110018"
-    assert main(fresh.cli("place", "hoken-taro", "--mode", "pin", "--pin", "1234", "--remove-at", "signature")) == 3
+    assert main(fresh.cli("place", "hoken-taro", "--mode", "pin", "--pin", "1234", "--remove-at", "signature")) == 1
     assert "reader error 001" in capsys.readouterr().out
 
 
-def test_cli_errors(fresh: Live, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main(fresh.cli("place", "nobody")) == 1
+def test_cli_exit_codes_tell_a_refusal_from_a_failure_to_ask(
+    fresh: Live, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """1: the reader refused the card; 2: bad arguments; 3: no gateway; 4: no or a wrong token."""
+    assert main(fresh.cli("place", "myna-kigire", "--mode", "face")) == 1
+    assert main(fresh.cli("place", "nobody")) == 2
     assert "NG HTTP 400" in capsys.readouterr().err
-    with pytest.raises(SystemExit, match="person id"):
-        main(fresh.cli("place"))
-    with pytest.raises(SystemExit, match="no admin token"):
-        main(["reader", "last", "--url", fresh.base, "--root", str(tmp_path)])
+    assert main(fresh.cli("place")) == 2
+    assert "person id" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main(fresh.cli("place", "hoken-taro", "--mode", "telepathy"))
+    assert usage.value.code == 2
+    assert main(["reader", "last", "--url", fresh.base, "--root", str(tmp_path)]) == 4
+    assert "no admin token" in capsys.readouterr().err
+    assert main(["reader", "last", "--url", fresh.base, "--token", "not-the-token"]) == 4
     (tmp_path / "admin-token").write_text(TOKEN + "\n", encoding="ascii")
     assert main(["reader", "cards", "--url", fresh.base, "--root", str(tmp_path)]) == 0
-    with pytest.raises(SystemExit, match="cannot reach"):
-        main(["reader", "last", "--url", f"http://127.0.0.1:{_free_port()}", "--token", "x", "--timeout", "2"])
+    assert main(["reader", "last", "--url", f"http://127.0.0.1:{_free_port()}", "--token", "x", "--timeout", "2"]) == 3
+    assert "cannot reach" in capsys.readouterr().err
+
+
+def test_cli_help_shows_the_url_default_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["reader", "place", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: http://127.0.0.1:8080)" in text
+    assert "1 the reader refused the card" in text

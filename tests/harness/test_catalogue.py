@@ -10,7 +10,7 @@ import pytest
 from mockgateway.harness import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
-FEATURES = ROOT / "features"
+FEATURES = ROOT / "mockgateway" / "harness" / "features"
 
 
 @pytest.fixture(scope="module")

@@ -54,3 +54,24 @@ def test_the_order_and_report_samples_follow_the_schema() -> None:
 def test_every_action_is_documented() -> None:
     for action in get_args(Action):
         assert f"| `{action}` |" in GUIDE, f"docs/vendor-guide.md does not describe action {action!r}"
+
+
+def test_the_guide_shows_the_install_and_card_commands_that_exist() -> None:
+    import shlex
+
+    from mockgateway.cli import parser
+
+    assert "pipx install 'mockgateway[harness]'" in GUIDE
+    assert "pip install 'mockgateway[harness]'" in GUIDE
+    commands = [
+        line.split("#", 1)[0].strip()
+        for block in blocks("sh")
+        for line in block.splitlines()
+        if line.startswith("mockgateway ") and "--version" not in line
+    ]
+    card = [c for c in commands if c.startswith("mockgateway card ")]
+    assert {shlex.split(c)[2] for c in card} >= {"reader", "insert", "remove"}
+    for command in commands:
+        argv = shlex.split(command.removesuffix("&").strip())[1:]
+        args = parser().parse_args(argv)  # exits (SystemExit) on an option that does not exist
+        assert args.command == argv[0]

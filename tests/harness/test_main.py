@@ -61,3 +61,35 @@ def test_report_renders_from_a_summary(tmp_path: Path) -> None:
     assert main(["report", str(source)]) == 0
     assert 'data-status="fail"' in (tmp_path / "report.html").read_text(encoding="utf-8")
     assert json.loads(source.read_text(encoding="utf-8"))["counts"]["fail"] == 1
+
+
+def test_run_help_lists_every_mg_option_the_docs_use(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    from mockgateway.harness.options import OPTIONS
+
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "vendor-guide.md").read_text(encoding="utf-8") + (root / "README.md").read_text(
+        encoding="utf-8"
+    )
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    used = set(re.findall(r"--mg-[a-z-]+", docs))
+    assert used
+    assert used <= set(re.findall(r"--mg-[a-z-]+", text)), used - set(re.findall(r"--mg-[a-z-]+", text))
+    assert {o.flag for o in OPTIONS} <= set(re.findall(r"--mg-[a-z-]+", text))
+
+
+def test_run_passes_the_mg_options_to_pytest_as_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "call", lambda argv, **_: seen.append(argv) or 0)
+    assert main(["run", "--mg-adapter", "folder", "--mg-command=-x", "-k", "ELIG"]) == 0
+    (argv,) = seen
+    assert "--mg-adapter=folder" in argv
+    assert "--mg-command=-x" in argv
+    assert argv[-2:] == ["-k", "ELIG"]
+    assert "-c" in argv
+    assert argv[argv.index("-c") + 1].endswith("pytest.ini")

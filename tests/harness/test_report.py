@@ -44,7 +44,7 @@ def summary() -> RunSummary:
                     "transport": "folder",
                     "request": EVIDENCE_REQUEST,
                     "response": "<SegmentOfResult>9</SegmentOfResult>",
-                    "reason": "InsurerNumber: 6桁の保険者番号は先頭空白で8桁にします",
+                    "reason": "InsurerNumber '  139998': 6桁の保険者番号は先頭空白で8桁にします",
                 },
             ),
         ],
@@ -105,6 +105,25 @@ def check_content(doc: lxml.html.HtmlElement) -> None:
     assert "OQS-NEW-001" not in doc.xpath("string(//table[@class='changes'])")  # catalogue growth is folded away
     assert "1 new, 0 removed" in doc.xpath("string(//details[@class='catalogue-changes']/summary)")
     assert "the client does not claim capability bulk" in doc.xpath("string(//details[@id='OQS-FAULT-005'])")
+    # Significant spaces are kept and marked one per space: in the step, the message and the reason.
+    padded_step = failed.xpath(".//ol[@class='steps']/li")[2]
+    assert padded_step.xpath("string(.)").endswith('"  139998" である')
+    assert len(padded_step.xpath(".//span[@class='sp']")) == 2
+    assert len(failed.xpath(".//pre[@class='message']/span[@class='sp']")) == 2
+    reason = evidence.xpath(".//table[@class='kv']//tr[td[1]='reason']/td[2]")[0]
+    assert reason.xpath("string(.)").startswith("InsurerNumber '  139998'")
+    assert len(reason.xpath("span[@class='sp']")) == 2
+    assert not failed.xpath(".//ol[@class='steps']/li[1]//span[@class='sp']")  # single spaces between words
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [("  139998", 2), ("a  b", 2), ("a b", 0), ("x '  1' y", 2), ("end  ", 2), ('"1 "', 1), ("保険　太郎", 0)],
+)
+def test_which_spaces_are_marked(text: str, marked: int) -> None:
+    html = report.spaced(text)
+    assert html.count('class="sp"') == marked
+    assert lxml.html.fromstring(f"<p>{html}</p>").text_content() == text
 
 
 def test_report_is_self_contained_and_complete(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import lxml.etree
 import lxml.html
 import pytest
 
@@ -49,7 +50,7 @@ class Run:
 
 def run_catalogue(report: Path, *options: str) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKGATEWAY_"))}
-    argv = [sys.executable, "-m", "pytest", "tests/features", "-p", "no:cacheprovider", "-q", "-rs",
+    argv = [sys.executable, "-m", "pytest", "mockgateway/harness/suite", "-p", "no:cacheprovider", "-q", "-rs",
             f"--mg-report={report}", *options]  # fmt: skip
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env, check=False)
     return Run(done.returncode, done.stdout + done.stderr, report)
@@ -206,3 +207,40 @@ def test_card_scenarios_judge_what_the_vendor_showed(vendor: tuple[Path, Path], 
     assert "the client shows DisqualificationDate None; the terminal's face file has '20261113'" in lost["message"]
     report = next(e for e in lost["evidence"] if e["kind"] == "report")["data"]["report"]
     assert report["result_file"].startswith("OQSsiquc01res_face_1310112345")
+
+
+def _junit_counts(path: Path) -> tuple[dict[str, int], list[str]]:
+    tree = lxml.etree.parse(str(path))
+    suites = list(tree.iter("testsuite"))
+    counts = {k: sum(int(s.get(k, "0")) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
+    return counts, [case.get("name", "") for case in tree.iter("testcase")]
+
+
+def _agrees(run: Run) -> list[str]:
+    counts, names = _junit_counts(run.report / "junit.xml")
+    summary = run.summary["counts"]
+    assert counts["failures"] == summary["fail"]
+    assert counts["errors"] == summary["error"]
+    assert counts["skipped"] == summary["omit"] + summary["skip"]
+    assert counts["tests"] == sum(summary.values())
+    return names
+
+
+def test_junit_agrees_with_the_summary_and_names_the_scenarios(good_baseline: Run) -> None:
+    names = _agrees(good_baseline)
+    title = good_baseline.scenario("OQS-ELIG-003")["title"]
+    assert f"OQS-ELIG-003 {title}" in names
+    assert all(name.startswith("OQS-") for name in names), [n for n in names if not n.startswith("OQS-")]
+
+
+def test_a_client_that_cannot_be_run_is_a_junit_error_not_a_failure(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-vendor-program"
+    run = run_catalogue(
+        tmp_path / "report", "--mg-adapter=command", f"--mg-command={missing}", "--mg-select=OQS-ELIG-001,OQS-ELIG-003"
+    )
+    assert run.returncode == 1, run.output[-4000:]
+    assert set(run.statuses().values()) == {"error"}, run.statuses()
+    _agrees(run)
+    tree = lxml.etree.parse(str(run.report / "junit.xml"))
+    assert len(list(tree.iter("error"))) == 2
+    assert not list(tree.iter("failure"))

@@ -28,9 +28,15 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("load")
 
 
+# A token starting with '-' (secrets.token_urlsafe gave one once in 64 runs) must reach `serve` and
+# locust as a value, and no token may appear in what the run prints.
+DASH_TOKEN = "-mg-token-with-a-leading-dash"
+
+
 def test_a_short_run_answers_every_kind_of_task_correctly_and_writes_its_reports(work: Path) -> None:
-    done = _run(work, "ok")
+    done = _run(work, "ok", f"--admin-token={DASH_TOKEN}")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert DASH_TOKEN not in done.stdout + done.stderr
     assert "0 failures" in done.stdout + done.stderr
     with (work / "ok_stats.csv").open(encoding="utf-8") as stats:
         rows = list(csv.DictReader(stats))
@@ -48,3 +54,11 @@ def test_a_threshold_not_met_sets_the_exit_code(work: Path) -> None:
     done = _run(work, "strict", "--max-p99-ms", "0.001")  # no answer comes back in a microsecond
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "thresholds not met: p99" in done.stdout + done.stderr
+
+
+def test_generated_admin_tokens_never_look_like_an_option() -> None:
+    from mockgateway.control.tokens import new_admin_token
+
+    tokens = {new_admin_token() for _ in range(2000)}
+    assert len(tokens) == 2000
+    assert all(set(t) <= set("0123456789abcdef") and len(t) == 32 for t in tokens)

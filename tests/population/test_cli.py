@@ -41,3 +41,39 @@ def test_report_without_a_population_says_so(tmp_path: Path, capsys: pytest.Capt
 def test_a_size_below_one_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="--size"):
         main(["population", "generate", "--size", "0", "--db", str(tmp_path / "x.sqlite3")])
+
+
+def _stored(db: Path, generated: float, n: int) -> None:
+    """A population file whose one stratum (target 10 %) came out at `generated` over `n` people."""
+    from mockgateway.population.calibration import CalibrationReport, Stratum
+    from mockgateway.population.generate import SCHEMA
+    from mockgateway.store.sqlite import SqliteRepository
+
+    report = CalibrationReport(50, 1, "20250618", "2022-01", [Stratum("制度", "国保", "test", 0.10, generated, n)])
+    store = SqliteRepository(db)
+    try:
+        store.ensure_schema(SCHEMA)
+        with store.connection() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO population_meta (key, value) VALUES ('report', ?)",
+                (orjson.dumps(report.as_dict()),),
+            )
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("generated", "n", "code", "verdict"),
+    [
+        (0.10, 50, 0, "OK;"),
+        (0.14, 50, 0, "OK (1 strata outside ±1.0 pp only by rounding"),  # 2 people off: rounding at n=50
+        (0.20, 50, 1, "NG (1 strata outside"),  # 5 people off
+    ],
+)
+def test_report_exit_code_follows_the_printed_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], generated: float, n: int, code: int, verdict: str
+) -> None:
+    db = tmp_path / "p.sqlite3"
+    _stored(db, generated, n)
+    assert main(["population", "report", "--db", str(db)]) == code
+    assert f": {verdict}" in capsys.readouterr().out

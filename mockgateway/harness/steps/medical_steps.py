@@ -23,18 +23,18 @@ from mockgateway.control.journal import JournalEntry
 from mockgateway.domain.codes import ConsentFlag
 from mockgateway.domain.consent import Consent, ConsentKind
 from mockgateway.fixtures import load_documents
+from mockgateway.harness.steps.people_steps import card, person
+from mockgateway.harness.steps.world import World
 from mockgateway.services.medical.client import card_search, disaster_request, medical_request
 from mockgateway.services.medical.disaster import API_ID as DISASTER_API
 from mockgateway.services.medical.emergency import record_emergency
 from mockgateway.services.medical.service import CHECKUP_API, DRUG_API, medical_feature
 from mockgateway.wire import xmlcodec
 from mockgateway.wire.xmlcodec import Node, Tree
-from tests.steps.people_steps import card, person
-from tests.steps.world import World
 
 KIND = "(?P<kind>薬剤情報|特定健診情報|診療情報|手術情報)"
 WHO = r'"(?P<person_id>[^"]+)" が医療機関 "(?P<code>\d+)" のカードリーダーで'
-KINDS = {"薬剤情報": ConsentKind.DRUG, "特定健診情報": ConsentKind.CHECKUP, "診療情報": ConsentKind.DIAGNOSIS,
+_CONSENT_KINDS = {"薬剤情報": ConsentKind.DRUG, "特定健診情報": ConsentKind.CHECKUP, "診療情報": ConsentKind.DIAGNOSIS,
          "手術情報": ConsentKind.OPERATION}  # fmt: skip
 FORMS = {"XML": "2", "PDF": "1"}
 
@@ -84,9 +84,9 @@ def last_entry(world: World) -> JournalEntry:
 
 
 def _consent(world: World, person_id: str, code: str, kind: str, *, grace: bool = False) -> None:
-    assert kind in KINDS, f"unknown kind {kind!r}; use one of {sorted(KINDS)}"
+    assert kind in _CONSENT_KINDS, f"unknown kind {kind!r}; use one of {sorted(_CONSENT_KINDS)}"
     person(world, person_id)
-    given_at = Consent(person_id, code, KINDS[kind], ConsentFlag.GIVEN, world.gateway.clock.now())
+    given_at = Consent(person_id, code, _CONSENT_KINDS[kind], ConsentFlag.GIVEN, world.gateway.clock.now())
     world.gateway.consents.record(given_at)
     if grace:
         medical_feature(world.gateway).grace.mark(given_at)

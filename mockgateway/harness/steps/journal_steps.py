@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, then
 
 from mockgateway.harness.outcome import Outcome
-from tests.steps.world import World
+from mockgateway.harness.steps.world import World
 
 
 @then(parsers.parse('ジャーナルの最後の記録の理由に "{text}" が含まれる'))

@@ -15,12 +15,12 @@ from pytest_bdd import given, parsers, then, when
 
 from mockgateway.harness.orders import Card
 from mockgateway.harness.outcome import Outcome
+from mockgateway.harness.steps.bulk_steps import both, bulk_outcome, checked, lookup
+from mockgateway.harness.steps.client_steps import card_of
+from mockgateway.harness.steps.people_steps import card
+from mockgateway.harness.steps.world import World
 from mockgateway.services import reference_numbers
 from mockgateway.wire.xmlcodec import Tree
-from tests.steps.bulk_steps import both, bulk_outcome, checked, lookup
-from tests.steps.client_steps import card_of
-from tests.steps.people_steps import card
-from tests.steps.world import World
 
 API_ID = "OQSsiimm01"
 BULK_API_ID = "OQSmuimm01"

@@ -7,7 +7,7 @@ import datetime as dt
 from pytest_bdd import given, parsers, when
 
 from mockgateway.domain.clock import JST
-from tests.steps.world import World
+from mockgateway.harness.steps.world import World
 
 
 def _when(text: str) -> dt.datetime:

@@ -9,8 +9,8 @@ from pytest_bdd import parsers, then
 
 from mockgateway.harness.orders import Report
 from mockgateway.harness.outcome import Outcome, report_problems
+from mockgateway.harness.steps.world import World
 from mockgateway.wire.xmlcodec import Node, Tree
-from tests.steps.world import World
 
 
 def outcome(world: World) -> Outcome | None:

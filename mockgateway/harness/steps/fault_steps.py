@@ -12,7 +12,7 @@ from pytest_bdd import given, parsers, then
 from mockgateway.control.faults import rule_from_dict
 from mockgateway.domain.clock import JST
 from mockgateway.harness.outcome import Outcome
-from tests.steps.world import World
+from mockgateway.harness.steps.world import World
 
 
 def _stamp(text: str) -> str:

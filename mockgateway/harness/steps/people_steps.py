@@ -7,7 +7,7 @@ from pytest_bdd import given
 from mockgateway.config import DEFAULT_FIXTURES
 from mockgateway.domain.model import Person, Qualification
 from mockgateway.fixtures import load_paths
-from tests.steps.world import World
+from mockgateway.harness.steps.world import World
 
 
 @given("既定のペルソナが登録されている")

@@ -7,9 +7,9 @@ import re
 from pytest_bdd import given, parsers, when
 
 from mockgateway.harness.orders import Action, Card, yyyymmdd
+from mockgateway.harness.steps.people_steps import card, person
+from mockgateway.harness.steps.world import World
 from mockgateway.pytest_plugin import omit
-from tests.steps.people_steps import card, person
-from tests.steps.world import World
 
 
 @given(parsers.parse('医療機関コード "{code}" のレセコンを使う'))
