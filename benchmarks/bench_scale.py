@@ -8,12 +8,19 @@ Not a test. Prints figures for docs/performance.md, each the median of --runs ru
 - HTTP: the convenience route (XML, Shift_JIS) and the Web API (JSON, plain HTTP) under wrk with
   10,000 different people, with --workers 1 and 2 (mockgateway.scaleout);
 - folder: N request files dropped into req/ at once; results/s and drop → result latency;
-- locust: one locust process at the national peak (`--mg-shape peak`), achieved rps and failures.
+- locust: one locust process at the national peak (`--mg-shape peak`), achieved rps and failures;
+- bulk: 一括照会 of --bulk-records records (benchmarks/bench_bulk.py), records/s and the whole file.
+
+Every HTTP figure also gives `cpu_us`, the server's CPU (all its processes) per answered request,
+which stays comparable when other work competes for the cores; every XML answer wrk receives is
+checked against the engine's own answer (`checked` / `wrong`). The figures go to a JSON file
+(--json), and --compare prints them beside an earlier run's.
 
     scripts/bench-setup.sh   # wrk and nginx, as root
     .venv/bin/python benchmarks/bench_scale.py [--db var/bench/population.sqlite3] [--size 1000000]
         [--runs 3] [--duration 10] [--connections 64] [--workers 1,2] [--folder-files 5000]
-        [--locust-seconds 30] [--skip folder,locust]
+        [--locust-seconds 30] [--bulk-records 100000] [--skip folder,locust,bulk]
+        [--json reports/run.json] [--compare reports/earlier.json]
 """
 
 from __future__ import annotations
@@ -35,11 +42,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from wrklib import free_port, lua, parse_wrk
+from wrklib import answer_check, free_port, lua, parse_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "bench-admin"
 MIC = "1311234569"
+VOLATILE = "ProcessExecutionTime"  # the one element of an answer that changes from run to run
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -154,16 +162,35 @@ def request_bodies(db: Path, count: int) -> tuple[str, list[tuple[str, str]]]:
     return sample.as_of, out
 
 
-def wrk(script: Path, url: str, args: argparse.Namespace) -> dict[str, float]:
+def cpu_seconds(pids: list[int]) -> float:
+    """user + system CPU seconds the processes have used so far (/proc/PID/stat, clock ticks)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def wrk(script: Path, url: str, args: argparse.Namespace, pids: list[int] | None = None) -> dict[str, float]:
+    """One wrk run; with `pids`, also the server's CPU per answered request (`cpu_us`): unlike
+    requests/s it hardly moves when other processes compete for the cores."""
     cmd = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "-s", str(script), url]
-    return parse_wrk(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    before = cpu_seconds(pids) if pids else 0.0
+    out = parse_wrk(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    if pids and out.get("requests"):
+        out["cpu_us"] = (cpu_seconds(pids) - before) / out["requests"] * 1e6
+    return out
 
 
-def measure(script: Path, url: str, args: argparse.Namespace) -> dict[str, float]:
+def measure(script: Path, url: str, args: argparse.Namespace, pids: list[int] | None = None) -> dict[str, float]:
     """After a warm-up long enough for every process to have met every person of the mix (their
     documents read and parsed, their answers rendered), the median of --runs wrk runs."""
     wrk(script, url, argparse.Namespace(**{**vars(args), "duration": args.warmup}))
-    return median([wrk(script, url, args) for _ in range(args.runs)])
+    return median([wrk(script, url, args, pids) for _ in range(args.runs)])
 
 
 # -- processes under test ------------------------------------------------------------------------------
@@ -289,11 +316,13 @@ def bench_http(
 ) -> dict[str, dict[str, float]]:
     work = Path(args.work)
     xml_script, json_script = work / "xml.lua", work / "json.lua"
-    xml_script.write_text(
-        lua("/oqs/OQSsiquc01", [x for x, _ in bodies], {"Content-Type": "application/xml"}), encoding="utf-8"
+    xml_script.write_bytes(
+        lua("/oqs/OQSsiquc01", [x for x, _ in bodies], {"Content-Type": "application/xml"}).encode("utf-8")
+        + (work / "check.lua").read_bytes()
     )
     out: dict[str, dict[str, float]] = {}
     with gateway(db, workers, ["--no-folder"]) as (url, server, _ready, _root):
+        pids = tree_pids(server.pid)
         req = urllib.request.Request(url + "/oqs-api-pro/MSA12020/ILI12020SV01/auth",
                                      data=f'{{"MedicalInstitutionCode": "{MIC}"}}'.encode(), method="POST")  # fmt: skip
         with urllib.request.urlopen(req, timeout=30) as resp:
@@ -303,10 +332,39 @@ def bench_http(
                 {"Content-Type": "application/json;charset=UTF-8", "Authorization": token}),
             encoding="utf-8",
         )  # fmt: skip
-        out["convenience route (XML)"] = measure(xml_script, url, args)
-        out["Web API (JSON, plain HTTP)"] = measure(json_script, url, args)
+        out["convenience route (XML)"] = measure(xml_script, url, args, pids)
+        out["Web API (JSON, plain HTTP)"] = measure(json_script, url, args, pids)
         out["convenience route (XML)"]["rss_mb"] = rss_mb(tree_pids(server.pid))
     return out
+
+
+def expected_answers(db: Path, bodies: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    """The answer to every XML body, from the engine in process (same store, same clock): wrk's
+    script then checks each answer the server gives against it (benchmarks/wrklib.answer_check)."""
+    code = f"""
+import json, re, tempfile
+from pathlib import Path
+from mockgateway.app import build_gateway
+from mockgateway.config import Config
+from mockgateway.engine import Format
+work = Path({str(args.work)!r})
+bodies = [b.encode("cp932") for b in json.loads((work / "bodies.json").read_text(encoding="utf-8"))]
+g = build_gateway(Config(root=Path(tempfile.mkdtemp()), db=Path({str(db)!r}), tls_port=None, folder=False, fixtures=[]))
+out = {{}}
+for b in bodies:
+    answer = g.process("OQSsiquc01", b, fmt=Format.XML, transport="http").body
+    key = re.search(rb"<QualificationConfirmSearchInfo>(.*?)</QualificationConfirmSearchInfo>", answer, re.S).group(1)
+    plain = re.sub(rb"<{VOLATILE}>[0-9]*</{VOLATILE}>", b"<{VOLATILE}></{VOLATILE}>", answer)
+    out[key.decode("latin-1")] = plain.decode("latin-1")
+(work / "expected.json").write_text(json.dumps(out), encoding="utf-8")
+"""
+    work = Path(args.work)
+    (work / "bodies.json").write_text(json.dumps([x for x, _ in bodies]), encoding="utf-8")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+    expected = json.loads((work / "expected.json").read_text(encoding="utf-8"))
+    table = {k.encode("latin-1"): v.encode("latin-1") for k, v in expected.items()}
+    (work / "check.lua").write_bytes(answer_check(table, VOLATILE.encode()))
+    return len(table)
 
 
 def bench_ceiling(sample_body: bytes, bodies: list[tuple[str, str]], args: argparse.Namespace) -> dict[str, float]:
@@ -377,6 +435,44 @@ def bench_locust(db: Path, args: argparse.Namespace) -> dict[str, float]:
     }
 
 
+def bench_bulk(args: argparse.Namespace) -> dict[str, float]:
+    """benchmarks/bench_bulk.py (its own synthetic people, every record a different person), --runs
+    times: records/s processed, the whole file's seconds and the peak RSS, each the median."""
+    runs = []
+    for _ in range(args.runs):
+        cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_bulk.py"), "--records", str(args.bulk_records),
+               "--people", str(args.bulk_records)]  # fmt: skip
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        process = re.search(r"^process .*?([\d.]+)\s+([\d.]+)\s+([\d,]+)\s*$", out, re.M)
+        whole = re.search(r"^whole file end to end\s+([\d.]+)\s+([\d.]+)", out, re.M)
+        rss = re.search(r"peak RSS ([\d,]+) MiB", out)
+        if not (process and whole and rss):
+            raise SystemExit(f"bench_bulk.py output not understood:\n{out}")
+        runs.append({
+            "records_per_s": float(process.group(3).replace(",", "")),
+            "process_cpu_us": float(process.group(2)) / args.bulk_records * 1e6,
+            "whole_file_s": float(whole.group(1)),
+            "whole_cpu_s": float(whole.group(2)),
+            "peak_rss_mb": float(rss.group(1).replace(",", "")),
+        })  # fmt: skip
+    return median(runs)
+
+
+def compare(old_path: Path, new: dict[str, dict[str, float]]) -> None:
+    """Print each figure of this run beside the same figure of an earlier run's JSON."""
+    old = json.loads(old_path.read_text(encoding="utf-8"))
+    print(f"compared with {old_path} ({old.get('machine', '?')}):")
+    for name, figures in new.items():
+        before = old.get("results", {}).get(name)
+        if not before:
+            continue
+        keys = ("rps", "p99", "cpu_us", "records_per_s", "whole_file_s", "warm_us")
+        cells = [f"{k} {before[k]:,.1f} → {v:,.1f} ({v / before[k] - 1:+.0%})" for k, v in figures.items()
+                 if before.get(k) and k in keys]  # fmt: skip
+        if cells:
+            print(f"  {name}: " + "; ".join(cells))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", type=Path, default=ROOT / "var" / "bench" / "population.sqlite3")
@@ -390,14 +486,19 @@ def main() -> int:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--folder-files", type=int, default=5_000)
     ap.add_argument("--locust-seconds", type=int, default=30)
-    ap.add_argument("--skip", default="", help="comma-separated: start,engine,ceiling,http,folder,locust")
+    ap.add_argument("--bulk-records", type=int, default=100_000)
+    ap.add_argument("--skip", default="", help="comma-separated: start,engine,ceiling,http,folder,locust,bulk")
+    ap.add_argument("--json", type=Path, default=None, help="figures go here (default reports/bench-scale-<time>.json)")
+    ap.add_argument("--compare", type=Path, default=None, help="an earlier run's JSON to print this run beside")
     args = ap.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if not shutil.which("wrk"):
         print("wrk not found: run scripts/bench-setup.sh as root", file=sys.stderr)
         return 2
     args.work = tempfile.mkdtemp(prefix="mg-bench-")
-    print(f"machine: {machine()}; load average before: {load_average()}")
+    started_at = machine()
+    load_before = load_average()
+    print(f"machine: {started_at}; load average before: {load_before}")
     print(f"wrk -t1 -c{args.connections} -d{args.duration}s, median of {args.runs} runs, unpinned, journal on")
     generated = ensure_population(args.db, args.size, args.seed)
     if generated:
@@ -431,6 +532,8 @@ def main() -> int:
         ceiling = bench_ceiling(text.encode("utf-8"), bodies, args)
         show(f"ceiling: nginx, static {len(sample):,}-byte body, 2 worker processes", ceiling)
     if "http" not in skip:
+        checked = expected_answers(args.db, bodies, args)
+        print(f"answers: each XML answer under wrk is checked against the engine's ({checked:,} expected answers)")
         for workers in [int(w) for w in args.workers.split(",") if w]:
             for name, m in bench_http(args.db, bodies, workers, args).items():
                 show(f"{name}, --workers {workers}", m, ceiling)
@@ -440,8 +543,25 @@ def main() -> int:
     if "locust" not in skip:
         show(f"locust, one process, post-2024-12 national peak, {args.locust_seconds} s, --workers 2",
              bench_locust(args.db, args))  # fmt: skip
-    print(f"load average after: {load_average()}")
+    if "bulk" not in skip:
+        show(f"一括照会, {args.bulk_records:,} records, every one a different person (bench_bulk.py)", bench_bulk(args))
+    load_after = load_average()
+    print(f"load average after: {load_after}")
     shutil.rmtree(args.work, ignore_errors=True)
+    report = {
+        "machine": started_at,
+        "load_average": {"before": load_before, "after": load_after},
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "wrk": f"-t1 -c{args.connections} -d{args.duration}s, warm-up {args.warmup} s, median of {args.runs}",
+        "people": len(bodies),
+        "results": dict(results),
+    }
+    path = args.json or ROOT / "reports" / f"bench-scale-{dt.datetime.now():%Y%m%d-%H%M}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"figures written to {path}")
+    if args.compare is not None:
+        compare(args.compare, dict(results))
     return 0
 
 

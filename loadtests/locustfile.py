@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from locust import FastHttpUser, LoadTestShape, constant_throughput, events, task  # noqa: E402
+import gevent  # noqa: E402
+from locust import FastHttpUser, LoadTestShape, events, task  # noqa: E402
 from locust.runners import MasterRunner, WorkerRunner  # noqa: E402
 
 from loadtests import bodies, traffic  # noqa: E402
@@ -58,6 +59,8 @@ def _options(parser: Any) -> None:
     g.add_argument("--mg-db", default="var/oqs/mockgateway.sqlite3", help="the generated population (SQLite)")
     g.add_argument("--mg-sample", type=int, default=20_000, help="people sampled per load process")
     g.add_argument("--mg-user-rate", type=float, default=2.0, help="tasks a second per user (a reception desk)")
+    g.add_argument("--mg-jitter", type=float, default=0.2,
+                   help="each user's interval varies by ± this share (the mean rate stays --mg-user-rate)")  # fmt: skip
     g.add_argument("--mg-typo-share", type=float, default=0.005, help="checks with a mistyped 番号 (answer 4)")
     g.add_argument("--mg-old-card-share", type=float, default=0.01, help="checks with a card of a former insurer")
     g.add_argument("--mg-bulk-records", type=int, default=100, help="records a 一括照会 file")
@@ -122,7 +125,7 @@ def _init(environment: Any, **_: Any) -> None:
     weights = model.facility_weights()
     for cls in RECEPTION_USERS:
         cls.weight = max(1, round(weights[cls.facility] * 1000))
-        cls.wait_time = constant_throughput(opts.mg_user_rate)
+        cls.wait_time = paced(opts.mg_user_rate, opts.mg_jitter)
     _prepare(environment, opts)
     if not isinstance(environment.runner, WorkerRunner):
         print(model.report(), flush=True)
@@ -219,6 +222,25 @@ def _thresholds(environment: Any, **_: Any) -> None:
         environment.process_exit_code = 0
 
 
+def paced(rate: float, jitter: float) -> Any:
+    """A locust wait_time: constant pacing at `rate` tasks/s per user, each interval drawn within
+    ± `jitter` of 1/rate (the mean rate is kept). With the random phase every user starts with
+    (`Reception.on_start`), users spawned in the same second do not fire in the same instant;
+    locust's constant_throughput keeps them in step, which measured as synchronised bursts (p99 of
+    hundreds of ms at a rate where wrk sees a few ms). A user that falls behind does not burst to
+    catch up: it starts a new interval from now."""
+    period = 1.0 / rate
+
+    def wait_time(user: Any) -> float:
+        now = time.monotonic()
+        due = getattr(user, "_mg_due", now) + period * user.rng.uniform(1.0 - jitter, 1.0 + jitter)
+        due = max(due, now)
+        user._mg_due = due
+        return due - now
+
+    return wait_time
+
+
 def _planned_requests(model: traffic.Model, duration: float) -> float:
     if model.shape != "day":
         return model.totals(model.stage(0))[2] * duration
@@ -263,6 +285,10 @@ class Reception(FastHttpUser):
         codes = self.sample.facilities.get(self.facility) or ["1311234569"]
         self.mic = self.rng.choice(codes)
         self.token: str | None = None
+        # A random phase within one interval: users spawned together do not fire together.
+        phase = self.rng.uniform(0.0, 1.0 / opts.mg_user_rate)
+        self._mg_due = time.monotonic() + phase
+        gevent.sleep(phase)
 
     # -- choosing -----------------------------------------------------------------------------
 

@@ -220,6 +220,7 @@ class Gateway:
         reference = service.reference if service else None
         decision: Decision | None = None
         internal = False
+        mic: str | None = None
         try:
             size = len(raw) if oversize is None else oversize
             if size > self.settings.max_request_bytes:
@@ -259,7 +260,7 @@ class Gateway:
             transport=transport,
             api_id=api_id,
             name=name,
-            medical_institution=echo_header(tree).get("MedicalInstitutionCode") if tree else None,
+            medical_institution=mic,  # read once, after the parse (None when it failed)
             request=raw,
             response=body,
             segment=reply.segment.value,

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")  # Japan has no DST: a fixed offset is exact
 
@@ -26,6 +27,7 @@ def format_timestamp(value: dt.datetime) -> str:
     return value.astimezone(JST).strftime("%Y%m%d%H%M%S")
 
 
+@lru_cache(maxsize=65536)  # pure; birthdates and as-of dates recur (a date is ~100 bytes)
 def parse_date(raw: str) -> dt.date:
     """YYYYMMDD, strictly (8 digits, a real calendar date)."""
     if len(raw) != 8 or not (raw.isascii() and raw.isdigit()):  # "１９９０…" is not YYYYMMDD

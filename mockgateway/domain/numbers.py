@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -85,6 +86,10 @@ class InsurerNumber:
     @classmethod
     def parse(cls, raw: str) -> InsurerNumber:
         """Accept the interface form (right-aligned to 8 with leading spaces) or the bare number."""
+        return _parse_insurer(raw) if cls is InsurerNumber else cls._parse(raw)
+
+    @classmethod
+    def _parse(cls, raw: str) -> InsurerNumber:
         stripped = raw.strip(" \u3000")
         if not stripped:
             raise NumberError("required", "保険者番号がありません")
@@ -142,12 +147,16 @@ class MedicalInstitutionCode:
 
     @classmethod
     def parse(cls, raw: str) -> MedicalInstitutionCode:
+        return _parse_institution(raw) if cls is MedicalInstitutionCode else cls._parse(raw)
+
+    @classmethod
+    def _parse(cls, raw: str) -> MedicalInstitutionCode:
         code = raw.strip()
         if not code:
             raise NumberError("required", "医療機関コードがありません")
         if not _DIGITS.fullmatch(code) or len(code) != 10:
             raise NumberError("length", f"医療機関コードは10桁の数字です: {raw!r}")
-        if code[2] not in {t.value for t in ScoreTable}:
+        if code[2] not in _SCORE_TABLES:
             raise NumberError("score_table", f"医療機関コード {code} の点数表番号 {code[2]} は 1/3/4 のいずれかです")
         pref = int(code[:2])
         if not (1 <= pref <= 47 or 51 <= pref <= 97):
@@ -170,6 +179,14 @@ class MedicalInstitutionCode:
         code = int(self.value[:2])
         return code - 50 if code > 50 else code
 
+
+_SCORE_TABLES = frozenset(t.value for t in ScoreTable)
+
+# The checks are pure and the same few codes come again and again (one clinic sends all its
+# requests with its own 医療機関コード, a patient's 保険者番号 recurs): remember the valid ones.
+# An invalid value raises, and lru_cache does not remember exceptions, so errors are re-checked.
+_parse_insurer = lru_cache(maxsize=8192)(InsurerNumber._parse)
+_parse_institution = lru_cache(maxsize=8192)(MedicalInstitutionCode._parse)
 
 SYMBOL_MAX = 20  # [M]: 記号 max 20 characters in the OQS XML (source of the number not given)
 NUMBER_MAX = 20

@@ -8,7 +8,7 @@ from mockgateway.domain.codes import ReferenceClassification, SegmentOfResult
 from mockgateway.domain.eligibility import SearchKey, confirm
 from mockgateway.domain.model import CardKey
 from mockgateway.engine import Context, Reply
-from mockgateway.wire.messages import child, message, parse_header, parse_search_info
+from mockgateway.wire.messages import child, message, parse_header, parse_search_info_memo
 from mockgateway.wire.results import ResultOptions, eligibility_body, result_header
 from mockgateway.wire.xmlcodec import Tree
 
@@ -28,7 +28,7 @@ class EligibilityService:
         header_tree, body_tree = message(tree)
         header = parse_header(header_tree, date_required=True)
         info_tree = child(body_tree, "QualificationConfirmSearchInfo", "XmlMsg/MessageBody")
-        info = parse_search_info(
+        info = parse_search_info_memo(
             info_tree,
             "XmlMsg/MessageBody/QualificationConfirmSearchInfo",
             strict_padding=ctx.gateway.settings.strict_insurer_padding,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mockgateway.domain.clock import parse_date
 from mockgateway.domain.model import CardKey
@@ -20,7 +20,7 @@ from mockgateway.domain.numbers import (
     normalize_number,
     normalize_symbol,
 )
-from mockgateway.wire.xmlcodec import Node, Tree, XmlError, text_at
+from mockgateway.wire.xmlcodec import Node, Rendered, Tree
 
 
 class RequestError(ValueError):
@@ -61,10 +61,10 @@ def children(tree: Mapping[str, Node], name: str, path: str) -> list[Tree]:
 
 
 def text(tree: Mapping[str, Node], name: str, path: str, *, required: bool = False) -> str | None:
-    try:
-        value = text_at(tree, name)
-    except XmlError as exc:
-        raise RequestError("xml.format", f"{path}/{name}", exc.detail) from None
+    value = tree.get(name)  # what xmlcodec.text_at does for one name, without its generality
+    if value is not None and type(value) is not str:
+        detail = f"{name} が複数あります" if isinstance(value, list) else f"{name} は値を持つ要素です"
+        raise RequestError("xml.format", f"{path}/{name}", detail)
     if value is None or value.strip() == "":
         if required:
             raise RequestError("xml.required", f"{path}/{name}", "必須項目です")
@@ -199,3 +199,26 @@ def parse_search_info(info: Mapping[str, Node], path: str, *, strict_padding: bo
         limit_consent=consent == "1",
         arbitrary_identifier=text(info, "ArbitraryIdentifier", path),
     )
+
+
+SEARCH_INFO_CACHE = 20_000  # validated 資格確認照会用情報 kept (a few hundred bytes each)
+_search_infos: dict[tuple[object, ...], SearchInfo] = {}
+
+
+def parse_search_info_memo(info: Mapping[str, Node], path: str, *, strict_padding: bool = True) -> SearchInfo:
+    """`parse_search_info`, remembered per exact request values: the parse is a pure function of
+    the element values (and the padding setting, part of the key), and a clinic asks about the
+    same patient again and again. The echo comes back `Rendered` (read-only, its XML made once).
+    A request that breaks a rule raises each time (errors are not remembered)."""
+    try:
+        key = (path, strict_padding, *info.items())
+        hit = _search_infos.get(key)
+    except TypeError:  # a nested element (unhashable): nothing to remember
+        return parse_search_info(info, path, strict_padding=strict_padding)
+    if hit is None:
+        parsed = parse_search_info(info, path, strict_padding=strict_padding)
+        hit = replace(parsed, raw=Rendered(parsed.raw))
+        if len(_search_infos) >= SEARCH_INFO_CACHE:
+            _search_infos.clear()  # whole-cache eviction: no bookkeeping
+        _search_infos[key] = hit
+    return hit

@@ -239,7 +239,7 @@ def render(root: str, tree: Mapping[str, Node], encoding: str = "UTF-8") -> byte
 
 def text_at(tree: Mapping[str, Node], *path: str) -> str | None:
     """The text at a path of element names, or None when absent; a repeated element is an error."""
-    node: Node = dict(tree)
+    node: Node = tree  # type: ignore[assignment]  # read only: no copy
     for name in path:
         if not isinstance(node, dict):
             return None

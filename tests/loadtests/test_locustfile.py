@@ -60,3 +60,28 @@ def test_the_profile_options_are_registered_with_locust() -> None:
 def test_the_runner_refuses_a_target_that_is_not_loopback() -> None:
     with pytest.raises(SystemExit, match="loopback"):
         run.main(["--host", "http://example.com:8080", "--duration", "1"])
+
+
+@needs_locust
+def test_pacing_keeps_each_users_mean_rate_and_spreads_the_instants() -> None:
+    """`paced`: intervals within ±jitter of 1/rate, their mean 1/rate; a user that fell behind
+    starts afresh instead of firing a burst to catch up (no clock is asserted on: the due
+    instants are compared with each other)."""
+    code = """
+import random, time, types
+from loadtests.locustfile import paced
+wait = paced(4.0, 0.2)
+user = types.SimpleNamespace(rng=random.Random(1), _mg_due=time.monotonic() + 1000)
+dues = [user._mg_due]
+for _ in range(2000):
+    wait(user)
+    dues.append(user._mg_due)
+steps = [b - a for a, b in zip(dues, dues[1:])]
+late = types.SimpleNamespace(rng=random.Random(2), _mg_due=time.monotonic() - 1000)
+print(min(steps), max(steps), (dues[-1] - dues[0]) / len(steps), wait(late))
+"""
+    low, high, mean, late = (float(x) for x in _python(code).split())
+    assert 0.2 <= low < 0.22
+    assert 0.28 < high <= 0.3
+    assert abs(mean - 0.25) < 0.005
+    assert late == 0.0

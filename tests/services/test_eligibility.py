@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 from typing import Any
 
 import pytest
 
+from mockgateway.config import DEFAULT_FIXTURES
 from mockgateway.domain.codes import CharacterCode
 from mockgateway.engine import Format, Gateway, Response, Settings
+from mockgateway.fixtures import load_paths
 from mockgateway.services.eligibility import API_ID, EligibilityService
 from mockgateway.wire.xmlcodec import Tree
 from tests.conftest import (
@@ -368,3 +372,43 @@ def test_relaxed_padding_serves_a_bare_six_digit_number(make_gateway: GatewayFac
     assert body_of(tree)["QualificationValidity"] == "1"
     (result,) = results_of(tree)
     assert result["InsurerNumber"] == "  139998"
+
+
+def test_remembered_parts_of_the_answer_follow_every_fixture_setting_and_clock_change(
+    make_gateway: GatewayFactory,
+) -> None:
+    """The hot path remembers validated request values and each person's rendered qualification;
+    a change of fixtures, settings or clock must show in the very next answer to the same bytes."""
+    gateway = make_gateway()
+    request = eligibility_request(consent="1")
+    first = reply_tree(ask(gateway, consent="1"))
+    assert results_of(first)[0]["Name"] == "髙﨑　咲子"
+    assert reply_tree(gateway.process(API_ID, request, fmt=Format.XML, transport="test")) == first  # remembered
+
+    # fixtures: the same person renamed → the new name at once
+    data = load_paths([DEFAULT_FIXTURES], gateway.clock.today())
+    data.documents = {"takasaki-sakiko": copy.deepcopy(data.documents["takasaki-sakiko"])}
+    data.documents["takasaki-sakiko"]["Name"] = "高崎　咲子"
+    gateway.load(data, replace=False)
+    renamed = reply_tree(gateway.process(API_ID, request, fmt=Format.XML, transport="test"))
+    assert results_of(renamed)[0]["Name"] == "高崎　咲子"
+
+    # clock: the consent time and the processing time follow it
+    gateway.clock.advance(dt.timedelta(minutes=5))
+    later = reply_tree(gateway.process(API_ID, request, fmt=Format.XML, transport="test"))
+    assert header_of(later)["ProcessExecutionTime"] == "20250618103500"
+    assert results_of(later)[0]["LimitApplicationCertificateRelatedConsTime"] == "20250618103500"
+
+    # settings: the output encoding, and the padding rule for the very same (remembered) values
+    gateway.settings.output_encoding = "UTF-8"
+    utf8 = gateway.process(API_ID, request, fmt=Format.XML, transport="test").body
+    assert utf8.startswith(b'<?xml version="1.0" encoding="UTF-8"')
+    assert "高崎　咲子".encode() in utf8
+    bare = eligibility_request(insurer="139998", symbol="模擬市", number="100234", birthdate="19650203")
+    gateway.settings.strict_insurer_padding = False
+    assert (
+        header_of(reply_tree(gateway.process(API_ID, bare, fmt=Format.XML, transport="test")))["SegmentOfResult"] == "1"
+    )
+    gateway.settings.strict_insurer_padding = True
+    refused = header_of(reply_tree(gateway.process(API_ID, bare, fmt=Format.XML, transport="test")))
+    assert refused["SegmentOfResult"] == "9"

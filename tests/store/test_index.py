@@ -116,3 +116,36 @@ def test_born_on_in_the_store_backed_index_reads_only_matching_documents(make_ga
     assert [(p.id, p.address) for p in found] == [("a", None), ("b", "東京都千代田区")]
     assert list(index.born_on(dt.date(1985, 12, 30))) == []
     assert [p.id for p in index.born_on(dt.date(1985, 12, 31))] == ["decoy"]
+
+
+def test_prefetch_reads_a_chunks_people_at_once_and_answers_as_one_by_one(make_gateway: GatewayFactory) -> None:
+    gateway = make_gateway(personas=False)
+    gateway.load(_dataset(doc("a", "1"), doc("b", "2"), doc("c", "2", branch="01"), doc("d", "4")))
+    index = gateway.index
+    assert isinstance(index, StoreIndex)
+    moved = PeopleIndex.build(INSURERS, [("d", doc("d", "2", branch="02"))], dt.date(2025, 1, 1))
+    index.add(moved.people["d"])  # the overlay still wins over the store's "d"
+    statements: list[str] = []
+    gateway.store.connection().set_trace_callback(statements.append)
+    try:
+        index.prefetch(["1", "2", "4", "no-such-number"])
+        prefetched = statements[:]
+        found = {n: sorted((m.person.id, m.qualification.key.branch) for m in index.candidates(n)) for n in "12"}
+    finally:
+        gateway.store.connection().set_trace_callback(None)
+    assert len(prefetched) == 1  # one query for the four rows
+    assert "IN (" in prefetched[0]
+    assert statements == prefetched  # the candidates were then answered from memory
+    assert found == {"1": [("a", "00")], "2": [("b", "00"), ("c", "01"), ("d", "02")]}
+    assert index.candidates("4") == []  # the store's "d" was read but not kept: the overlay replaces it
+    fresh = make_gateway(personas=False).index  # one by one, as before: the same answers
+    assert {n: sorted((m.person.id, m.qualification.key.branch) for m in fresh.candidates(n)) for n in "12"} == {
+        "1": [("a", "00")],
+        "2": [("b", "00"), ("c", "01")],
+    }
+
+
+def test_prefetch_in_memory_is_a_no_op() -> None:
+    index = PeopleIndex.build(INSURERS, [("a", doc("a", "1"))], dt.date(2025, 1, 1))
+    index.prefetch(["1"])
+    assert [m.person.id for m in index.candidates("1")] == ["a"]

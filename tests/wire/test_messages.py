@@ -17,9 +17,10 @@ from mockgateway.wire.messages import (
     message,
     parse_header,
     parse_search_info,
+    parse_search_info_memo,
     text,
 )
-from mockgateway.wire.xmlcodec import Tree
+from mockgateway.wire.xmlcodec import Rendered, Tree
 
 P = "XmlMsg/MessageBody/QualificationConfirmSearchInfo"
 
@@ -248,3 +249,34 @@ def test_raw_echo_keeps_only_text_elements() -> None:
     tree = info()
     tree["Nested"] = {"x": "1"}
     assert "Nested" not in parse_search_info(tree, P).raw
+
+
+def test_memoized_search_info_equals_the_parse_and_shares_a_read_only_echo() -> None:
+    first = parse_search_info_memo(info(ArbitraryIdentifier="受付&1"), P)
+    assert first == parse_search_info_memo(info(ArbitraryIdentifier="受付&1"), P)
+    plain = parse_search_info(info(ArbitraryIdentifier="受付&1"), P)
+    assert (first.card, first.birthdate, first.limit_consent, first.arbitrary_identifier) == (
+        plain.card,
+        plain.birthdate,
+        plain.limit_consent,
+        plain.arbitrary_identifier,
+    )
+    assert dict(first.raw) == plain.raw
+    assert isinstance(first.raw, Rendered)
+    assert "<ArbitraryIdentifier>受付&amp;1</ArbitraryIdentifier>" in first.raw.xml
+    with pytest.raises(TypeError):
+        first.raw["InsurerNumber"] = "x"  # type: ignore[index]
+
+
+def test_memoized_search_info_keys_on_every_value_and_the_padding_setting() -> None:
+    assert parse_search_info_memo(info(InsuredIdentificationNumber="43"), P).card.number == "43"
+    assert parse_search_info_memo(info(InsuredIdentificationNumber="42"), P).card.number == "42"
+    relaxed = parse_search_info_memo(info(InsurerNumber="139998"), P, strict_padding=False)
+    assert relaxed.card.insurer_number == "139998"
+    for _ in range(2):  # the strict setting still refuses it: an accepted value is not reused across settings
+        with pytest.raises(RequestError) as caught:
+            parse_search_info_memo(info(InsurerNumber="139998"), P)
+        assert caught.value.element == f"{P}/InsurerNumber"
+    nested = info()
+    nested["Nested"] = {"x": "1"}  # unhashable: parsed each time, same answer
+    assert "Nested" not in parse_search_info_memo(nested, P).raw

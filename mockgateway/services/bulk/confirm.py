@@ -14,6 +14,7 @@ ResultOfQualificationConfirmation (a subset of the single result), ReferenceNumb
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from mockgateway.domain.clock import parse_date
 from mockgateway.domain.codes import ProcessingResultStatus
 from mockgateway.domain.eligibility import Match, SearchKey, confirm
 from mockgateway.domain.model import CardKey, Person
+from mockgateway.domain.numbers import NumberError, normalize_number
 from mockgateway.engine import Gateway
 from mockgateway.services.bulk import render as bulk_render
 from mockgateway.services.bulk.jobs import ChunkOutcome, Job
@@ -139,6 +141,7 @@ class ConfirmProcessor:
             subsets[key] = (match.person, xml)
             return xml
 
+        index.prefetch(_numbers(records))  # the chunk's people in a few queries, not one each
         units: list[tuple[str, bool]] = []
         for seq, raw in records:
             path = record_path(CONFIRM, seq)
@@ -174,3 +177,16 @@ class ConfirmProcessor:
             parts.append(_CLOSE)
             units.append(("".join(parts), False))
         return ChunkOutcome(units)
+
+
+def _numbers(records: list[tuple[int, Node]]) -> list[str]:
+    """The 被保険者番号 of the records, as the index keys them (a best-effort read: a record whose
+    number is malformed is refused later, when it is judged, with the interface's error)."""
+    out: list[str] = []
+    for _seq, raw in records:
+        if isinstance(raw, dict):
+            number = raw.get("InsuredIdentificationNumber")
+            if isinstance(number, str):
+                with contextlib.suppress(NumberError):
+                    out.append(normalize_number(number))
+    return out
