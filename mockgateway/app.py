@@ -15,7 +15,7 @@ from mockgateway.domain.clock import VirtualClock
 from mockgateway.domain.codes import ResultCodes
 from mockgateway.engine import Gateway, Settings
 from mockgateway.fixtures import load_paths
-from mockgateway.services import eligibility, reference_numbers
+from mockgateway.services import eligibility, home_visit, limited, reference_numbers
 from mockgateway.services.bulk import admin as bulk_admin
 from mockgateway.services.bulk import service as bulk
 from mockgateway.services.medical import admin as medical_admin
@@ -43,6 +43,8 @@ FEATURES: list[Callable[[Gateway], None]] = [
     medical_disaster.install,  # after medical_service: 災害時 card-less search (MGWdsquc01, ours)
     face.install,  # マイナ保険証: the face-auth card reader, card registry, face files (docs/card.md)
     reader_admin.install,  # after face: /admin/reader/*, /admin/cards/*
+    limited.install,  # after medical_*: institution kinds; 資格確認限定型 gets no 医療情報 (docs/limited.md)
+    home_visit.install,  # after bulk, medical_service: 居宅同意取得型 (docs/home-visit.md)
 ]
 
 

@@ -121,6 +121,8 @@ def _reader(args: argparse.Namespace) -> int:
             ("fallback", args.fallback),
             ("medical_institution", args.mic),
             ("remove_at", args.remove_at),
+            ("channel", args.channel),
+            ("passcode", args.passcode),
         ):
             if value:
                 body[key] = value
@@ -202,6 +204,12 @@ def add_parsers(sub: Any) -> None:
     place.add_argument("--mic", help="医療機関コード (default: the reader's setting)")
     place.add_argument("--remove-at", choices=["certificate", "face_image", "pin", "signature"])
     place.add_argument("--generic-card", action="store_true", help="place a card that is not a My Number card")
+    place.add_argument(
+        "--channel",
+        choices=["counter", "home-visit", "online", "bedside", "fever", "limited"],
+        help="away from the counter: 居宅同意取得型 (docs/home-visit.md) or 資格確認限定型 (docs/limited.md)",
+    )
+    place.add_argument("--passcode", help="目視確認用パスコード for --mode visual away from the counter")
     place.add_argument("--json", action="store_true", help="print the whole result as JSON")
     last = reader_sub.add_parser(
         "last", help="the last placement's result (the reader's error, the face file)", epilog=CONTROL_EPILOG

@@ -40,6 +40,8 @@ from mockgateway.wire.xmlcodec import Tree, XmlError
 
 log = logging.getLogger(__name__)
 
+INSTITUTIONS_KEY = "institutions"  # store state: 医療機関コード → InstitutionKind value (registered kinds)
+
 
 class Format(StrEnum):
     XML = "xml"
@@ -186,6 +188,9 @@ class Gateway:
 
     def load(self, data: Dataset, *, replace: bool = True) -> None:
         insurers = {num: ins.name for num, ins in data.insurers.items()}
+        if replace or data.institutions:  # the institution registry (fixtures `institutions:`)
+            saved = {} if replace else (self.store.get_state(INSTITUTIONS_KEY) or {})
+            self.store.set_state(INSTITUTIONS_KEY, {**saved, **data.institutions})
         if replace:
             self.store.replace_people(insurers, data.documents)
         else:

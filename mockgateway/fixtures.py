@@ -7,7 +7,6 @@ so a shipped persona such as "changed insurer last month" stays true on any day.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence, Set
@@ -25,6 +24,8 @@ from mockgateway.domain.codes import (
     PersonalFamily,
     Sex,
 )
+from mockgateway.domain.continuing_consent import ConsentSpecError, consents_from_fixture
+from mockgateway.domain.institutions import RegistrationError, registration
 from mockgateway.domain.kana import is_half_width_kana, to_half_width_kana
 from mockgateway.domain.model import (
     CardKey,
@@ -42,6 +43,7 @@ from mockgateway.domain.numbers import (
     normalize_number,
     normalize_symbol,
 )
+from mockgateway.domain.relative_dates import resolve_date, resolve_relative
 from mockgateway.fixture_files import FixtureError as FixtureError  # noqa: PLC0414 - re-exported: the public name
 from mockgateway.fixture_files import read_files
 
@@ -51,42 +53,7 @@ class Dataset:
     insurers: dict[str, Insurer] = field(default_factory=dict)
     persons: dict[str, Person] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # person id → normalised doc
-
-
-_RELATIVE = re.compile(r"^(today|month_start|month_end)((?:[+-]\d+[dmy])*)$")
-_STEP = re.compile(r"([+-])(\d+)([dmy])")
-
-
-def _add_months(day: dt.date, months: int, *, clamp_end: bool = False) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, last if clamp_end else min(day.day, last))
-
-
-def resolve_date(raw: object, today: dt.date) -> dt.date:
-    """YYYYMMDD (str or int), a YAML date, or a relative expression such as `today-1m`."""
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    text = str(raw).strip()
-    if re.fullmatch(r"[0-9]{8}", text):  # \d would also take full-width digits
-        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    match = _RELATIVE.fullmatch(text.replace(" ", ""))
-    if not match:
-        raise ValueError(f"日付は YYYYMMDD か today±N(d|m|y) 形式です: {raw!r}")
-    anchor, steps = match.groups()
-    day = {"today": today, "month_start": today.replace(day=1)}.get(anchor) or _add_months(today, 0, clamp_end=True)
-    for sign, amount, unit in _STEP.findall(steps):
-        n = int(amount) * (1 if sign == "+" else -1)
-        if unit == "d":
-            day += dt.timedelta(days=n)
-        elif unit == "m":
-            day = _add_months(day, n, clamp_end=anchor == "month_end")
-        else:
-            day = _add_months(day, 12 * n, clamp_end=anchor == "month_end")
-    return day
+    institutions: dict[str, str] = field(default_factory=dict)  # 医療機関コード → InstitutionKind value
 
 
 class DocReader:
@@ -177,7 +144,7 @@ LIMIT_KEYS = frozenset(
 DISEASE_KEYS = frozenset(
     f"SpecificDiseases{k}" for k in ("DiseaseCategory", "CertificateDate", "ValidStartDate", "ValidEndDate", "SelfPay")
 )
-EXTENSION_KEYS = frozenset({"card", "medical", "reference_numbers"})  # interpreted by later features
+EXTENSION_KEYS = frozenset({"card", "medical", "reference_numbers", "continuing_consents"})  # for later features
 
 
 def _insurer(r: DocReader) -> Insurer:
@@ -299,6 +266,11 @@ def person_from_doc(
         raise r.fail("qualifications", "資格が1件以上必要です")
     if "card" in doc:
         _check_card(r, doc["card"], birth)
+    if "continuing_consents" in doc:  # 居宅同意取得型 (docs/home-visit.md)
+        try:
+            consents_from_fixture(pid, resolve_relative(doc["continuing_consents"], r.today))
+        except ConsentSpecError as exc:
+            raise r.fail(exc.field, exc.detail) from None
     other_kana = r.text("NameOfOtherKana")
     return Person(
         id=pid,
@@ -337,25 +309,13 @@ def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) else value
 
 
-def resolve_relative(value: Any, today: dt.date) -> Any:
-    """Fix every relative date in a document to an absolute one, so the store keeps what was meant
-    on the day of loading rather than re-reading it differently after a restart."""
-    if isinstance(value, Mapping):
-        return {k: resolve_relative(v, today) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_relative(v, today) for v in value]
-    if isinstance(value, str) and _RELATIVE.fullmatch(value.replace(" ", "")):
-        return resolve_date(value, today).strftime("%Y%m%d")
-    return value
-
-
 def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt.date) -> Dataset:
     """`documents`: (source name, parsed YAML) pairs; later sources may add people, not redefine them."""
     data = Dataset()
     for source, doc in documents:
         if not isinstance(doc, Mapping):
             raise FixtureError(source, "-", "-", "トップレベルはマッピング (insurers / persons) です")
-        unknown = set(doc) - {"insurers", "persons", "version", "comment"}
+        unknown = set(doc) - {"insurers", "persons", "institutions", "version", "comment"}
         if unknown:
             raise FixtureError(source, "-", sorted(unknown)[0], "未知のトップレベル項目です")
         for key in ("insurers", "persons"):
@@ -364,6 +324,12 @@ def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt
         for i, item in enumerate(doc.get("insurers") or []):
             insurer = _insurer(DocReader(source, f"insurer[{i}]", item, today))
             data.insurers[insurer.number.value] = insurer
+        for i, item in enumerate(doc.get("institutions") or []):  # the registry (docs/limited.md)
+            try:
+                code, kind = registration(item)
+            except RegistrationError as exc:
+                raise FixtureError(source, f"institution[{i}]", exc.field, exc.detail) from None
+            data.institutions[code] = kind.value
     for source, doc in documents:
         for item in doc.get("persons") or []:
             person = person_from_doc(item, data.insurers, today, source)

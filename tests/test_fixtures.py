@@ -432,7 +432,14 @@ def test_default_personas_load() -> None:
         "myna-mitouroku",
         "myna-lock",
         "myna-kao",
+        # mockgateway/data/personas/shikaku-kyotaku-gentei.yaml: 居宅同意取得型 and 資格確認限定型
+        "kyotaku-ume",
+        "kyotaku-kiyoshi",
+        "kyotaku-kigire",
+        "kyotaku-torikeshi",
+        "sejutsu-kenta",
     ]
+    assert data.institutions == {"1370000018": "施術所", "1380000016": "健診実施機関", "1390000014": "助産所"}
     assert sorted(data.insurers) == ["01139997", "06139992", "133991", "139998", "31139991", "39139993"]
     assert all(is_half_width_kana(p.name_kana) for p in data.persons.values())
     assert data.persons["takasaki-sakiko"].name == "髙﨑　咲子"
@@ -449,11 +456,11 @@ def test_default_personas_every_comment_names_a_validity() -> None:
 def test_default_personas_on_any_day(tmp_path: Path) -> None:
     # relative dates keep every persona loadable whatever the date
     for today in (dt.date(2024, 2, 29), dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2026, 3, 31)):
-        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 21
+        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 26
 
 
 def test_gateway_with_default_personas(gateway: Gateway) -> None:
-    assert gateway.store.count_people() == 21
+    assert gateway.store.count_people() == 26
     assert gateway.store.insurers()["139998"] == "模擬市国民健康保険"
 
 
@@ -516,3 +523,43 @@ def test_deep_nesting_is_a_fixture_error_not_a_recursion_error(tmp_path: Path) -
 def test_a_document_of_the_wrong_shape_is_a_fixture_error() -> None:
     with pytest.raises(FixtureError, match="persons: リスト"):
         load_documents([("x.yaml", {"persons": "hoken-taro"})], dt.date(2025, 6, 18))
+
+
+# --- continuing_consents / institutions (居宅同意取得型, 資格確認限定型) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "words"),
+    [
+        ({"channel": "home-visit", "from": "20250101"}, "continuing_consents[0]/institution", "必須"),
+        ({"institution": "1310112340", "channel": "home-visit", "from": "20250101"},
+         "continuing_consents[0]/institution", "検証番号"),
+        ({"institution": "1310112345", "channel": "walk-in", "from": "20250101"},
+         "continuing_consents[0]/channel", "unknown channel"),
+        ({"institution": "1310112345", "channel": "fever", "from": "20250101"},
+         "continuing_consents[0]/channel", "発熱外来"),
+        ({"institution": "1310112345", "channel": "online", "from": "2025-01-01"},
+         "continuing_consents[0]/from", "YYYYMMDD"),
+        ({"institution": "1310112345", "channel": "online", "from": "20250101", "until": "20241231"},
+         "continuing_consents[0]/until", "from より後"),
+        ({"institution": "1310112345", "channel": "online", "from": "20250101", "kinds": ["drugs"]},
+         "continuing_consents[0]/kinds", "unknown consent kind"),
+        ({"institution": "1310112345", "channel": "online", "from": "20250101", "by": "x"},
+         "continuing_consents[0]/by", "未知の項目"),
+    ],
+)  # fmt: skip
+def test_continuing_consents_are_validated_naming_the_field(entry: dict[str, Any], field: str, words: str) -> None:
+    with pytest.raises(FixtureError) as info:
+        load(person(continuing_consents=[entry]))
+    assert info.value.field == field
+    assert words in info.value.detail
+
+
+def test_institutions_are_validated() -> None:
+    wrong = {"institutions": [{"MedicalInstitutionCode": "1370000018", "kind": "病院x"}]}
+    with pytest.raises(FixtureError) as info:
+        load_documents([("t.yaml", wrong)], TODAY)
+    assert info.value.field == "kind"
+    right = {"institutions": [{"MedicalInstitutionCode": "1370000018", "kind": "therapy"}]}
+    data = load_documents([("t.yaml", right)], TODAY)
+    assert data.institutions == {"1370000018": "施術所"}

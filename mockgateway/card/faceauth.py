@@ -86,6 +86,10 @@ class ReaderError(Enum):
     NOT_REGISTERED = ("M04", "card.not_registered", "健康保険証としての利用登録がされていません")
     NO_PIN = ("M05", "reader.no_pin", "暗証番号が設定されていないカードです (顔認証マイナンバーカード)")
     CERTIFICATE_UNKNOWN = ("M06", "card.certificate_unknown", "利用者証明用電子証明書を確認できません")
+    # 居宅同意取得型 / 資格確認限定型 (docs/home-visit.md, docs/limited.md): refused before the card is read
+    PASSCODE = ("M07", "home_visit.passcode", "目視確認用パスコードが正しくありません")
+    CHANNEL = ("M08", "home_visit.not_limited_reader", "この施設ではこの読み取り方法は使えません")
+    READER_FAULT = ("M09", "reader.faulted", "カードリーダーが故障中です: 居宅同意取得型で受け付けてください")
 
     @property
     def id(self) -> str:
@@ -120,12 +124,18 @@ class Placement:
     medical_institution: str | None = None  # None: the terminal's
     remove_at: RemovalPoint | None = None
     generic_card: bool = False
+    # Away from the counter (docs/home-visit.md): None at the face-auth reader; home-visit / online /
+    # bedside / fever on the マイナ資格確認アプリ or マイナ在宅受付Web; limited for 資格確認限定型.
+    channel: str | None = None
+    passcode: str | None = None  # 目視確認用パスコード typed into the app (目視確認 away from the counter)
 
     def __post_init__(self) -> None:
         if self.person_id is None and not self.generic_card:
             raise ValueError("a person id is needed (or generic_card for a card that is not a My Number card)")
         if self.fallback is not None and self.fallback is self.mode:
             raise ValueError(f"fallback {self.fallback} is the same as the mode")
+        if self.channel is not None and AuthMode.FACE in (self.mode, self.fallback):
+            raise ValueError(f"channel {self.channel}: the app identifies by PIN or 目視確認 (visual), not by face")
         if AuthMode.PIN in (self.mode, self.fallback) and not self.pins:
             raise ValueError("PIN mode needs the PIN(s) the patient types (pins)")
         for pin in self.pins:
@@ -144,6 +154,8 @@ class Placement:
             "consents": sorted(k.value for k in self.consents),
             "medical_institution": self.medical_institution,
             "remove_at": self.remove_at.value if self.remove_at else None,
+            "channel": self.channel,
+            "passcode_typed": self.passcode is not None,
         }
 
 
@@ -291,8 +303,14 @@ class FaceAuthReader:
             slot.insert(card.model)
             session.seen = time.perf_counter()
             session.steps.append(f"card placed: {card.label} in {slot.name}")
+            # The terminal may refuse before anything is read (a faulted reader, a wrong 目視確認用パスコード).
+            admit = getattr(self.terminal, "admit", None)
+            refused = admit(placement) if callable(admit) else None
             try:
-                self._read(session, slot, card)
+                if refused is not None:
+                    session.fail(*refused)
+                else:
+                    self._read(session, slot, card)
                 session.apdus = int(getattr(slot, "apdu_count", 0))
                 return self.terminal.complete(session)  # the result is written before the card leaves
             finally:
@@ -310,6 +328,10 @@ class FaceAuthReader:
     def _read(self, session: ReaderSession, slot: ReaderSlot, card: PlacedCard) -> None:
         p = session.placement
         reading = CardReading(slot)
+        if p.channel is not None:  # seed 002: 薬剤情報等の同意を先に取得し、次に本人確認、カードを読み取る
+            session.steps.append(
+                f"{p.channel}: consent to 薬剤情報等 asked first {sorted(k.value for k in p.consents)}"
+            )
         try:
             self._pull(session, slot, RemovalPoint.CERTIFICATE)
             session.certificate_der = reading.read_auth_certificate()
@@ -354,6 +376,9 @@ class FaceAuthReader:
             return
         if check.in_grace:
             session.steps.append("grace period: no consent screens")
+            return
+        if p.channel == "limited":
+            session.steps.append("資格確認限定型: eligibility only, no consent screens")
             return
         shown = self.terminal.consent_screens(check)
         session.consents_shown = shown

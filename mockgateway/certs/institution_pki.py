@@ -149,7 +149,7 @@ def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
 
 
 def validate_medical_institution_code(code: str) -> str:
-    """The code, if it is a well-formed 医療機関コード (10 digits, 点数表 1/3/4, check digit).
+    """The code, if it is a well-formed 医療機関コード (10 digits, 点数表 1/3/4 or 6–9 (docs/limited.md), check digit).
 
     Raises `mockgateway.domain.numbers.NumberError` (a ValueError) naming the rule broken.
     """

@@ -151,6 +151,7 @@ DEFAULT_RESULT_CODES: Mapping[str, ResultCode] = MappingProxyType(
         "reader.pin_wrong": ResultCode("MGW1304", "暗証番号が正しくありません: {detail}"),
         "reader.face_mismatch": ResultCode("MGW1305", "顔認証で本人確認できませんでした: {detail}"),
         "reader.no_pin": ResultCode("MGW1306", "暗証番号が設定されていないカードです: {detail}"),
+        "reader.faulted": ResultCode("MGW1307", "カードリーダーが故障中です: {detail}"),
         "person.not_found": ResultCode("MGW2001", "該当する資格情報がありません"),
         "person.multiple": ResultCode("MGW2002", "該当する資格情報が複数あります"),
         "record.invalid": ResultCode("MGW2003", "照会用情報が正しくありません: {element}: {detail}"),
@@ -181,6 +182,18 @@ DEFAULT_RESULT_CODES: Mapping[str, ResultCode] = MappingProxyType(
         "disaster.ambiguous": ResultCode("MGW2605", "該当する方が複数います。検索条件を追加してください: {detail}"),
         "disaster.not_found": ResultCode("MGW2606", "該当する方がいません: {detail}"),
         "disaster.consent": ResultCode("MGW2607", "本人の同意の確認が必要です: {element}: {detail}"),
+        # 居宅同意取得型 (再照会, 同意済資格情報一括取得, 閲覧同意取り消し): docs/home-visit.md;
+        # 資格確認限定型: docs/limited.md
+        "home_visit.no_consent": ResultCode("MGW2701", "この医療機関での継続同意がありません: {detail}"),
+        "home_visit.withdrawn": ResultCode("MGW2702", "継続同意は取り消されています: {detail}"),
+        "home_visit.range": ResultCode("MGW1701", "期間の指定が正しくありません: {element}: {detail}"),
+        "home_visit.passcode": ResultCode("MGW1702", "目視確認用パスコードが正しくありません: {detail}"),
+        "home_visit.not_limited_reader": ResultCode(
+            "MGW1703", "この施設の種別ではこの読み取り方法は使えません: {detail}"
+        ),
+        "limited.medical": ResultCode("MGW2801", "資格確認限定型の施設には医療情報は提供されません: {detail}"),
+        "limited.disaster": ResultCode("MGW2802", "資格確認限定型の施設では災害時医療情報閲覧は使えません: {detail}"),
+        "home_visit.lapsed": ResultCode("MGW3701", "継続同意の有効期限が切れています(閲覧同意フラグ 2): {detail}"),
         "card.expiring": ResultCode(
             "MGW3301",
             "電子証明書の有効期限が3か月以内です(有効期限 {detail})。市区町村の窓口で更新手続きをお願いします",

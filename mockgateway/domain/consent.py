@@ -46,10 +46,11 @@ class Consent:
     kind: ConsentKind
     flag: ConsentFlag
     given_at: dt.datetime
+    until: dt.datetime | None = None  # a 居宅 continuing consent's end (domain/continuing_consent.py)
 
     @property
     def available_until(self) -> dt.datetime:
-        return self.given_at + WINDOW
+        return self.until if self.until is not None else self.given_at + WINDOW
 
     def open_at(self, now: dt.datetime) -> bool:
         """Viewing allowed: consent given (or unobtainable in an emergency) and within 24 hours."""

@@ -139,6 +139,13 @@ class ScoreTable(Enum):
     IKA = "1"  # 医科
     SHIKA = "3"  # 歯科
     YAKKYOKU = "4"  # 薬局
+    # The institutions of 居宅同意取得型 / 資格確認限定型 (docs/limited.md): 6 is the 訪問看護
+    # 点数表番号; 7/8/9 are ours for 施術所 / 健診実施機関等 / 助産所 (unconfirmed; which kind each
+    # digit means is a setting, domain/institutions.py).
+    HOMON_KANGO = "6"
+    SEJUTSU = "7"
+    KENSHIN = "8"
+    JOSAN = "9"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +164,9 @@ class MedicalInstitutionCode:
         if not _DIGITS.fullmatch(code) or len(code) != 10:
             raise NumberError("length", f"医療機関コードは10桁の数字です: {raw!r}")
         if code[2] not in _SCORE_TABLES:
-            raise NumberError("score_table", f"医療機関コード {code} の点数表番号 {code[2]} は 1/3/4 のいずれかです")
+            raise NumberError(
+                "score_table", f"医療機関コード {code} の点数表番号 {code[2]} は 1/3/4/6/7/8/9 のいずれかです"
+            )
         pref = int(code[:2])
         if not (1 <= pref <= 47 or 51 <= pref <= 97):
             raise NumberError("prefecture", f"医療機関コード {code} の都道府県番号 {pref:02d} が範囲外です")

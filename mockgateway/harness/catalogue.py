@@ -37,6 +37,8 @@ AREAS: tuple[str, ...] = (
     "電子証明書",
     "資格喪失・保険者異動",
     "障害・異常系",
+    "居宅同意取得型",
+    "資格確認限定型",
 )
 
 # What a client can claim. The reference client claims all of them.
@@ -52,6 +54,8 @@ CAPABILITIES: dict[str, str] = {
     "raw-request": "指定されたバイト列をそのまま要求ファイルとして送る (参照クライアントのみ)",
     "folder": "資格確認端末経由方式: req/res フォルダでやり取りする (フォルダ方式のアダプタでは自動)",
     "webapi": "Web API 通信方式: 医療機関のクライアント証明書 (TLS) でログインし、JSON で資格確認する",
+    "home-visit": "居宅同意取得型: 再照会・同意済資格情報一括取得 (OQSmuhvq/OQSmuonq)・閲覧同意取り消し",
+    "limited": "資格確認限定型: 施術所・健診実施機関・助産所として資格確認する (医療情報は使わない)",
 }
 
 AREA_CAPABILITIES: dict[str, str] = {
@@ -65,6 +69,8 @@ AREA_CAPABILITIES: dict[str, str] = {
     "電子証明書": "certificate",
     "資格喪失・保険者異動": "eligibility",
     "障害・異常系": "eligibility",
+    "居宅同意取得型": "home-visit",
+    "資格確認限定型": "limited",
 }
 
 # Capabilities the gateway must serve for a scenario to make sense: capability → API ids. A
@@ -75,6 +81,8 @@ GATEWAY_APIS: dict[str, tuple[str, ...]] = {
     "bulk": ("OQSmuquc01", "OQSmuquc02"),
     "reference-number": ("OQSsiimm01",),
     "medical-info": ("YZKsiquc01",),
+    "home-visit": ("OQSsihvq01", "OQSmuhvq01"),
+    "limited": ("OQSsiquc01",),
 }
 
 

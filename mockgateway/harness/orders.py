@@ -26,9 +26,15 @@ Action = Literal[
     "reference-number-bulk",  # 照会番号一括登録 (OQSmuimm01 upload, OQSmuimm02 polls): cards with reference_number
     "face",  # show the newest card-reader result in face/
     "raw",  # exact request bytes (reference client only)
+    # 居宅同意取得型 (docs/home-visit.md): treatment = MedicalTreatmentFlag 2 (訪問診療等) / 3 (オンライン診療等)
+    "home-visit-requery",  # 再照会 (OQSsihvq01 / OQSsionq01): one card, no My Number card
+    "consented-bulk",  # 同意済資格情報一括取得 (OQSmuhvq01 / OQSmuonq01, then 02 polls): date_range
+    "consent-withdrawal",  # 閲覧同意取り消し (OQSsihvd01): one card
 ]
 BULK_ACTIONS: tuple[str, ...] = ("bulk", "reference-number-bulk")  # upload, then poll while 処理中
 ELIGIBILITY_ACTIONS: tuple[str, ...] = ("eligibility", "webapi-eligibility")  # one card, one result list
+HOME_VISIT_ACTIONS: tuple[str, ...] = ("home-visit-requery", "consented-bulk", "consent-withdrawal")
+TREATMENTS = {"2": "訪問診療等", "3": "オンライン診療等"}  # MedicalTreatmentFlag of the 居宅 interfaces ([Y2])
 ReportStatus = Literal["answered", "no-answer", "error", "unsupported"]
 REPORT_STATUSES: tuple[str, ...] = ("answered", "no-answer", "error", "unsupported")
 
@@ -116,6 +122,9 @@ class Order:
     api_id: str = "OQSsiquc01"
     raw: bytes | None = None  # action "raw": the exact request bytes (reference client only)
     reception_number: str | None = None  # action "bulk-download": the 受付番号 to ask for
+    treatment: str = ""  # 居宅 actions: MedicalTreatmentFlag 2 / 3
+    # consented-bulk: (ConsentDate | ExaminationDate, from, to) YYYYMMDD; None: send no range (as ordered)
+    date_range: tuple[str, str, str] | None = None
     timeout_seconds: float = 30.0
     gateway: dict[str, Any] = field(default_factory=dict)  # root, http: where the client points
 
@@ -156,6 +165,22 @@ class Order:
         if self.action == "reference-number-bulk":
             listed = " / ".join(c.describe() for c in self.cards)
             return f"{who}、次の {len(self.cards)} 件の照会番号を一括登録し、結果を表示してください: {listed}"
+        kind = TREATMENTS.get(self.treatment, f"MedicalTreatmentFlag {self.treatment}")
+        if self.action == "home-visit-requery":
+            return f"{who}、{kind}の患者をカードなしで再照会し、結果を表示してください: {self.card.describe()}"
+        if self.action == "consent-withdrawal":
+            return f"{who}、{kind}の閲覧同意を取り消してください: {self.card.describe()}"
+        if self.action == "consented-bulk":
+            if self.date_range is None:
+                period = "期間を指定せずに (指示どおり)"
+            else:
+                element, start, end = self.date_range
+                label = "同意日" if element == "ConsentDate" else "受診日"
+                period = f"{label} {start}〜{end} で"
+            return (
+                f"{who}、{kind}の同意済資格情報を{period}一括取得し、処理中の間は間隔をあけて結果を問い合わせ、"
+                "届いた結果を表示してください"
+            )
         return f"{who}、指定の {self.api_id} 要求ファイルをそのまま送ってください"
 
     def as_json(self) -> dict[str, Any]:
@@ -180,6 +205,13 @@ class Order:
             doc["cards"] = [c.as_json() for c in self.cards]
         elif self.action == "bulk-download":
             doc["reception_number"] = self.reception_number
+        elif self.action in HOME_VISIT_ACTIONS:
+            doc["treatment"] = self.treatment
+            if self.action == "consented-bulk":
+                element, start, end = self.date_range or ("", "", "")
+                doc["date_range"] = {"element": element, "from": start, "to": end} if self.date_range else None
+            else:
+                doc["card"] = self.card.as_json()
         elif self.raw is not None:
             doc["raw"] = self.raw.decode("utf-8", errors="replace")
         return doc
@@ -205,6 +237,8 @@ class Order:
             api_id=str(doc.get("api_id", "OQSsiquc01")),
             raw=str(doc["raw"]).encode("utf-8") if doc.get("raw") is not None else None,
             reception_number=str(doc["reception_number"]) if doc.get("reception_number") is not None else None,
+            treatment=str(doc.get("treatment") or ""),
+            date_range=_date_range(doc.get("date_range")),
             timeout_seconds=float(doc.get("timeout_seconds", 30.0)),
             gateway=dict(doc.get("gateway") or {}),
         )
@@ -274,6 +308,12 @@ class Report:
             result_file=_opt(doc.get("result_file")),
             extra=dict(extra) if isinstance(extra, dict) else {"value": extra},
         )
+
+
+def _date_range(doc: Any) -> tuple[str, str, str] | None:
+    if not isinstance(doc, dict):
+        return None
+    return (str(doc.get("element") or ""), str(doc.get("from") or ""), str(doc.get("to") or ""))
 
 
 def _value(value: Any) -> str:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from mockgateway.client.folder import Exchange
 from mockgateway.control.journal import JournalEntry
+from mockgateway.harness import home_visit
 from mockgateway.harness.adapters import read_result_file
-from mockgateway.harness.orders import BULK_ACTIONS, Order, Report
+from mockgateway.harness.orders import BULK_ACTIONS, HOME_VISIT_ACTIONS, Order, Report
 from mockgateway.wire import jsoncodec, xmlcodec
 from mockgateway.wire.xmlcodec import Node, Tree
 
@@ -86,7 +87,8 @@ class Outcome:
             return [f"the client sent no {order.api_id} request for order {order.order_id} (gateway saw: {seen})"]
         problems: list[str] = []
         # Polls of an upload-then-poll order are many by design: only its uploads count as retries.
-        counted = [e for e in mine if e.api_id == self.order.api_id] if self.order.action in BULK_ACTIONS else mine
+        polled = (*BULK_ACTIONS, "consented-bulk")
+        counted = [e for e in mine if e.api_id == self.order.api_id] if self.order.action in polled else mine
         if len(counted) > MAX_REQUESTS_PER_ORDER:
             problems.append(f"{len(counted)} requests for one order (at most {MAX_REQUESTS_PER_ORDER} expected)")
         if self.order.action == "eligibility":
@@ -98,6 +100,11 @@ class Outcome:
             problems += registration_problems(self.order, mine[-1])
         elif self.order.action == "bulk-download":
             problems += download_problems(self.order, mine[-1])
+        elif self.order.action in HOME_VISIT_ACTIONS:
+            first = [e for e in mine if e.api_id == self.order.api_id] or mine
+            where, tree, unreadable = _read(first[-1])
+            problems += unreadable if tree is None else home_visit.sent_problems(self.order, where, tree)
+            problems += poll_problems(self.order, first[-1], [e for e in mine if e.api_id != self.order.api_id])
         elif self.order.action in BULK_ACTIONS:
             uploads = [e for e in mine if e.api_id == self.order.api_id]
             if not uploads:

@@ -9,7 +9,11 @@ standard library and reports what it "displayed". Two ways to run it:
 
 `--wrong` makes a deliberately faulty vendor: it zero-pads 6-digit 保険者番号 (instead of
 left-padding with spaces), never sends the 限度額 consent flag as 1, and does not show the
-資格喪失年月日 (DisqualificationDate) it received.
+資格喪失年月日 (DisqualificationDate) it received; in the 居宅同意取得型 requests it sends
+MedicalTreatmentFlag 1 (the counter's) whatever the order says.
+
+It also does the 居宅同意取得型 orders (docs/home-visit.md): home-visit-requery, consent-withdrawal
+(one request) and consented-bulk (upload, then poll the 02 download while SegmentOfResult is 2).
 """
 
 from __future__ import annotations
@@ -55,6 +59,42 @@ def request_xml(order: dict[str, Any], *, wrong: bool) -> bytes:
     return xml.encode("cp932")
 
 
+def home_visit_xml(order: dict[str, Any], *, wrong: bool, reception_number: str | None = None) -> bytes:
+    """居宅同意取得型 requests: 再照会 / 閲覧同意取り消し (a card) or 同意済資格情報一括取得 (a range, then 02)."""
+    flag = "1" if wrong else order["treatment"]
+    if reception_number is not None:
+        body = f"<ReceptionNumber>{reception_number}</ReceptionNumber>"
+    elif order["action"] == "consented-bulk":
+        span = order.get("date_range") or {}
+        element = span.get("element")
+        body = (
+            "<QualificationConfirmSearchInfo>"
+            + (
+                f"<{element}From>{span['from']}</{element}From><{element}To>{span['to']}</{element}To>"
+                if element
+                else ""
+            )
+            + f"<MedicalTreatmentFlag>{flag}</MedicalTreatmentFlag></QualificationConfirmSearchInfo>"
+        )
+    else:
+        card = order["card"]
+        insurer = card["insurer_number"].zfill(8) if wrong else card["insurer_number"].rjust(8, " ")
+        body = (
+            f"<QualificationConfirmSearchInfo><InsurerNumber>{insurer}</InsurerNumber>"
+            + (f"<InsuredCardSymbol>{card['symbol']}</InsuredCardSymbol>" if card.get("symbol") else "")
+            + f"<InsuredIdentificationNumber>{card['number']}</InsuredIdentificationNumber>"
+            + (f"<InsuredBranchNumber>{card['branch']}</InsuredBranchNumber>" if card.get("branch") else "")
+            + f"<Birthdate>{card['birthdate']}</Birthdate><MedicalTreatmentFlag>{flag}</MedicalTreatmentFlag>"
+            + "</QualificationConfirmSearchInfo>"
+        )
+    xml = (
+        '<?xml version="1.0" encoding="Shift_JIS" standalone="no"?>\r\n<XmlMsg><MessageHeader>'
+        f"<MedicalInstitutionCode>{order['medical_institution']}</MedicalInstitutionCode>"
+        f"</MessageHeader><MessageBody>{body}</MessageBody></XmlMsg>"
+    )
+    return xml.encode("cp932")
+
+
 def read_result(raw: bytes) -> ET.Element:
     head = raw[:200].decode("ascii", errors="replace").lower()
     text = raw.decode("cp932" if "shift_jis" in head else "utf-8")
@@ -70,10 +110,12 @@ def element_value(element: ET.Element) -> Any:
     return {child.tag: element_value(child) for child in children}
 
 
-def over_http(order: dict[str, Any], base: dict[str, Any], *, wrong: bool) -> tuple[bytes | None, dict[str, Any]]:
+def over_http(
+    order: dict[str, Any], base: dict[str, Any], api_id: str, xml: bytes
+) -> tuple[bytes | None, dict[str, Any]]:
     """The convenience route: POST the request file's XML, get the result file's XML back."""
-    url = f"{order['gateway']['http']}/oqs/OQSsiquc01"
-    request = urllib.request.Request(url, data=request_xml(order, wrong=wrong), method="POST")
+    url = f"{order['gateway']['http']}/oqs/{api_id}"
+    request = urllib.request.Request(url, data=xml, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=float(order.get("timeout_seconds", 30))) as answer:
             return answer.read(), {}
@@ -88,27 +130,72 @@ def report_for(order: dict[str, Any], root: Path, *, wrong: bool, http: bool = F
         if not faces:
             return {**base, "status": "no-answer", "message": "face フォルダに結果がありません"}
         return shown(base, read_result(faces[-1].read_bytes()), None, faces[-1].name, wrong=wrong)
-    if order.get("action") != "eligibility":
-        return {**base, "status": "unsupported", "message": f"this software does not do {order.get('action')}"}
-    name: str | None = None
-    result_name: str | None = None
-    if http:
-        raw, failed = over_http(order, base, wrong=wrong)
-        if raw is None:
-            return failed
-    else:
-        name = f"OQSsiquc01req_{time.strftime('%Y%m%d%H%M%S')}{os.getpid() % 1000:03d}{next(SEQ):04d}.xml"
-        temp = root / "req" / f".{name}.tmp"
-        temp.write_bytes(request_xml(order, wrong=wrong))
-        os.replace(temp, root / "req" / name)
-        result = root / "res" / name.replace("req_", "res_", 1)
-        deadline = time.monotonic() + float(order.get("timeout_seconds", 30))
-        while not result.exists():
-            if time.monotonic() > deadline:
-                return {**base, "status": "no-answer", "message": "結果が返りませんでした", "request_file": name}
-            time.sleep(0.02)
-        raw, result_name = result.read_bytes(), result.name
+    action = order.get("action")
+    if action in ("home-visit-requery", "consent-withdrawal", "consented-bulk"):
+        return home_visit_report(order, base, root, wrong=wrong, http=http)
+    if action != "eligibility":
+        return {**base, "status": "unsupported", "message": f"this software does not do {action}"}
+    got = exchange(order, base, root, "OQSsiquc01", request_xml(order, wrong=wrong), http=http)
+    if isinstance(got, dict):
+        return got
+    raw, name, result_name = got
     return shown(base, read_result(raw), name, result_name, wrong=wrong)
+
+
+def exchange(
+    order: dict[str, Any], base: dict[str, Any], root: Path, api_id: str, xml: bytes, *, http: bool
+) -> tuple[bytes, str | None, str | None] | dict[str, Any]:
+    """One request and its result, over the folders or the convenience route; a report when none came."""
+    if http:
+        raw, failed = over_http(order, base, api_id, xml)
+        return failed if raw is None else (raw, None, None)
+    name = f"{api_id}req_{time.strftime('%Y%m%d%H%M%S')}{os.getpid() % 1000:03d}{next(SEQ):04d}.xml"
+    temp = root / "req" / f".{name}.tmp"
+    temp.write_bytes(xml)
+    os.replace(temp, root / "req" / name)
+    result = root / "res" / name.replace("req_", "res_", 1)
+    deadline = time.monotonic() + float(order.get("timeout_seconds", 30))
+    while not result.exists():
+        if time.monotonic() > deadline:
+            return {**base, "status": "no-answer", "message": "結果が返りませんでした", "request_file": name}
+        time.sleep(0.02)
+    return result.read_bytes(), name, result.name
+
+
+def home_visit_report(
+    order: dict[str, Any], base: dict[str, Any], root: Path, *, wrong: bool, http: bool
+) -> dict[str, Any]:
+    api_id = order["api_id"]
+    got = exchange(order, base, root, api_id, home_visit_xml(order, wrong=wrong), http=http)
+    if isinstance(got, dict):
+        return got
+    raw, name, result_name = got
+    msg = read_result(raw)
+    if order["action"] == "consent-withdrawal":
+        report = shown(base, msg, name, result_name, wrong=wrong)
+        body = msg.find("MessageBody")
+        report["results"] = [element_value(body)] if body is not None and list(body) else []
+        return report
+    if order["action"] == "home-visit-requery":
+        return shown(base, msg, name, result_name, wrong=wrong)
+    number = msg.findtext("MessageBody/ReceptionNumber")
+    if not number:  # the upload was refused: show its error
+        return shown(base, msg, name, result_name, wrong=wrong)
+    family = api_id[:-2]
+    deadline = time.monotonic() + float(order.get("timeout_seconds", 30))
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        got = exchange(order, base, root, f"{family}02", home_visit_xml(order, wrong=wrong, reception_number=number),
+                       http=http)  # fmt: skip
+        if isinstance(got, dict):
+            return got
+        raw, name, result_name = got
+        msg = read_result(raw)
+        if msg.findtext("MessageHeader/SegmentOfResult") != "2":
+            report = shown(base, msg, name, result_name, wrong=wrong)
+            report["results"] = [element_value(u) for u in msg.iter("BulkConfirmUnit")]
+            return report
+    return {**base, "status": "no-answer", "segment": "2", "message": f"{number} は処理中のままでした"}
 
 
 def shown(

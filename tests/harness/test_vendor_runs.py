@@ -244,3 +244,51 @@ def test_a_client_that_cannot_be_run_is_a_junit_error_not_a_failure(tmp_path: Pa
     tree = lxml.etree.parse(str(run.report / "junit.xml"))
     assert len(list(tree.iter("error"))) == 2
     assert not list(tree.iter("failure"))
+
+
+# 居宅同意取得型: the order-driven scenarios (再照会, 閲覧同意取り消し, 同意済資格情報一括取得), by a vendor
+# over the folders and over the convenience route; the deliberately wrong vendor sends the counter's
+# MedicalTreatmentFlag 1 and zero-pads the 保険者番号, and fails them.
+HOME_SUBSET = "OQS-HOME-001,OQS-HOME-002,OQS-HOME-003,OQS-HOME-004,OQS-HOME-005,OQS-HOME-006,OQS-HOME-020,OQS-HOME-023"
+
+
+@pytest.mark.parametrize("vendor", [False], indirect=True)
+def test_home_visit_scenarios_pass_for_a_vendor_over_the_folders(vendor: tuple[Path, Path], tmp_path: Path) -> None:
+    root, orders = vendor
+    run = run_catalogue(
+        tmp_path / "report", "--mg-adapter=folder", f"--mg-root={root}", f"--mg-orders={orders}",
+        "--mg-capabilities=eligibility,home-visit", f"--mg-select={HOME_SUBSET}",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output[-4000:]
+    assert set(run.statuses().values()) == {"pass"}, run.statuses()
+    assert len(run.statuses()) == len(HOME_SUBSET.split(","))
+
+
+def test_home_visit_scenarios_pass_for_a_vendor_over_the_convenience_route(tmp_path: Path) -> None:
+    command = f"{sys.executable} {FAKE_VENDOR} command --http"
+    run = run_catalogue(
+        tmp_path / "report", "--mg-adapter=command", f"--mg-command={command}", "--mg-http-port=0",
+        "--mg-capabilities=eligibility,home-visit", f"--mg-select={HOME_SUBSET}",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output[-4000:]
+    assert set(run.statuses().values()) == {"pass"}, run.statuses()
+    exchange = next(e for e in run.scenario("OQS-HOME-001")["evidence"] if e["kind"] == "exchange")
+    assert (exchange["data"]["transport"], exchange["data"]["name"]) == ("http", "/oqs/OQSsihvq01")
+
+
+@pytest.mark.parametrize("vendor", [True], indirect=True)
+def test_home_visit_scenarios_fail_for_a_wrong_vendor(vendor: tuple[Path, Path], tmp_path: Path) -> None:
+    root, orders = vendor
+    run = run_catalogue(
+        tmp_path / "report", "--mg-adapter=folder", f"--mg-root={root}", f"--mg-orders={orders}",
+        "--mg-capabilities=eligibility,home-visit", f"--mg-select={HOME_SUBSET}",
+    )  # fmt: skip
+    assert run.returncode == 1, run.output[-4000:]
+    statuses = run.statuses()
+    assert set(statuses.values()) == {"fail"}, statuses
+    requery = run.scenario("OQS-HOME-001")
+    assert "MedicalTreatmentFlag (2 訪問診療等 / 3 オンライン診療等) expected '2', sent '1'" in requery["message"]
+    bulk = run.scenario("OQS-HOME-020")
+    assert "MedicalTreatmentFlag" in bulk["message"]
+    sent = [e["data"]["request"] for e in bulk["evidence"] if e["kind"] == "exchange"]
+    assert any("<MedicalTreatmentFlag>1</MedicalTreatmentFlag>" in r for r in sent)

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mockgateway.client.folder import Exchange  # a raw request/result file pair, when the adapter saw it
+from mockgateway.harness import home_visit
 from mockgateway.harness.adapters.base import AdapterError, Environment, Performed, flat, items_of, report_from_tree
 from mockgateway.harness.catalogue import CAPABILITIES
-from mockgateway.harness.orders import BULK_ACTIONS, Card, Order, Report
+from mockgateway.harness.orders import BULK_ACTIONS, HOME_VISIT_ACTIONS, Card, Order, Report
 from mockgateway.wire import xmlcodec
 from mockgateway.wire.xmlcodec import Tree
 
@@ -64,6 +65,12 @@ class ReferenceAdapter:
             return self._face(order)
         elif order.action == "webapi-eligibility":
             return self._webapi(order)
+        elif order.action == "consented-bulk":
+            family = order.api_id[:-2]
+            upload = home_visit.request_tree(order)
+            return self._upload_and_poll(client, order, family, upload, "BulkConfirmUnit")
+        elif order.action in HOME_VISIT_ACTIONS:
+            body = xmlcodec.render("XmlMsg", home_visit.request_tree(order), "Shift_JIS")
         else:
             return Performed(Report(order.order_id, "unsupported", message=f"{order.action} is not implemented"))
         name = client.send(order.api_id, body)
@@ -79,7 +86,7 @@ class ReferenceAdapter:
             return Performed(report)
         exchange = Exchange(name, path.name, raw, parsed.tree, parsed.encoding)
         report = report_from_tree(order.order_id, parsed.tree, request_file=name, result_file=path.name)
-        if order.action == "reference-number":  # the registration result: one object, as for bulk units
+        if order.action in ("reference-number", "consent-withdrawal"):  # one object, as for bulk units
             result = parsed.tree.get("MessageBody")
             report = dataclasses.replace(report, results=(flat(result),) if isinstance(result, dict) else ())
         return Performed(report, exchange)
@@ -161,8 +168,7 @@ class ReferenceAdapter:
         """一括照会 / 照会番号一括登録: upload (01), then poll the download (02) every
         `bulk_poll_interval` seconds while the terminal answers 処理中 (SegmentOfResult 2), giving up
         after the order's timeout. A ZIP result is opened and its XML read."""
-        from mockgateway.client.folder import ClientTimeout
-        from mockgateway.services.bulk.layout import CONFIRM, REGISTRATION, download_tree, upload_tree
+        from mockgateway.services.bulk.layout import CONFIRM, REGISTRATION, upload_tree
 
         layout = CONFIRM if order.action == "bulk" else REGISTRATION
         if order.action == "bulk":
@@ -171,9 +177,17 @@ class ReferenceAdapter:
         else:
             records = [registration_info(c) for c in order.cards]
             upload = upload_tree(REGISTRATION, order.medical_institution, records)
+        return self._upload_and_poll(client, order, layout.family, upload, layout.unit)
+
+    def _upload_and_poll(self, client: Any, order: Order, family: str, upload: Tree, unit: str) -> Performed:
+        """Upload (<family>01), then download (<family>02) every `bulk_poll_interval` seconds while
+        the terminal answers 処理中; the units (`unit` elements) are what the client shows."""
+        from mockgateway.client.folder import ClientTimeout
+        from mockgateway.services.bulk.layout import download_tree
+
         deadline = time.monotonic() + order.timeout_seconds
         try:
-            first = client.exchange(f"{layout.family}01", xmlcodec.render("XmlMsg", upload, "Shift_JIS"))
+            first = client.exchange(f"{family}01", xmlcodec.render("XmlMsg", upload, "Shift_JIS"))
         except ClientTimeout as exc:
             return Performed(Report(order.order_id, "no-answer", message=str(exc)))
         reception = _find_text(first.tree, "ReceptionNumber")
@@ -190,7 +204,7 @@ class ReferenceAdapter:
             polls += 1
             extra = {"reception_number": reception, "polls": polls}
             try:
-                got = _fetch(client, f"{layout.family}02", download)
+                got = _fetch(client, f"{family}02", download)
             except ClientTimeout as exc:
                 return Performed(Report(order.order_id, "no-answer", message=str(exc), extra=extra))
             except (xmlcodec.XmlError, zipfile.BadZipFile, KeyError) as exc:
@@ -201,7 +215,7 @@ class ReferenceAdapter:
                 report = report_from_tree(
                     order.order_id, got.tree, request_file=got.request_name, result_file=got.result_name
                 )
-                units = _find_items(got.tree, layout.unit)
+                units = _find_items(got.tree, unit)
                 return Performed(dataclasses.replace(report, results=tuple(flat(u) for u in units), extra=extra), got)
             if time.monotonic() + self.bulk_poll_interval > deadline:
                 message = f"一括照会 {reception} は {polls} 回問い合わせても処理中のままでした"

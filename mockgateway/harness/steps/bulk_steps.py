@@ -255,7 +255,7 @@ def restart_mid_job(world: World, count: int, seconds: float) -> None:
 
 def bulk_outcome(world: World) -> Outcome:
     for found in reversed(world.outcomes):
-        if found.order.action in (*BULK_ACTIONS, "bulk-download"):
+        if found.order.action in (*BULK_ACTIONS, "bulk-download", "consented-bulk"):
             return found
     raise AssertionError("no 一括 order yet: a もし step must have the client upload one")
 
@@ -285,7 +285,7 @@ def terminal_units(world: World, outcome: Outcome) -> list[Tree]:
     """The units the terminal holds for the order's 受付番号 (complete: the journal clips large bodies)."""
     job = terminal_job(world, outcome)
     assert job.done, f"the terminal's job {job.reception_number} is not finished ({job.processed}/{job.total})"
-    unit = CONFIRM.unit if job.family == CONFIRM.family else REGISTRATION.unit
+    unit = REGISTRATION.unit if job.family == REGISTRATION.family else CONFIRM.unit
     feature = bulk.feature(world.gateway)
     assert feature is not None
     xml = bulk_render.document({"ReceptionNumber": job.reception_number}, feature.jobs.results(job), "UTF-8")

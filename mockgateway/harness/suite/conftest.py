@@ -11,6 +11,7 @@ from mockgateway.harness.steps.card_steps import *  # noqa: F403
 from mockgateway.harness.steps.client_steps import *  # noqa: F403
 from mockgateway.harness.steps.clock_steps import *  # noqa: F403
 from mockgateway.harness.steps.fault_steps import *  # noqa: F403
+from mockgateway.harness.steps.home_visit_steps import *  # noqa: F403
 from mockgateway.harness.steps.journal_steps import *  # noqa: F403
 from mockgateway.harness.steps.medical_steps import *  # noqa: F403
 from mockgateway.harness.steps.people_steps import *  # noqa: F403

@@ -185,6 +185,10 @@ class DisasterSearchService:
             )
             return Reply(error, segment=SegmentOfResult.ABNORMAL, reason=refusal.detail, extra={"disaster": facts})
 
+        gate = self.feature.institution_gate
+        refusal = gate(mic.value, "disaster") if gate is not None else None  # 資格確認限定型: first of all
+        if refusal is not None:
+            return refuse(refusal)
         declarations = self.book.declarations()
         declaration, refusal = decide(declarations, place, ctx.now)
         facts["declaration"] = declaration.summary() if declaration else None

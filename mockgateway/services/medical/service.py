@@ -10,7 +10,7 @@ emergency (flag 3) view.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,9 @@ DRUG_API = "YZKsiquc01"
 CHECKUP_API = "TKKsiquc01"
 
 
+ContinuingSource = Callable[[str, str, ConsentKind, dt.datetime], "tuple[Consent, Refusal | None] | None"]
+
+
 class MedicalFeature:
     """State shared by the 医療情報 services: settings, records, grace-period marks."""
 
@@ -48,6 +51,10 @@ class MedicalFeature:
         self.settings = MedicalSettings.load(gateway.store)
         self.grace = GracePeriodBook(gateway.store)
         self.index = MedicalIndex()
+        # Set by other features (None: not installed): the 居宅 continuing consent (home_visit) and
+        # the institution-kind gate (資格確認限定型: no 医療情報 for 施術所 etc., limited).
+        self.continuing: ContinuingSource | None = None
+        self.institution_gate: Callable[[str, str], Refusal | None] | None = None  # (code, medical|disaster)
         self.rebuild(gateway)
 
     def rebuild(self, gateway: Gateway) -> None:
@@ -74,7 +81,13 @@ class MedicalFeature:
         # A grace-period reading records the kinds as not consented and marks them: say why.
         if consent is not None and self.grace.is_marked(consent):
             return consent, grace_refusal(consent)
-        return consent, consent_refusal(consent, kind, mic, now)
+        refusal = consent_refusal(consent, kind, mic, now)
+        if refusal is not None and self.continuing is not None:
+            # No open 24-hour consent: a 居宅 continuing consent at this 医療機関 may speak for it.
+            found = self.continuing(person_id, mic, kind, now)
+            if found is not None:
+                return found
+        return consent, refusal
 
 
 def consent_facts(consent: Consent | None) -> dict[str, Any] | None:
@@ -148,6 +161,10 @@ class _MedicalService:
                 "treatment_flag": request.treatment_flag,
             },
         )
+        # Before the person is looked up: a 資格確認限定型 institution learns nothing about anyone.
+        gate = feature.institution_gate(mic, "medical") if feature.institution_gate is not None else None
+        if gate is not None:
+            return outcome.refuse(ctx, request, gate)
         lookup = find_person(ctx.index, request.card)
         if lookup.match is None:
             assert lookup.code_name is not None

@@ -65,6 +65,8 @@ from mockgateway.wire import xmlcodec
 from mockgateway.wire.xmlcodec import Tree
 
 TRANSPORT = "face"
+# Placement channels away from the counter: 居宅同意取得型 (docs/home-visit.md) and 資格確認限定型 (docs/limited.md)
+CHANNELS = ("home-visit", "online", "bedside", "fever", "limited")
 
 
 class FaceFeature:
@@ -78,7 +80,14 @@ class FaceFeature:
         self.last: ReaderResult | None = None
         self._lock = threading.Lock()
         self._reader = FaceAuthReader(self, self._slot)
+        # Away from the counter the card is read by a device's generic reader (pcscd: the plain slot).
+        self._plain = FaceAuthReader(self, self._plain_slot)
         self.slot_factory: Callable[[], ReaderSlot] | None = None  # overrides settings.transport
+        self.plain_slot_factory: Callable[[], ReaderSlot] | None = None
+        # Hooks of other features (居宅同意取得型, docs/home-visit.md): refuse a placement before the
+        # card is read; act on a confirmed reading (its face tree may be amended in place).
+        self.admission: list[Callable[[Placement, str], tuple[ReaderError, str] | None]] = []
+        self.on_confirmed: list[Callable[[ReaderSession, str, dt.datetime, Tree], None]] = []
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -99,8 +108,24 @@ class FaceFeature:
     def reader(self) -> FaceAuthReader:
         return self._reader
 
+    def _plain_slot(self) -> ReaderSlot:
+        if self.plain_slot_factory is not None:
+            return self.plain_slot_factory()
+        s = self.settings
+        if s.transport == "pcscd":
+            return pcscd_slot_factory(s.pcscd_port + 1, plain_reader_name(s.pcscd_reader))()  # vpcd: slot 1 = port + 1
+        return DirectSlot()
+
     def place(self, placement: Placement) -> ReaderResult:
-        return self._reader.place(placement)
+        return (self._plain if placement.channel is not None else self._reader).place(placement)
+
+    def admit(self, placement: Placement) -> tuple[ReaderError, str] | None:
+        mic = mic_value(placement.medical_institution or self.settings.medical_institution)
+        for hook in self.admission:
+            refused = hook(placement, mic)
+            if refused is not None:
+                return refused
+        return None
 
     # -- Terminal (what the reader asks) -------------------------------------------------------------
 
@@ -181,6 +206,8 @@ class FaceFeature:
             assert check is not None
             assert check.person_id is not None
             self._record_consents(check.person_id, mic, now, set(session.consents_given), grace=check.in_grace)
+            for hook in self.on_confirmed:
+                hook(session, mic, now, tree)
             segment = SegmentOfResult.NORMAL
         else:
             error = session.error
@@ -250,6 +277,11 @@ def _signature_problem(certificate: x509.Certificate, challenge: bytes | None, s
     return None
 
 
+def plain_reader_name(face_reader: str) -> str:
+    """pcscd names the vpcd slots `… 00 00` (face-auth reader) and `… 00 01` (plain reader)."""
+    return face_reader[: -len("00 00")] + "00 01" if face_reader.endswith("00 00") else face_reader
+
+
 def _age(birthdate: dt.date, on: dt.date) -> int:
     return on.year - birthdate.year - ((on.month, on.day) < (birthdate.month, birthdate.day))
 
@@ -297,7 +329,7 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
     """A Placement from JSON / keyword options (the admin API's and the CLI's shape)."""
     known = {
         "person_id", "mode", "fallback", "pin", "pins", "face", "consents", "consent",
-        "medical_institution", "remove_at", "card", "generic_card",
+        "medical_institution", "remove_at", "card", "generic_card", "channel", "passcode",
     }  # fmt: skip
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -315,6 +347,11 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
     remove_at = doc.get("remove_at")
     mic = doc.get("medical_institution")
     person_id = doc.get("person_id")
+    channel = doc.get("channel")
+    if channel in ("", "counter"):
+        channel = None
+    if channel is not None and channel not in CHANNELS:
+        raise ValueError(f"channel: one of counter, {', '.join(CHANNELS)}; got {channel!r}")
     return Placement(
         person_id=str(person_id) if person_id not in (None, "") else None,
         mode=AuthMode.parse(str(doc.get("mode", "face"))),
@@ -325,6 +362,8 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
         medical_institution=mic_value(str(mic)) if mic else None,
         remove_at=RemovalPoint(str(remove_at)) if remove_at else None,
         generic_card=generic,
+        channel=str(channel) if channel is not None else None,
+        passcode=str(doc["passcode"]) if doc.get("passcode") not in (None, "") else None,
     )
 
 
