@@ -14,12 +14,7 @@ from collections.abc import Mapping, Set
 from typing import Self
 
 from mockgateway.domain.relative_dates import resolve_date
-
-
-class FixtureError(ValueError):
-    def __init__(self, source: str, where: str, field_name: str, detail: str) -> None:
-        super().__init__(f"{source}: {where}: {field_name}: {detail}")
-        self.source, self.where, self.field, self.detail = source, where, field_name, detail
+from mockgateway.fixture_files import FixtureError as FixtureError  # noqa: PLC0414 - one class, re-exported for feature readers
 
 
 class DocReader:

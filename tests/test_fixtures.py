@@ -14,8 +14,9 @@ from mockgateway.domain.codes import PersonalFamily, Sex
 from mockgateway.domain.kana import is_half_width_kana
 from mockgateway.domain.relative_dates import resolve_date, resolve_relative
 from mockgateway.engine import Gateway
-from mockgateway.fixture_reader import FixtureError
-from mockgateway.fixtures import Dataset, load_documents, load_paths, read_files
+from mockgateway.fixture_files import parse_yaml
+from mockgateway.fixture_reader import FixtureError as ReaderFixtureError
+from mockgateway.fixtures import Dataset, FixtureError, load_documents, load_paths, read_files
 from tests.conftest import GatewayFactory
 
 TODAY = dt.date(2025, 6, 18)
@@ -532,6 +533,35 @@ def test_readme_documents_every_key_and_persona() -> None:
         assert f"| `{pid}` |" in text, pid
 
 
+# -- limits (issue 18 item 9) ----------------------------------------------------------------------
+
+LAUGHS = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+)
+
+
+def test_yaml_aliases_are_refused_naming_the_file(tmp_path: Path) -> None:
+    bomb = tmp_path / "laughs.yaml"
+    bomb.write_text(LAUGHS)
+    with pytest.raises(FixtureError, match=r"laughs\.yaml: .*エイリアス \*a"):
+        load_paths([bomb], dt.date(2025, 6, 18))
+
+
+def test_deep_nesting_is_a_fixture_error_not_a_recursion_error(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("persons: " + "[" * 5000 + "]" * 5000)
+    with pytest.raises(FixtureError, match=r"deep\.yaml: .*入れ子が深すぎます"):
+        load_paths([deep], dt.date(2025, 6, 18))
+    with pytest.raises(FixtureError, match="admin:fixtures"):
+        parse_yaml(("{a: " * 100 + "1" + "}" * 100).encode(), "admin:fixtures")
+
+
+def test_a_document_of_the_wrong_shape_is_a_fixture_error() -> None:
+    with pytest.raises(FixtureError, match="persons: リスト"):
+        load_documents([("x.yaml", {"persons": "hoken-taro"})], dt.date(2025, 6, 18))
+
+
 # --- continuing_consents / institutions (居宅同意取得型, 資格確認限定型) ---------------------------------
 
 
@@ -570,3 +600,8 @@ def test_institutions_are_validated() -> None:
     right = {"institutions": [{"MedicalInstitutionCode": "1370000018", "kind": "therapy"}]}
     data = load_documents([("t.yaml", right)], TODAY)
     assert data.institutions == {"1370000018": "施術所"}
+
+
+def test_one_fixture_error_class_whichever_module_names_it() -> None:
+    # feature readers (fixture_reader) and file reading (fixture_files) raise what callers catch
+    assert ReaderFixtureError is FixtureError
