@@ -225,7 +225,6 @@ def no_medical_request(world: World) -> None:
         if e.api_id in MEDICAL_APIS
     ]
     kind = limited.kind_of(world.gateway, world.medical_institution).value
-    assert not asked, (
-        f"the client asked for 医療情報 as a {kind} (資格確認限定型): "
-        + "; ".join(f"{e.api_id} {e.name or ''} → {e.reason or e.segment}" for e in asked)
+    assert not asked, f"the client asked for 医療情報 as a {kind} (資格確認限定型): " + "; ".join(
+        f"{e.api_id} {e.name or ''} → {e.reason or e.segment}" for e in asked
     )
