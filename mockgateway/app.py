@@ -68,6 +68,12 @@ def build_gateway(config: Config, *, real_time: Callable[[], float] = time.time)
         settings=Settings(
             output_encoding=config.output_encoding,
             strict_insurer_padding=config.strict_insurer_padding,
+            webapi_zero_padded_insurer=config.webapi_zero_padded_insurer,
+            webapi_require_institution=config.webapi_require_institution,
+            link_system_code=config.link_system_code,
+            diseases_layout_xml=config.diseases_layout_xml,
+            diseases_layout_json=config.diseases_layout_json,
+            indent_files=config.indent_files,
         ),
         journal=Journal(config.journal_entries, config.journal_body_bytes),
         faults=FaultBook(config.fault_seed),

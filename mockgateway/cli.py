@@ -23,10 +23,17 @@ def serve_config(args: argparse.Namespace) -> Config:
         host=args.host,
         http_port=args.http_port,
         tls_port=args.tls_port or None,
+        search_port=args.search_port or None,
         webapi_plain=args.webapi_plain,
         pki_dir=Path(args.pki_dir) if args.pki_dir else None,
         output_encoding=args.encoding,
         strict_insurer_padding=not args.lenient_padding,
+        webapi_zero_padded_insurer=not args.webapi_strict_insurer,
+        webapi_require_institution=args.webapi_require_institution,
+        link_system_code=args.link_system_code,
+        diseases_layout_xml=args.diseases_layout_xml,
+        diseases_layout_json=args.diseases_layout_json,
+        indent_files=not args.compact,
         codes_file=Path(args.codes) if args.codes else None,
         admin_token=args.admin_token,
         journal_entries=args.journal_entries,
@@ -44,6 +51,8 @@ def serve_config(args: argparse.Namespace) -> Config:
             )
             if value is not None
         },
+        reports_dir=Path(args.reports) if args.reports else None,
+        harness_config=Path(args.harness_config) if args.harness_config else None,
     )
 
     try:
@@ -60,12 +69,19 @@ def _serve(args: argparse.Namespace) -> int:
 
     def ready(running: object) -> None:
         del running
-        tls = f", Web API https://{config.host}:{config.tls_port} (client certificate)" if config.tls_port else ""
+        tls = (
+            f", Web API login https://{config.host}:{config.tls_port} (client certificate)"
+            f" + search https://{config.host}:{config.search_tls_port} (Authorization header)"
+            if config.tls_port
+            else ""
+        )
         print(
             f"mockgateway ready: folders {config.root.resolve()}/{{req,res,face,trash}}, "
             f"HTTP http://{config.host}:{config.http_port}{tls}, db {config.db_path}",
             flush=True,
         )
+        token = "the --admin-token value" if config.admin_token else f"the token in {config.root / 'admin-token'}"
+        print(f"console: http://{config.host}:{config.http_port}/console/ (log in with {token})", flush=True)
 
     start(config, on_ready=ready)
     return 0
@@ -76,6 +92,14 @@ def _pki(args: argparse.Namespace) -> int:
 
     if args.pki_command == "init":
         print(pki.cli_init(Path(args.dir)))
+    elif args.pki_command == "revoke":
+        if not args.code and not args.cert:
+            raise CliError(EXIT_USAGE, "give --code (and --status) or --cert")
+        try:
+            print(pki.cli_revoke(Path(args.dir), args.code or "", args.status, Path(args.cert) if args.cert else None))
+        except pki.PKIError as exc:
+            print(f"NG {exc}", file=sys.stderr)
+            return 1
     else:
         print(pki.cli_issue(Path(args.dir), args.code, args.status))
     return 0
@@ -123,16 +147,43 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     serve.add_argument("--fixtures", nargs="*", help="fixture files or folders (default: the shipped personas)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--http-port", type=int, default=8080)
-    serve.add_argument("--tls-port", type=int, default=8443, help="Web API over TLS; 0 disables it")
+    serve.add_argument(
+        "--tls-port", type=int, default=8443, help="Web API login host (TLS with client certificate); 0: none"
+    )
+    serve.add_argument(
+        "--search-port", type=int, help="Web API search host (TLS, server certificate only; default: TLS port + 1)"
+    )
     serve.add_argument("--webapi-plain", action="store_true", help="also serve the Web API on the HTTP port")
     serve.add_argument("--pki-dir", help="test PKI directory (default: ROOT/pki, created on first start)")
     serve.add_argument("--encoding", default="Shift_JIS", choices=["Shift_JIS", "UTF-8"])
     serve.add_argument("--lenient-padding", action="store_true", help="accept 6-digit insurer numbers unpadded")
+    serve.add_argument(
+        "--webapi-strict-insurer",
+        action="store_true",
+        help='Web API: refuse "00" + 6 digits as a 国保 insurer number (default: accepted, as public clients send it)',
+    )
+    serve.add_argument(
+        "--webapi-require-institution",
+        action="store_true",
+        help="Web API: refuse a search without MedicalInstitutionCode (default: the idToken's 医療機関)",
+    )
+    serve.add_argument("--link-system-code", default="0", help="the login answer's result.linkSysCharCd")
+    serve.add_argument(
+        "--diseases-layout-xml", default="nested", choices=["nested", "flat"], help="特定疾病 list in XML"
+    )
+    serve.add_argument(
+        "--diseases-layout-json", default="flat", choices=["nested", "flat"], help="特定疾病 list in the Web API's JSON"
+    )
+    serve.add_argument("--compact", action="store_true", help="write result and face files on one line (not indented)")
     serve.add_argument("--codes", help="YAML overriding ErrorCode/ProcessingResultCode values (docs/codes.md)")
     serve.add_argument("--admin-token", help="admin API token (default: generated into ROOT/admin-token)")
     serve.add_argument("--journal-entries", type=int, default=10_000)
     serve.add_argument("--no-folder", action="store_true", help="do not watch the folders")
     serve.add_argument("--poll-interval", type=float, default=0.2)
+    serve.add_argument("--reports", help="harness reports the web console lists (default: ROOT/reports)")
+    serve.add_argument(
+        "--harness-config", help="harness settings (TOML) for runs the console starts (default: reference client)"
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -161,6 +212,13 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     issue.add_argument("--dir", default="var/oqs/pki")
     issue.add_argument("--code", required=True, help="10-digit 医療機関コード")
     issue.add_argument("--status", default="valid", choices=["valid", "expired", "revoked", "not_yet_valid"])
+    revoke = pki_sub.add_parser(
+        "revoke", help="list a client certificate in the CRL (a running gateway applies it without a restart)"
+    )
+    revoke.add_argument("--dir", default="var/oqs/pki")
+    revoke.add_argument("--code", help="10-digit 医療機関コード of the certificate <code>-<status>.pem")
+    revoke.add_argument("--status", default="valid", choices=["valid", "expired", "revoked", "not_yet_valid"])
+    revoke.add_argument("--cert", help="or the certificate's PEM file")
     pki.set_defaults(func=_pki)
 
     from mockgateway.cli_control import add_parsers as add_control_parsers

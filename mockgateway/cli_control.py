@@ -121,6 +121,7 @@ def _reader(args: argparse.Namespace) -> int:
             ("fallback", args.fallback),
             ("medical_institution", args.mic),
             ("remove_at", args.remove_at),
+            ("prescription", args.prescription),
             ("channel", args.channel),
             ("passcode", args.passcode),
         ):
@@ -204,6 +205,11 @@ def add_parsers(sub: Any) -> None:
     place.add_argument("--mic", help="医療機関コード (default: the reader's setting)")
     place.add_argument("--remove-at", choices=["certificate", "face_image", "pin", "signature"])
     place.add_argument("--generic-card", action="store_true", help="place a card that is not a My Number card")
+    place.add_argument(
+        "--prescription",
+        choices=["electronic", "paper"],
+        help="処方箋発行形態 the patient picks (default: the reader's setting; face file PrescriptionIssueSelect)",
+    )
     place.add_argument(
         "--channel",
         choices=["counter", "home-visit", "online", "bedside", "fever", "limited"],

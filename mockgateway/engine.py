@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 INSTITUTIONS_KEY = "institutions"  # store state: 医療機関コード → InstitutionKind value (registered kinds)
 
 
+FOLDER = "folder"  # the transport whose answers are files (req → res)
+
+
 class Format(StrEnum):
     XML = "xml"
     JSON = "json"
@@ -54,6 +57,20 @@ class Settings:
     max_request_bytes: int = 16 * 1024 * 1024
     strict_insurer_padding: bool = True  # 6-digit 保険者番号 must be space-padded to 8 (§1.3)
     latency: LatencyModel | None = None  # realistic latency (mockgateway.control.latency); None: answer at once
+    # Web API only: "00" + a 6-digit 国保 number is read as that number (public clients zero-pad;
+    # no 法別番号 is 00). False keeps the files' rule: spaces only (docs/webapi.md).
+    webapi_zero_padded_insurer: bool = True
+    link_system_code: str = "0"  # the login answer's result.linkSysCharCd (docs/webapi.md)
+    # Web API: the search may leave MedicalInstitutionCode out (the idToken names the 医療機関);
+    # True requires it as files do.
+    webapi_require_institution: bool = False
+    # 特定疾病 list layout per format: nested (List → Info*) or flat (List* / a JSON array), docs/layouts.md
+    diseases_layout_xml: str = "nested"
+    diseases_layout_json: str = "flat"
+    indent_files: bool = True  # result and face files one element per line, as the terminal writes them
+
+    def diseases_layout(self, fmt: Format) -> str:
+        return self.diseases_layout_json if fmt is Format.JSON else self.diseases_layout_xml
 
     @property
     def character_code(self) -> CharacterCode:
@@ -101,6 +118,7 @@ class Context:
     now: dt.datetime
     name: str | None
     fmt: Format = Format.XML  # what the caller reads back: a service may prefer to answer in it
+    institution: str | None = None  # the 医療機関 the transport authenticated (Web API idToken)
 
     @property
     def codes(self) -> ResultCodes:
@@ -189,10 +207,21 @@ class Gateway:
 
     # -- the one entry point -------------------------------------------------------------------
 
-    def process(self, api_id: str, raw: bytes, *, fmt: Format, transport: str, name: str | None = None) -> Response:
+    def process(
+        self,
+        api_id: str,
+        raw: bytes,
+        *,
+        fmt: Format,
+        transport: str,
+        name: str | None = None,
+        institution: str | None = None,
+    ) -> Response:
+        """`institution`: the 医療機関コード the carrier already knows (the Web API's idToken), used
+        when the request's MessageHeader leaves MedicalInstitutionCode out."""
         started = time.perf_counter()
         now = self.clock.now()
-        ctx = Context(self, api_id, transport, now, name, fmt)
+        ctx = Context(self, api_id, transport, now, name, fmt, institution)
         tree: Tree = {}
         service = self.services.get(api_id)
         reference = service.reference if service else None
@@ -202,7 +231,7 @@ class Gateway:
             if len(raw) > self.settings.max_request_bytes:
                 raise XmlError("file.too_large", f"{len(raw)} bytes > {self.settings.max_request_bytes}")
             tree = self._parse(raw, fmt)
-            mic = echo_header(tree).get("MedicalInstitutionCode")
+            mic = echo_header(tree).get("MedicalInstitutionCode") or institution
             decision = self.faults.evaluate(api_id, transport, mic, now)
             if decision.action is not None:
                 reply = self._fault_reply(ctx, tree, decision, reference)
@@ -222,7 +251,8 @@ class Gateway:
             log.exception("internal error handling %s", api_id)
             reply = self.error_reply(ctx, tree, self.codes.get("internal", detail=type(exc).__name__), reference)
             reply.reason = repr(exc)
-        body, media_type = self._render(reply, fmt)
+        # Files look like the terminal's (indented); what HTTP answers stays on one line.
+        body, media_type = self._render(reply, fmt, indent=self.settings.indent_files and transport == FOLDER)
         delay = decision.delay if decision else 0.0
         if self.settings.latency is not None:
             realistic = self.settings.latency.sample(transport)
@@ -266,14 +296,14 @@ class Gateway:
             raise XmlError("xml.root", f"ルート要素 {root}")
         return tree
 
-    def _render(self, reply: Reply, fmt: Format) -> tuple[bytes, str]:
+    def _render(self, reply: Reply, fmt: Format, *, indent: bool = False) -> tuple[bytes, str]:
         if reply.document is not None:
             return reply.document, reply.media_type or "application/octet-stream"
         if fmt is Format.JSON:
             return jsoncodec.render("XmlMsg", reply.tree), "application/json;charset=UTF-8"
         encoding = self.settings.output_encoding
         label = "Shift_JIS" if xmlcodec.is_shift_jis(encoding) else "UTF-8"
-        return xmlcodec.render("XmlMsg", reply.tree, encoding), f"application/xml; charset={label}"
+        return xmlcodec.render("XmlMsg", reply.tree, encoding, indent=indent), f"application/xml; charset={label}"
 
     def _fault_reply(
         self, ctx: Context, tree: Tree, decision: Decision, reference: ReferenceClassification | None
@@ -302,7 +332,7 @@ class Gateway:
             return Reply(shaper(ctx, echo, code), segment=SegmentOfResult.ABNORMAL)
         header = result_header(
             now=ctx.now,
-            mic=echo.get("MedicalInstitutionCode"),
+            mic=echo.get("MedicalInstitutionCode") or ctx.institution,
             confirmation_date=echo.get("QualificationConfirmationDate"),
             arbitrary_file_identifier=echo.get("ArbitraryFileIdentifier"),
             reference=reference,

@@ -11,8 +11,8 @@ Fixtures
   its engine (`.gateway`).
 - `mockgateway_inprocess`: no server at all: the Web API routes served from an engine inside this
   process through `responses`, for clients that use `requests`.
-- `mockgateway_catalogue_webapi` (session): the Web API over TLS with a test PKI, for the
-  catalogue's `webapi` scenarios.
+- `mockgateway_catalogue_webapi` (session): the Web API's login and search hosts over TLS with a
+  test PKI, for the catalogue's `webapi` scenarios.
 - `mockgateway_settings`, `mockgateway_adapter`: the harness configuration and the client adapter
   (`--mg-adapter reference|folder|command`), `mockgateway_client`: the adapter pointed at the server.
 - `mockgateway_docker` (session): the Docker image built and started, when a Docker engine is
@@ -268,7 +268,8 @@ def mockgateway_catalogue_http(mockgateway_settings: HarnessSettings) -> Iterato
 @pytest.fixture(scope="session")
 def mockgateway_catalogue_webapi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The Web API over TLS for the catalogue's `webapi` scenarios: a test PKI (`.pki`, client
-    certificates issued per order) and one listener on a free port, serving the current scenario."""
+    certificates issued per order) and its two hosts on free ports (`.url` the login host with client
+    certificates, `.search_url` the search host), serving the current scenario."""
     from mockgateway.certs.institution_pki import TestPKI
     from mockgateway.harness.http import CatalogueHttp
 
@@ -387,7 +388,7 @@ def mockgateway_reader(mockgateway_admin: AdminClient) -> Reader:
 def mockgateway_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """The whole gateway (folders, HTTP, TLS Web API, admin API) in this process, on free ports."""
     root = tmp_path_factory.mktemp("mockgateway")
-    config = Config(root=root, http_port=_free_port(), tls_port=_free_port())
+    config = Config(root=root, http_port=_free_port(), tls_port=_free_port(), search_port=_free_port())
     running = start_in_thread(config)
     yield running
     running.stop()

@@ -27,6 +27,7 @@ from mockgateway.control.tokens import TokenBook, new_admin_token
 from mockgateway.engine import Gateway
 from mockgateway.transports.admin import AdminApi
 from mockgateway.transports.http import HttpApp
+from mockgateway.transports.listeners import CrlWatch, Listener, login_tls, search_tls, wait_listening
 
 log = logging.getLogger(__name__)
 
@@ -52,41 +53,45 @@ class Running:
     gateway: Gateway
     config: Config
     token: str
-    servers: list[Any] = field(default_factory=list)
+    listeners: list[Listener] = field(default_factory=list)
+    login: Listener | None = None  # the Web API's login host, restarted in place on a CRL change
+    crl_watch: CrlWatch | None = None
     folder: Any = None
     loop: asyncio.AbstractEventLoop | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
 
+    @property
+    def servers(self) -> list[Any]:
+        """The granian servers serving now (a restarted listener's new one included)."""
+        return [listener.server for listener in self.listeners]
+
     def stop(self) -> None:
         if self.loop is not None:
-            for server in self.servers:
-                self.loop.call_soon_threadsafe(server.stop)
+            for listener in self.listeners:
+                self.loop.call_soon_threadsafe(listener.request_stop)
 
 
-def _servers(config: Config, app_plain: HttpApp, app_tls: HttpApp | None) -> list[Any]:
-    from granian.constants import Interfaces, SSLProtocols
+def _server(app: Any, host: str, port: int, **options: Any) -> Any:
+    from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server.embed import Server
 
-    common: dict[str, Any] = {"interface": Interfaces.RSGI, "log_level": LogLevels.warning, "backlog": 1024}
-    servers = [Server(app_plain, address=config.host, port=config.http_port, **common)]
-    if app_tls is not None and config.tls_port:
-        pki = TestPKI.init(config.pki_path)
-        servers.append(
-            Server(
-                app_tls,
-                address=config.host,
-                port=config.tls_port,
-                ssl_cert=pki.server_cert,
-                ssl_key=pki.server_key,
-                ssl_ca=pki.ca_cert,
-                ssl_crl=[pki.crl],
-                ssl_client_verify=True,
-                ssl_protocol_min=SSLProtocols.tls12,  # older レセコン stacks speak TLS 1.2 only
-                **common,
-            )
-        )
-    return servers
+    return Server(
+        app, address=host, port=port, interface=Interfaces.RSGI, log_level=LogLevels.warning, backlog=1024, **options
+    )
+
+
+def _listeners(config: Config, app_plain: HttpApp, login: HttpApp | None, search: HttpApp | None) -> list[Listener]:
+    """The plain HTTP listener, and with a TLS port the Web API's login and search hosts."""
+    host = config.host
+    listeners = [Listener(lambda: _server(app_plain, host, config.http_port), "http")]
+    if login is not None and search is not None and config.tls_port and config.search_tls_port:
+        pki_dir, login_port, search_port = config.pki_path, config.tls_port, config.search_tls_port
+        TestPKI.init(pki_dir)
+        # TestPKI(dir) on every build: files granian cannot read abort the process, so check first
+        listeners.append(Listener(lambda: _server(login, host, login_port, **login_tls(TestPKI(pki_dir))), "login"))
+        listeners.append(Listener(lambda: _server(search, host, search_port, **search_tls(TestPKI(pki_dir))), "search"))
+    return listeners
 
 
 def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> Running:
@@ -106,8 +111,13 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
         tokens = SharedTokenBook(dt.timedelta(seconds=config.token_ttl_seconds))
     running = Running(gateway, config, token)
     admin = AdminApi(gateway, token, tokens, list(config.fixtures))
-    app_plain = HttpApp(gateway, tokens, admin=admin, webapi=config.webapi_plain)
-    app_tls = HttpApp(gateway, tokens, admin=None, webapi=True) if config.tls_port else None
+    from mockgateway.console import Console
+
+    console = Console(gateway, admin, config.reports_path, config.harness_config)
+    app_plain = HttpApp(gateway, tokens, admin=admin, console=console, webapi=config.webapi_plain)
+    # One token book for both hosts: an idToken issued by the login host is honoured by the search host.
+    app_login = HttpApp(gateway, tokens, admin=None, webapi=True, host="login") if config.tls_port else None
+    app_search = HttpApp(gateway, tokens, admin=None, webapi=True, host="search") if config.tls_port else None
     if config.workers > 1:
         assert isinstance(tokens, SharedTokenBook)
         replicas = Replicas(config, gateway, tokens)
@@ -121,19 +131,28 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
 
     async def main() -> None:
         running.loop = asyncio.get_running_loop()
-        running.servers = _servers(config, app_plain, app_tls)
+        running.listeners = _listeners(config, app_plain, app_login, app_search)
         if replicas is not None:
-            running.servers.append(replicas.internal_server(app_plain))
+            internal = replicas.internal_server(app_plain)
+            running.listeners.append(Listener(lambda: internal, "internal"))
+        running.login = next((item for item in running.listeners if item.name == "login"), None)
+        watcher: asyncio.Task[None] | None = None
+        if running.login is not None:
+            running.crl_watch = CrlWatch(TestPKI(config.pki_path).crl, running.login)
+            admin.async_routes[("POST", "/admin/pki/revoke")] = _revoke_route(config.pki_path, running.crl_watch)
+            watcher = asyncio.create_task(running.crl_watch.run())
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests)
                 running.loop.add_signal_handler(sig, running.stop)
-        tasks = [asyncio.create_task(s.serve()) for s in running.servers]
-        await asyncio.sleep(0)
+        for listener in running.listeners:
+            await listener.start()
         if replicas is not None:
             replicas.start()
         if on_ready is not None:
             running.loop.call_later(0.2, on_ready, running)
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*(listener.wait() for listener in running.listeners))
+        if watcher is not None:
+            watcher.cancel()
 
     try:
         asyncio.run(main())
@@ -147,6 +166,38 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
         gateway.store.close()
         running.stopped.set()
     return running
+
+
+def _revoke_route(pki_dir: Path, watch: CrlWatch) -> Callable[[Any], Any]:
+    """`POST /admin/pki/revoke` {"medical_institution_code": C, "status": "valid"} or {"cert": path}:
+    list the certificate in the CRL and restart the login listener before answering, so the next
+    handshake is refused. The search listener and the folders keep running."""
+
+    async def revoke(request: Any) -> tuple[int, Any]:
+        from mockgateway.certs.institution_pki import PKIError
+
+        doc = request.json()
+        if not isinstance(doc, dict):
+            return 400, {"error": 'a JSON object: {"medical_institution_code": "1310112345", "status": "valid"}'}
+        pki = TestPKI(pki_dir)
+        if doc.get("cert"):
+            cert = Path(str(doc["cert"]))
+        elif doc.get("medical_institution_code"):
+            status = str(doc.get("status", "valid"))
+            cert = pki.client_paths(str(doc["medical_institution_code"]), status)[0]  # type: ignore[arg-type]
+        else:
+            return 400, {"error": "give medical_institution_code (and status, default valid) or cert (a PEM path)"}
+        if not cert.is_file():
+            return 404, {"error": f"no certificate {cert}"}
+        try:
+            serial = pki.revoke(cert)
+        except PKIError as exc:
+            return 400, {"error": str(exc)}
+        restarted = await watch.apply()
+        return 200, {"revoked": f"{serial:x}", "crl": str(pki.crl), "login_listener_restarted": restarted,
+                     "restarts": watch.listener.restarts}  # fmt: skip
+
+    return revoke
 
 
 def start_in_thread(config: Config, timeout: float = 30) -> Running:
@@ -167,20 +218,8 @@ def start_in_thread(config: Config, timeout: float = 30) -> Running:
 
 
 def _wait_listening(config: Config, timeout: float) -> None:
-    import socket
-    import time
-
-    deadline = time.monotonic() + timeout
-    ports = [p for p in (config.http_port, config.tls_port) if p]
-    for port in ports:
-        while True:
-            try:
-                with socket.create_connection((config.host, port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"port {port} not listening after {timeout} s") from None
-                time.sleep(0.05)
+    ports = [p for p in (config.http_port, config.tls_port, config.search_tls_port) if p]
+    wait_listening(config.host, ports, timeout)
 
 
 def write_pid(path: Path) -> None:

@@ -117,7 +117,7 @@ def test_build_gateway_with_defaults(tmp_path: Path, built: list[Gateway]) -> No
     gateway = build(built, Config(root=tmp_path))
     assert (tmp_path / "mockgateway.sqlite3").is_file()
     assert API_ID in gateway.services
-    assert gateway.store.count_people() == 26
+    assert gateway.store.count_people() == 27
     assert gateway.clock.today().isoformat() == "2025-06-18"
     response = gateway.process(API_ID, eligibility_request(), fmt=Format.XML, transport="test")
     header = header_of(reply_tree(response))

@@ -20,7 +20,7 @@ from mockgateway.config import DEFAULT_FIXTURES
 def test_fixtures_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fixtures", "check", str(DEFAULT_FIXTURES)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("OK 6 insurers, 26 people")
+    assert out.startswith("OK 6 insurers, 27 people")
     assert "with 医療情報" in out
 
 
@@ -97,7 +97,7 @@ def test_serve_runs_all_transports_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert (root / "pki" / "ca.pem").exists()
         token = (root / "admin-token").read_text(encoding="ascii").strip()
         status = requests.get(f"http://127.0.0.1:{http}/admin/status", headers={"X-Admin-Token": token}, timeout=5)
-        assert status.json()["people"] == 26
+        assert status.json()["people"] == 27
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:

@@ -431,6 +431,7 @@ def test_default_personas_load() -> None:
         "myna-mitouroku",
         "myna-lock",
         "myna-kao",
+        "hizuke-nashi",
         # mockgateway/data/personas/shikaku-kyotaku-gentei.yaml: 居宅同意取得型 and 資格確認限定型
         "kyotaku-ume",
         "kyotaku-kiyoshi",
@@ -446,6 +447,33 @@ def test_default_personas_load() -> None:
     assert data.persons["kourei-jukyu"].birthdate == dt.date(1953, 6, 18)
 
 
+def test_every_default_persona_result_carries_the_card_dates_but_one(gateway: Gateway) -> None:
+    """Real results carry InsuredCardValidDate and InsuredCertificateIssuanceDate; client code that
+    registers insurance from a result refuses one without ("保険証の有効期限開始日がありません",
+    myclinic-ts). Only `hizuke-nashi` is made without them, for that negative case."""
+    from mockgateway.client.requests_xml import CardQuery, eligibility_request
+    from mockgateway.engine import Format
+    from mockgateway.wire import xmlcodec
+
+    seen: dict[str, int] = {}
+    today = gateway.clock.today()
+    for person in gateway.index.people.values():
+        for q in person.qualifications:
+            query = CardQuery(q.insurer.number.value, q.key.symbol, q.key.number, q.key.branch, person.birthdate)
+            raw = eligibility_request(query, medical_institution="1310112345", on=today)
+            tree = xmlcodec.parse(gateway.process("OQSsiquc01", raw, fmt=Format.XML, transport="test").body).tree
+            listing = tree["MessageBody"].get("ResultList")  # type: ignore[union-attr]
+            found = listing["ResultOfQualificationConfirmation"] if isinstance(listing, dict) else []
+            for result in found if isinstance(found, list) else [found]:
+                assert isinstance(result, dict)
+                seen[person.id] = seen.get(person.id, 0) + 1
+                has = {k: k in result for k in ("InsuredCardValidDate", "InsuredCertificateIssuanceDate")}
+                expected = person.id != "hizuke-nashi"
+                assert has == dict.fromkeys(has, expected), (person.id, has)
+    assert "hizuke-nashi" in seen
+    assert len(seen) >= 20, sorted(seen)  # every persona whose card answers with a result
+
+
 def test_default_personas_every_comment_names_a_validity() -> None:
     raw = yaml.safe_load(DEFAULT_FIXTURES.joinpath("personas.yaml").read_text(encoding="utf-8"))
     for doc in raw["persons"]:
@@ -455,11 +483,11 @@ def test_default_personas_every_comment_names_a_validity() -> None:
 def test_default_personas_on_any_day(tmp_path: Path) -> None:
     # relative dates keep every persona loadable whatever the date
     for today in (dt.date(2024, 2, 29), dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2026, 3, 31)):
-        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 26
+        assert len(load_paths([DEFAULT_FIXTURES], today).persons) == 27
 
 
 def test_gateway_with_default_personas(gateway: Gateway) -> None:
-    assert gateway.store.count_people() == 26
+    assert gateway.store.count_people() == 27
     assert gateway.store.insurers()["139998"] == "模擬市国民健康保険"
 
 

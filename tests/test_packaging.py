@@ -116,6 +116,7 @@ def test_the_wheel_holds_the_data_and_the_entry_points(installed: Installed) -> 
     assert any(n.startswith("mockgateway/harness/features/資格確認（被保険者証・資格確認書）/") for n in names)
     assert "mockgateway/harness/steps/world.py" in names
     assert "mockgateway/population/data/prefectures.csv" in names
+    assert {"mockgateway/console/static/console.js", "mockgateway/console/static/console.css"} <= set(names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(installed.wheel).read(entry_points).decode()
     assert "mockgateway-harness = mockgateway.harness.__main__:main" in text

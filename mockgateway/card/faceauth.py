@@ -111,6 +111,9 @@ class ReaderError(Enum):
         raise ValueError(f"unknown reader error {ident!r}; known: {', '.join(e.id for e in cls)}")
 
 
+PRESCRIPTION_CHOICES = ("electronic", "paper")  # the reader's 電子処方箋 / 紙の処方箋 screen
+
+
 @dataclass(frozen=True, slots=True)
 class Placement:
     """One patient at the reader. `person_id` None with `generic_card` True: some other card."""
@@ -124,12 +127,15 @@ class Placement:
     medical_institution: str | None = None  # None: the terminal's
     remove_at: RemovalPoint | None = None
     generic_card: bool = False
+    prescription: str | None = None  # 処方箋発行形態 chosen on screen: electronic / paper; None: the reader's setting
     # Away from the counter (docs/home-visit.md): None at the face-auth reader; home-visit / online /
     # bedside / fever on the マイナ資格確認アプリ or マイナ在宅受付Web; limited for 資格確認限定型.
     channel: str | None = None
     passcode: str | None = None  # 目視確認用パスコード typed into the app (目視確認 away from the counter)
 
     def __post_init__(self) -> None:
+        if self.prescription not in (None, *PRESCRIPTION_CHOICES):
+            raise ValueError(f"prescription: {' or '.join(PRESCRIPTION_CHOICES)}, got {self.prescription!r}")
         if self.person_id is None and not self.generic_card:
             raise ValueError("a person id is needed (or generic_card for a card that is not a My Number card)")
         if self.fallback is not None and self.fallback is self.mode:
@@ -154,6 +160,7 @@ class Placement:
             "consents": sorted(k.value for k in self.consents),
             "medical_institution": self.medical_institution,
             "remove_at": self.remove_at.value if self.remove_at else None,
+            "prescription": self.prescription,
             "channel": self.channel,
             "passcode_typed": self.passcode is not None,
         }

@@ -171,7 +171,11 @@ class TestPKI:
         # granian aborts the whole process (a Rust panic) on an unreadable CA or CRL file, so a
         # TestPKI that opened without error must mean the files are fit to hand to it.
         _load_cert(self.server_cert)
-        if self._load_crl().issuer != self._ca_cert.subject:
+        try:
+            crl = self._load_crl()
+        except ValueError as exc:
+            raise PKIError(f"{self.crl} is not a readable CRL ({exc}): run TestPKI.init again") from None
+        if crl.issuer != self._ca_cert.subject:
             raise PKIError(f"{self.crl} was not issued by {self.ca_cert}: run TestPKI.init again")
 
     # -- paths ---------------------------------------------------------------------------------
@@ -369,10 +373,11 @@ class TestPKI:
     def revoked_serial_numbers(self) -> frozenset[int]:
         return frozenset(r.serial_number for r in self._load_crl())
 
-    def revoke(self, cert: x509.Certificate | Path, *, now: dt.datetime | None = None) -> None:
-        """List a certificate of this CA in the CRL and rewrite crl.pem (CRL number + 1).
+    def revoke(self, cert: x509.Certificate | Path, *, now: dt.datetime | None = None) -> int:
+        """List a certificate of this CA in the CRL and rewrite crl.pem (CRL number + 1); its serial.
 
-        A running granian server read the CRL when it started: restart it to apply.
+        A granian server reads the CRL when it is built: a running gateway rebuilds its login
+        listener when crl.pem changes (mockgateway.listeners), other servers must be restarted.
         """
         if isinstance(cert, Path):
             cert = _load_cert(cert)
@@ -382,11 +387,12 @@ class TestPKI:
         old = self._load_crl()
         entries = [(r.serial_number, r.revocation_date_utc) for r in old]
         if cert.serial_number in {serial for serial, _ in entries}:
-            return
+            return int(cert.serial_number)
         entries.append((cert.serial_number, utc))
         number = old.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number + 1
         crl = _build_crl(self._ca_cert, self._ca_key, entries, number, utc)
         _write(self.crl, crl.public_bytes(serialization.Encoding.PEM))
+        return int(cert.serial_number)
 
     def _load_crl(self) -> x509.CertificateRevocationList:
         return x509.load_pem_x509_crl(self.crl.read_bytes())
@@ -502,5 +508,23 @@ def cli_issue(directory: Path | str, code: str, status: ClientStatus = "valid", 
         f"  valid    {issued.not_before:%Y-%m-%d %H:%M:%S} .. {issued.not_after:%Y-%m-%d %H:%M:%S} UTC",
     ]
     if status == "revoked":
-        lines.append(f"  revoked  listed in {pki.crl}; restart the TLS listener to apply")
+        lines.append(f"  revoked  listed in {pki.crl}; a running gateway applies it within a second")
     return "\n".join(lines)
+
+
+def cli_revoke(directory: Path | str, code: str, status: ClientStatus = "valid", cert: Path | None = None) -> str:
+    """`mockgateway pki revoke --code C [--status S] [--cert PEM] --dir D`: list a client certificate
+    in the CRL. A gateway running on this PKI notices the new crl.pem and restarts its login
+    listener (the search listener and the folders keep running)."""
+    pki = TestPKI(directory)
+    path = cert or pki.client_paths(code, status)[0]
+    if not path.is_file():
+        raise PKIError(f"{path} does not exist: issue it first (mockgateway pki issue --code {code} --status {status})")
+    serial = pki.revoke(path)
+    return "\n".join(
+        [
+            f"revoked  {path}  (serial {serial:x})",
+            f"  CRL      {pki.crl}  ({len(pki.revoked_serial_numbers())} revoked)",
+            "  a gateway serving this PKI restarts its login listener within a second; or POST /admin/pki/revoke",
+        ]
+    )

@@ -127,6 +127,16 @@ class Order:
     date_range: tuple[str, str, str] | None = None
     timeout_seconds: float = 30.0
     gateway: dict[str, Any] = field(default_factory=dict)  # root, http: where the client points
+    # Web API orders: whether the search names MessageHeader/MedicalInstitutionCode (the idToken
+    # already does), and how a 6-digit 保険者番号 is left-padded to 8 ("space" as in files, or "zero"
+    # as public Web API clients send it; docs/webapi.md)
+    send_medical_institution_code: bool = True
+    insurer_padding: str = "space"
+
+    @property
+    def padded_insurer_number(self) -> str:
+        """The card's 保険者番号 as the order asks the client to send it."""
+        return self.card.insurer_number.rjust(8, "0" if self.insurer_padding == "zero" else " ")
 
     @property
     def card(self) -> Card:
@@ -145,10 +155,16 @@ class Order:
         if self.action == "webapi-eligibility":
             consent = "限度額情報の提供に同意して" if self.limit_consent else ""
             card = self.card.describe()
-            url = self.gateway.get("webapi", {}).get("url", "(Web API の URL は gateway.webapi.url)")
+            access = self.gateway.get("webapi", {})
+            login = access.get("login_url", access.get("url", "(gateway.webapi.login_url)"))
+            search = access.get("search_url", "(gateway.webapi.search_url)")
+            how = "" if self.send_medical_institution_code else "医療機関コードを付けずに、"
+            if self.insurer_padding == "zero":
+                how += "6桁の保険者番号は先頭を0で埋めて、"
             return (
-                f"{who}、Web API ({url}) に医療機関のクライアント証明書でログインし、資格確認日 {date} として、"
-                f"{consent}次の被保険者証で資格確認してください: {card}"
+                f"{who}、Web API のログイン先 ({login}) に医療機関のクライアント証明書でログインし、"
+                f"照会先 ({search}) に資格確認日 {date} として、{how}{consent}"
+                f"次の被保険者証で資格確認してください: {card}"
             )
         if self.action == "face":
             return f"{who}、カードリーダーで資格確認した患者の結果 (face フォルダに届いたもの) を表示してください"
@@ -199,6 +215,9 @@ class Order:
         if self.action in ELIGIBILITY_ACTIONS:
             doc["card"] = self.card.as_json()
             doc["limit_consent"] = self.limit_consent
+            if self.action == "webapi-eligibility":
+                doc["send_medical_institution_code"] = self.send_medical_institution_code
+                doc["insurer_padding"] = self.insurer_padding
         elif self.action == "reference-number":
             doc["card"] = self.card.as_json()
         elif self.action in BULK_ACTIONS:
@@ -241,6 +260,8 @@ class Order:
             date_range=_date_range(doc.get("date_range")),
             timeout_seconds=float(doc.get("timeout_seconds", 30.0)),
             gateway=dict(doc.get("gateway") or {}),
+            send_medical_institution_code=bool(doc.get("send_medical_institution_code", True)),
+            insurer_padding=str(doc.get("insurer_padding") or "space"),
         )
 
 

@@ -155,10 +155,12 @@ def eligibility_problems(order: Order, entry: JournalEntry) -> list[str]:
         return unreadable
     card = order.card
     info = ("MessageBody", "QualificationConfirmSearchInfo")
+    mic = order.medical_institution if order.send_medical_institution_code else None
+    padding = "0" if order.insurer_padding == "zero" else "空白"
     expected: list[tuple[tuple[str, ...], str | None, str]] = [
-        (("MessageHeader", "MedicalInstitutionCode"), order.medical_institution, "医療機関コード"),
+        (("MessageHeader", "MedicalInstitutionCode"), mic, "医療機関コード"),
         (("MessageHeader", "QualificationConfirmationDate"), order.confirmation_date, "資格確認日"),
-        ((*info, "InsurerNumber"), card.insurer_number.rjust(8, " "), "保険者番号 (8桁、6桁は先頭空白埋め)"),
+        ((*info, "InsurerNumber"), order.padded_insurer_number, f"保険者番号 (8桁、6桁は先頭{padding}埋め)"),
         ((*info, "InsuredCardSymbol"), card.symbol or None, "被保険者証記号"),
         ((*info, "InsuredIdentificationNumber"), card.number, "被保険者証番号"),
         ((*info, "InsuredBranchNumber"), card.branch or None, "被保険者証枝番"),

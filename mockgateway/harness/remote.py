@@ -123,6 +123,7 @@ class GatewayProcess:
     http_port: int
     tls_port: int | None
     token: str
+    search_port: int | None = None  # the Web API's search host (with tls_port)
     process: subprocess.Popen[bytes] | None = None
     output: list[str] = field(default_factory=list)
     pump: threading.Thread | None = None
@@ -149,6 +150,7 @@ class GatewayProcess:
         failures: list[str] = []
         for _ in range(attempts):
             gp = cls(root, free_port(), free_port() if tls else None, new_admin_token())
+            gp.search_port = free_port() if tls else None
             problem = gp._launch(extra_args or [], timeout)
             if problem is None:
                 return gp
@@ -161,6 +163,7 @@ class GatewayProcess:
             "--root", str(self.root),
             "--http-port", str(self.http_port),
             "--tls-port", str(self.tls_port or 0),
+            *(["--search-port", str(self.search_port)] if self.search_port else []),
             f"--admin-token={self.token}",
             *extra_args,
         ]  # fmt: skip

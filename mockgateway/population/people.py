@@ -312,7 +312,10 @@ class PeopleGenerator:
         if not kouki:
             qual["PersonalFamilyClassification"] = "2" if head and scheme in EMPLOYEE else "1"
         qual["InsuredName"] = name if head is None else f"{head.last[0]}\u3000{head.first[0]}"
+        # Real results carry the card's issue and start dates; clients that register insurance from
+        # a result refuse one without InsuredCardValidDate (docs/population.md).
         qual["QualificationDate"] = qual["InsuredCertificateIssuanceDate"] = ymd(d.qualified)
+        qual["InsuredCardValidDate"] = qual["QualificationDate"]
         ratio = qual["InsuredPartialContributionRatio"] = self._ratio(rnd, d.age, kouki)
         if 70 <= d.age < self.kouki_from:
             turned = years_before(dt.date.fromordinal(d.birth), -70)
@@ -345,6 +348,7 @@ class PeopleGenerator:
         elif d.edge == "changed_insurer":
             qualifications.insert(0, self._previous(rnd, d, scheme, name))
             qual["QualificationDate"] = qual["InsuredCertificateIssuanceDate"] = ymd(d.lost_on)
+            qual["InsuredCardValidDate"] = qual["QualificationDate"]
         doc: dict[str, Any] = {
             "id": pid,
             "Name": name,
@@ -388,6 +392,7 @@ class PeopleGenerator:
             "InsuredName": name,
             "QualificationDate": self.ymd(min(since, d.lost_on - 1)),
             "InsuredCertificateIssuanceDate": self.ymd(min(since, d.lost_on - 1)),
+            "InsuredCardValidDate": self.ymd(min(since, d.lost_on - 1)),
             "DisqualificationDate": self.ymd(d.lost_on),
             "ReasonOfLoss": "03",
             "InsuredPartialContributionRatio": "030",

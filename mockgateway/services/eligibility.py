@@ -7,7 +7,7 @@ from collections.abc import Callable
 from mockgateway.domain.codes import ReferenceClassification, SegmentOfResult
 from mockgateway.domain.eligibility import SearchKey, confirm
 from mockgateway.domain.model import CardKey
-from mockgateway.engine import Context, Reply
+from mockgateway.engine import Context, Format, Reply
 from mockgateway.wire.messages import child, message, parse_header, parse_search_info_memo
 from mockgateway.wire.results import ResultOptions, eligibility_body, result_header
 from mockgateway.wire.xmlcodec import Tree
@@ -26,12 +26,14 @@ class EligibilityService:
 
     def handle(self, ctx: Context, tree: Tree) -> Reply:
         header_tree, body_tree = message(tree)
-        header = parse_header(header_tree, date_required=True)
+        header = parse_header(header_tree, date_required=True, institution=ctx.institution)
         info_tree = child(body_tree, "QualificationConfirmSearchInfo", "XmlMsg/MessageBody")
+        settings = ctx.gateway.settings
         info = parse_search_info_memo(
             info_tree,
             "XmlMsg/MessageBody/QualificationConfirmSearchInfo",
-            strict_padding=ctx.gateway.settings.strict_insurer_padding,
+            strict_padding=settings.strict_insurer_padding,
+            zero_padded=ctx.fmt is Format.JSON and settings.webapi_zero_padded_insurer,
         )
         on = header.confirmation_date
         assert on is not None
@@ -42,6 +44,7 @@ class EligibilityService:
             now=ctx.now,
             limit_consent=info.limit_consent,
             arbitrary_identifier=info.arbitrary_identifier,
+            diseases_layout=settings.diseases_layout(ctx.fmt),
         )
         if self.reference_numbers is not None and outcome.match is not None:
             options.reference_number = self.reference_numbers(mic, outcome.match.qualification.key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -63,27 +63,52 @@ class AdminApi:
             ("GET", "/admin/people"): self.get_people,
         }
         self.routes = routes
+        # Routes that wait on the server's own loop (restarting a listener): awaited, not called.
+        self.async_routes: dict[tuple[str, str], Callable[[AdminRequest], Awaitable[tuple[int, Any]]]] = {}
 
     async def __call__(self, scope: Scope, protocol: HttpProtocol) -> None:
         body = await protocol()
-        status, payload = self.dispatch(scope, body)
+        request = self._admitted(scope, body)
+        waiting = self.async_routes.get((request.method, request.path)) if isinstance(request, AdminRequest) else None
+        if waiting is not None:
+            assert isinstance(request, AdminRequest)
+            try:
+                status, payload = await waiting(request)
+            except AdminError as exc:
+                status, payload = exc.status, {"error": str(exc)}
+        else:
+            status, payload = self.dispatch(scope, body)
         protocol.response_bytes(status, [("content-type", JSON)], orjson.dumps(payload))
 
-    def dispatch(self, scope: Scope, body: bytes) -> tuple[int, Any]:
+    def _admitted(self, scope: Scope, body: bytes) -> AdminRequest | tuple[int, Any]:
+        """The request, if it comes from loopback with the token; else the refusal."""
         if not _is_loopback(scope.client):
             return 403, {"error": "the admin API answers loopback clients only"}
         sent = scope.headers.get("x-admin-token") or (scope.headers.get("authorization") or "").removeprefix("Bearer ")
         if not sent or not hmac.compare_digest(str(sent), self.token):
             return 401, {"error": "admin token missing or wrong (header X-Admin-Token)"}
         query = {k: v[-1] for k, v in parse_qs(scope.query_string).items()}
-        request = AdminRequest(scope.method, scope.path.rstrip("/"), query, body)
+        return AdminRequest(scope.method, scope.path.rstrip("/"), query, body)
+
+    def dispatch(self, scope: Scope, body: bytes) -> tuple[int, Any]:
+        request = self._admitted(scope, body)
+        if not isinstance(request, AdminRequest):
+            return request
+        return self._run(request)
+
+    def route(self, method: str, path: str, query_string: str, body: bytes) -> tuple[int, Any]:
+        """Run one admin route for a caller already let in (the token above, or a console session)."""
+        query = {k: v[-1] for k, v in parse_qs(query_string).items()}
+        return self._run(AdminRequest(method, path.rstrip("/"), query, body))
+
+    def _run(self, request: AdminRequest) -> tuple[int, Any]:
         handler = self.routes.get((request.method, request.path)) or self.gateway.admin_routes.get(
             (request.method, request.path)
         )
         if handler is None and request.method == "DELETE" and request.path.startswith("/admin/faults/"):
             handler = self.remove_fault
         if handler is None:
-            known = sorted(f"{m} {p}" for m, p in [*self.routes, *self.gateway.admin_routes])
+            known = sorted(f"{m} {p}" for m, p in [*self.routes, *self.gateway.admin_routes, *self.async_routes])
             return 404, {"error": f"no admin route {request.method} {request.path}", "routes": known}
         try:
             return handler(request)

@@ -4,8 +4,10 @@ Routes
 - `POST /oqs/{API_ID}`: our convenience route; the body is exactly what a request file holds,
   the answer exactly what the result file would hold.
 - `POST /oqs-api-pro/MSA12020/ILI12020SV01/auth` and `…/MSA01030/ILI01030SV01/search`: the Web
-  API as the real one exposes it (oqs-interface.md §1.1), JSON in and out; served on the TLS
-  listener, which verifies the 医療機関's client certificate at the handshake.
+  API as the real one exposes it (oqs-interface.md §1.1), JSON in and out. Like the real one it
+  has two hosts (`host`): the login host (client certificate verified at the handshake) serves
+  only `auth`, the search host (server certificate, `Authorization` header) only `search`; each
+  answers the other's route as the real hosts most plausibly would (transports/webapi.py).
 - `/admin/…`: the admin API (loopback and token only), see transports/admin.py.
 - `GET /health`.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import orjson
 
@@ -46,6 +48,7 @@ class HttpProtocol(Protocol):
 
 
 AdminHandler = Callable[[Scope, HttpProtocol], Awaitable[None]]
+WebApiHost = Literal["both", "login", "search"]  # which of the Web API's routes a listener serves
 
 
 class HttpApp:
@@ -55,12 +58,16 @@ class HttpApp:
         tokens: TokenBook,
         *,
         admin: AdminHandler | None = None,
+        console: AdminHandler | None = None,
         webapi: bool = True,
         convenience: bool = True,
+        host: WebApiHost = "both",
     ) -> None:
         self.gateway = gateway
+        self.host = host
         self.tokens = tokens
         self.admin = admin
+        self.console = console  # the web console (mockgateway.console), on the admin listener only
         self.webapi = webapi
         self.convenience = convenience
         self.api = WebApi(gateway, tokens, "webapi")
@@ -74,19 +81,26 @@ class HttpApp:
             await self._send(
                 protocol, self.gateway.process(path[5:], body, fmt=Format.XML, transport="http", name=path)
             )
-        elif self.webapi and path == SEARCH_PATH and method == "POST":
-            await self._search(scope, protocol)
-        elif self.webapi and path == AUTH_PATH and method == "POST":
-            await self._auth(protocol)
+        elif self.webapi and path in (SEARCH_PATH, AUTH_PATH) and method == "POST":
+            if self.host != "both" and (path == SEARCH_PATH) != (self.host == "search"):
+                await self._answer(protocol, self.api.wrong_host(path, await protocol()))
+            elif path == SEARCH_PATH:
+                await self._search(scope, protocol)
+            else:
+                await self._auth(protocol)
         elif path.startswith("/admin") and self.admin is not None:
             await self.admin(scope, protocol)
+        elif path.startswith("/console") and self.console is not None:
+            await self.console(scope, protocol)
         elif path == "/health" and method == "GET":
             protocol.response_bytes(200, [("content-type", JSON)], orjson.dumps({"status": "ok"}))
         else:
             await protocol()
             known = ["POST /oqs/{API_ID}"] if self.convenience else []
-            if self.webapi:
-                known += [f"POST {AUTH_PATH}", f"POST {SEARCH_PATH}"]
+            if self.webapi and self.host != "search":
+                known.append(f"POST {AUTH_PATH}")
+            if self.webapi and self.host != "login":
+                known.append(f"POST {SEARCH_PATH}")
             detail = {"error": f"no route for {method} {path}", "routes": [*known, "GET /health"]}
             protocol.response_bytes(404, [("content-type", JSON)], orjson.dumps(detail))
 

@@ -98,11 +98,20 @@ def parse_institution(header: Mapping[str, Node], path: str = "XmlMsg/MessageHea
         raise number_error(f"{path}/MedicalInstitutionCode", exc) from None
 
 
-def parse_insurer(info: Mapping[str, Node], path: str, *, strict_padding: bool = True) -> InsurerNumber:
+def parse_insurer(
+    info: Mapping[str, Node], path: str, *, strict_padding: bool = True, zero_padded: bool = False
+) -> InsurerNumber:
     """`strict_padding`: a 6-digit insurer number must come right-aligned in 8 characters with
-    leading spaces (§1.3); a vendor who sends it bare is told so rather than silently served."""
+    leading spaces (§1.3); a vendor who sends it bare is told so rather than silently served.
+    `zero_padded`: "00" + 6 digits is that 6-digit number too (the Web API's public clients pad
+    with zeros; no 法別番号 is 00)."""
     raw = text(info, "InsurerNumber", path, required=True)
     assert raw is not None
+    if zero_padded and len(raw) == 8 and raw.startswith("00") and raw[2:].isdigit() and raw.isascii():
+        try:
+            return InsurerNumber.parse(raw[2:])
+        except NumberError as exc:
+            raise number_error(f"{path}/InsurerNumber", exc) from None
     try:
         insurer = InsurerNumber.parse(raw)
     except NumberError as exc:
@@ -125,10 +134,11 @@ def parse_card(
     names: tuple[str, str, str] = CARD_ELEMENTS,
     *,
     strict_padding: bool = True,
+    zero_padded: bool = False,
 ) -> CardKey:
     """保険者番号 + 記号・番号・枝番; `names` are the 記号/番号/枝番 element names, which differ
     between interfaces (薬剤・特定健診 use InsuranceCardSymbol, InsuredPersonIdentificationNumber, BranchNumber)."""
-    insurer = parse_insurer(info, path, strict_padding=strict_padding)
+    insurer = parse_insurer(info, path, strict_padding=strict_padding, zero_padded=zero_padded)
     parts: list[str] = []
     for element, normalize in zip(names, (normalize_symbol, normalize_number, normalize_branch), strict=True):
         try:  # one at a time, so the error names the element that broke the rule
@@ -152,8 +162,12 @@ def message(tree: Mapping[str, Node]) -> tuple[Tree, Tree]:
     return header, body
 
 
-def parse_header(header: Mapping[str, Node], *, date_required: bool) -> Header:
+def parse_header(header: Mapping[str, Node], *, date_required: bool, institution: str | None = None) -> Header:
+    """`institution`: the 医療機関コード the carrier authenticated, standing in for an absent
+    MedicalInstitutionCode (the Web API's idToken already names the 医療機関)."""
     path = "XmlMsg/MessageHeader"
+    if institution is not None and not (text(header, "MedicalInstitutionCode", path) or "").strip():
+        header = {**header, "MedicalInstitutionCode": institution}
     mic = parse_institution(header, path)
     return Header(
         medical_institution=mic,
@@ -186,8 +200,10 @@ class SearchInfo:
     arbitrary_identifier: str | None
 
 
-def parse_search_info(info: Mapping[str, Node], path: str, *, strict_padding: bool = True) -> SearchInfo:
-    card = parse_card(info, path, strict_padding=strict_padding)
+def parse_search_info(
+    info: Mapping[str, Node], path: str, *, strict_padding: bool = True, zero_padded: bool = False
+) -> SearchInfo:
+    card = parse_card(info, path, strict_padding=strict_padding, zero_padded=zero_padded)
     birth = date(info, "Birthdate", path, required=True)
     assert birth is not None
     consent = flag(info, "LimitApplicationCertificateRelatedConsFlg", path)
@@ -205,18 +221,20 @@ SEARCH_INFO_CACHE = 20_000  # validated 資格確認照会用情報 kept (a few 
 _search_infos: dict[tuple[object, ...], SearchInfo] = {}
 
 
-def parse_search_info_memo(info: Mapping[str, Node], path: str, *, strict_padding: bool = True) -> SearchInfo:
+def parse_search_info_memo(
+    info: Mapping[str, Node], path: str, *, strict_padding: bool = True, zero_padded: bool = False
+) -> SearchInfo:
     """`parse_search_info`, remembered per exact request values: the parse is a pure function of
-    the element values (and the padding setting, part of the key), and a clinic asks about the
+    the element values (and the padding settings, part of the key), and a clinic asks about the
     same patient again and again. The echo comes back `Rendered` (read-only, its XML made once).
     A request that breaks a rule raises each time (errors are not remembered)."""
     try:
-        key = (path, strict_padding, *info.items())
+        key = (path, strict_padding, zero_padded, *info.items())
         hit = _search_infos.get(key)
     except TypeError:  # a nested element (unhashable): nothing to remember
-        return parse_search_info(info, path, strict_padding=strict_padding)
+        return parse_search_info(info, path, strict_padding=strict_padding, zero_padded=zero_padded)
     if hit is None:
-        parsed = parse_search_info(info, path, strict_padding=strict_padding)
+        parsed = parse_search_info(info, path, strict_padding=strict_padding, zero_padded=zero_padded)
         hit = replace(parsed, raw=Rendered(parsed.raw))
         if len(_search_infos) >= SEARCH_INFO_CACHE:
             _search_infos.clear()  # whole-cache eviction: no bookkeeping

@@ -69,6 +69,9 @@ class ResultOptions:
     consents: Mapping[str, Consent] = field(default_factory=dict)  # "PharmacistsInfo" → Consent
     reference_number: str | None = None
     arbitrary_identifier: str | None = None
+    diseases_layout: str = "nested"  # SpecificDiseasesCertificateList: nested (List → Info*) or flat (docs/layouts.md)
+    # face files: the reader writes every consent flag, 0 for a screen it did not show
+    every_consent_flag: bool = False
 
 
 CONSENT_KINDS = ("SpecificHealthCheckupsInfo", "PharmacistsInfo", "DiagnosisInfo", "OperationInfo")
@@ -90,6 +93,8 @@ def qualification_tree(match: Match, options: ResultOptions) -> Tree:
         limit,
         options.reference_number,
         options.arbitrary_identifier,
+        options.diseases_layout,
+        options.every_consent_flag,
         options.on if limit else None,
         options.now if limit else None,
     )
@@ -142,7 +147,13 @@ def _qualification_tree(match: Match, options: ResultOptions) -> Tree:
         tree["SpecificDiseasesCertificateRelatedConsFlg"] = "1"
         tree["SpecificDiseasesCertificateRelatedConsTime"] = timestamp_memo(options.now)
         if diseases:
-            tree["SpecificDiseasesCertificateList"] = {"SpecificDiseasesCertificateInfo": diseases}
+            # flat: a list under the List name renders as repeated List elements in XML and as a
+            # JSON array of certificate objects; nested: one List holding Info elements.
+            flat = options.diseases_layout == "flat"
+            listed: Node = diseases if flat else {"SpecificDiseasesCertificateInfo": diseases}
+            tree["SpecificDiseasesCertificateList"] = listed
+    elif options.every_consent_flag:
+        tree["SpecificDiseasesCertificateRelatedConsFlg"] = "0"
     for kind in CONSENT_KINDS:
         consent = options.consents.get(kind)
         if consent is None:

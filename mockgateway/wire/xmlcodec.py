@@ -150,7 +150,7 @@ class Rendered(dict[str, Node]):
     subtree can never drift from its text. `copy.copy`/`deepcopy` give plain dicts.
     """
 
-    __slots__ = ("xml",)
+    __slots__ = ("indented", "xml")
 
     def __init__(self, tree: Mapping[str, Node]) -> None:
         frozen = {k: freeze(v) for k, v in tree.items()}
@@ -158,6 +158,7 @@ class Rendered(dict[str, Node]):
         parts: list[str] = []
         _emit_children(parts, frozen)
         self.xml = "".join(parts)
+        self.indented: dict[int, str] = {}  # depth → the children rendered indented (files), filled on use
 
     def _refuse(self, *args: object, **kwargs: object) -> None:
         raise TypeError("a Rendered subtree is shared and read-only: copy it with dict(tree)")
@@ -211,12 +212,47 @@ def _emit(parts: list[str], name: str, value: Node) -> None:
             _emit(parts, name, item)
 
 
-def render(root: str, tree: Mapping[str, Node], encoding: str = "UTF-8") -> bytes:
-    """Serialise by string building: several times faster than building an lxml tree."""
+INDENT = "    "  # a real face file (myclinic-ts onshi-face.test.ts): four spaces a level
+
+
+def _emit_indented(parts: list[str], name: str, value: Node, depth: int) -> None:
+    pad = INDENT * depth
+    if value is None:
+        return
+    if isinstance(value, str):
+        parts.append(f"{pad}<{name}>{_escape(value)}</{name}>\n")
+    elif isinstance(value, dict) and not value:  # empty: no whitespace text inside
+        parts.append(f"{pad}<{name}></{name}>\n")
+    elif isinstance(value, Rendered):  # shared: its children are rendered once per depth
+        text = value.indented.get(depth)
+        if text is None:
+            inner: list[str] = []
+            for child, item in value.items():
+                _emit_indented(inner, child, item, depth + 1)
+            text = value.indented[depth] = "".join(inner)
+        parts.append(f"{pad}<{name}>\n{text}{pad}</{name}>\n")
+    elif isinstance(value, dict):
+        parts.append(f"{pad}<{name}>\n")
+        for child, item in value.items():
+            _emit_indented(parts, child, item, depth + 1)
+        parts.append(f"{pad}</{name}>\n")
+    else:
+        for item in value:
+            _emit_indented(parts, name, item, depth)
+
+
+def render(root: str, tree: Mapping[str, Node], encoding: str = "UTF-8", *, indent: bool = False) -> bytes:
+    """Serialise by string building: several times faster than building an lxml tree.
+
+    `indent`: one element per line, nested four spaces a level, as the terminal writes result and
+    face files; the default (one line) is what the HTTP routes answer."""
     sjis = is_shift_jis(encoding)
     label = "Shift_JIS" if sjis else "UTF-8"
     parts = [f'<?xml version="1.0" encoding="{label}" standalone="no"?>\n']
-    _emit(parts, root, dict(tree))
+    if indent:
+        _emit_indented(parts, root, dict(tree), 0)
+    else:
+        _emit(parts, root, dict(tree))
     text = "".join(parts)
     if sjis:
         # Characters outside CP932 become numeric references rather than failing the response.

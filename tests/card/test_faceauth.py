@@ -111,10 +111,35 @@ def test_pin_mode_writes_the_face_file(gateway: Gateway, tmp_path: Path) -> None
     assert "DiagnosisInfoConsTime" not in q
     assert q["OperationInfoConsFlg"] == "0"
     assert q["LimitApplicationCertificateRelatedConsFlg"] == "0"  # 限度額 is no longer asked
+    assert q["SpecificDiseasesCertificateRelatedConsFlg"] == "0"  # every flag the reader writes
+    assert b["PrescriptionIssueSelect"] == "2"  # 紙の処方箋: the reader's default choice
+    assert next(iter(b)) == "PrescriptionIssueSelect"  # first in MessageBody
+    assert r.body.splitlines()[2] == b"    <MessageHeader>"  # indented as the terminal writes it
     assert r.session.consents_shown == (
         ConsentKind.DRUG, ConsentKind.CHECKUP, ConsentKind.DIAGNOSIS, ConsentKind.OPERATION
     )  # fmt: skip
     assert any(s.startswith("challenge signed") for s in r.session.steps)
+
+
+def test_the_prescription_choice_and_its_codes(gateway: Gateway) -> None:
+    electronic = place(gateway, "hoken-taro", mode="pin", pins=["1234"], prescription="electronic")
+    assert body(electronic)["PrescriptionIssueSelect"] == "1"
+    assert electronic.session.placement.as_json()["prescription"] == "electronic"
+    face.feature(gateway).update_settings({"prescription_code_paper": "0", "prescription": "paper"})
+    assert body(place(gateway, "hoken-taro", mode="pin", pins=["1234"]))["PrescriptionIssueSelect"] == "0"
+    face.feature(gateway).update_settings({"prescription": "none"})
+    assert "PrescriptionIssueSelect" not in body(place(gateway, "hoken-taro", mode="pin", pins=["1234"]))
+    with pytest.raises(ValueError, match="prescription"):
+        face.feature(gateway).update_settings({"prescription": "fax"})
+    with pytest.raises(ValueError, match="prescription"):
+        place(gateway, "hoken-taro", mode="pin", pins=["1234"], prescription="fax")
+
+
+def test_compact_face_files(gateway: Gateway) -> None:
+    gateway.settings.indent_files = False  # serve --compact
+    r = place(gateway, "hoken-taro", mode="pin", pins=["1234"])
+    assert r.body is not None
+    assert r.body.count(b"\n") == 1
 
 
 def test_consents_go_into_the_consent_book(gateway: Gateway) -> None:

@@ -321,5 +321,5 @@ def test_cli_init_and_issue_summaries(tmp_path: Path) -> None:
     assert f"医療機関コード {CODE}" in out
     assert str(d / f"{CODE}-revoked.pem") in out
     assert str(d / f"{CODE}-revoked-key.pem") in out
-    assert "restart the TLS listener" in out
+    assert "a running gateway applies it" in out
     assert "1 revoked" in cli_init(d)

@@ -259,7 +259,7 @@ def webapi_order(listener: Any, status: str = "valid", **changes: Any) -> Order:
 
     cert = listener.pki.issue_client("1310112345", status, check_code=False)
     access = {"url": listener.url, "ca": str(listener.pki.ca_cert), "client_cert": str(cert.cert)}
-    access["client_key"] = str(cert.key)
+    access.update(client_key=str(cert.key), login_url=listener.url, search_url=listener.search_url)
     base = replace(ORDER, action="webapi-eligibility", timeout_seconds=10.0, gateway={"webapi": access})
     return replace(base, **changes)
 
@@ -271,7 +271,10 @@ def test_a_web_api_order_logs_in_with_the_client_certificate_and_shows_the_resul
 
     listener, gateway = webapi
     adapter = ReferenceAdapter()
-    adapter.begin(Environment(root=tmp_path / "oqs", webapi=listener.url, pki=listener.pki.directory))
+    env = Environment(
+        tmp_path / "oqs", webapi=listener.url, webapi_search=listener.search_url, pki=listener.pki.directory
+    )
+    adapter.begin(env)
     card = Card("01139997", "12-34", "5678", "00", "19800401")
     report = adapter.perform(webapi_order(listener, cards=(card,))).report
     assert (report.status, report.segment, report.validity) == ("answered", "1", "1")

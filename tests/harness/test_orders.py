@@ -101,10 +101,23 @@ def test_reference_number_and_download_orders_round_trip() -> None:
 
 def test_a_web_api_order_carries_the_card_and_where_to_log_in() -> None:
     access = {"url": "https://127.0.0.1:9", "ca": "/p/ca.pem", "client_cert": "/p/c.pem", "client_key": "/p/k.pem"}
+    access.update(login_url="https://127.0.0.1:9", search_url="https://127.0.0.1:10")
     o = order(action="webapi-eligibility", gateway={"root": "/srv/oqs", "webapi": access})
     doc = o.as_json()
     assert doc["card"]["insurer_number"] == "139998"
     assert doc["limit_consent"] is False
     assert doc["confirmation_date"] == "20261123"
-    assert "Web API (https://127.0.0.1:9) に医療機関のクライアント証明書でログインし" in doc["instruction"]
+    assert (doc["send_medical_institution_code"], doc["insurer_padding"]) == (True, "space")
+    assert "ログイン先 (https://127.0.0.1:9) に医療機関のクライアント証明書でログインし" in doc["instruction"]
+    assert "照会先 (https://127.0.0.1:10) に" in doc["instruction"]
+    assert Order.from_json(doc) == o
+
+
+def test_a_web_api_order_may_ask_for_the_search_as_public_clients_send_it() -> None:
+    o = order(action="webapi-eligibility", send_medical_institution_code=False, insurer_padding="zero")
+    doc = o.as_json()
+    assert (doc["send_medical_institution_code"], doc["insurer_padding"]) == (False, "zero")
+    assert "医療機関コードを付けずに" in doc["instruction"]
+    assert "先頭を0で埋めて" in doc["instruction"]
+    assert o.padded_insurer_number == "00139998"
     assert Order.from_json(doc) == o

@@ -47,6 +47,13 @@ def test_every_document_is_a_valid_fixture_person(generated: Generated) -> None:
                             "qualifications", "card"}  # fmt: skip
 
 
+def test_every_generated_qualification_carries_the_card_dates(generated: Generated) -> None:
+    """As real results do: a client registering insurance from a result needs InsuredCardValidDate."""
+    for doc in generated.docs:
+        for q in doc["qualifications"]:
+            assert q["InsuredCardValidDate"] == q["InsuredCertificateIssuanceDate"] == q["QualificationDate"], doc["id"]
+
+
 def test_insurer_and_facility_numbers_carry_valid_check_digits(generated: Generated) -> None:
     for number in generated.insurers:
         assert InsurerNumber.parse(number).value == number

@@ -51,7 +51,7 @@ def test_add_replaces_a_person_and_their_old_numbers() -> None:
 
 
 def test_gateway_has_the_default_personas_indexed(gateway: Gateway) -> None:
-    assert len(gateway.index) == 26
+    assert len(gateway.index) == 27
     assert "takasaki-sakiko" in gateway.index.people
     assert [m.person.id for m in gateway.index.candidates("777")] == ["futago-ichika", "futago-nika"]
 
@@ -74,7 +74,7 @@ def test_load_replace_rebuilds_the_index(make_gateway: GatewayFactory) -> None:
 def test_load_upsert_keeps_the_rest(make_gateway: GatewayFactory) -> None:
     gateway = make_gateway()
     gateway.load(_dataset(doc("extra", "9001")), replace=False)
-    assert len(gateway.index) == 27
+    assert len(gateway.index) == 28
     assert [m.person.id for m in gateway.index.candidates("9001")] == ["extra"]
     assert [m.person.id for m in gateway.index.candidates("42")] == ["takasaki-sakiko"]
 
@@ -92,7 +92,7 @@ def test_a_new_gateway_on_the_same_file_rebuilds_from_the_store(make_gateway: Ga
     first = make_gateway()
     first.load(_dataset(doc("a", "1")), replace=False)
     second = make_gateway(personas=False)  # same tmp_path database, nothing loaded
-    assert len(second.index) == 27
+    assert len(second.index) == 28
     assert [m.person.id for m in second.index.candidates("1")] == ["a"]
 
 

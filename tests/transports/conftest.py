@@ -27,7 +27,8 @@ class Live:
         self.running = running
         self.config = running.config
         self.base = f"http://127.0.0.1:{self.config.http_port}"
-        self.tls = f"https://127.0.0.1:{self.config.tls_port}"
+        self.tls = f"https://127.0.0.1:{self.config.tls_port}"  # the Web API's login host
+        self.search = f"https://127.0.0.1:{self.config.search_tls_port}"  # … and its search host
         self.pki = TestPKI(self.config.pki_path)
 
     def admin(self, method: str, path: str, **kwargs: object) -> requests.Response:
@@ -45,6 +46,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         root=root,
         http_port=free_port(),
         tls_port=free_port(),
+        search_port=free_port(),
         folder=False,
         admin_token=ADMIN,
         journal_entries=50,

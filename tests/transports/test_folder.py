@@ -260,6 +260,24 @@ def test_process_pending_answers_without_threads(make_transport: TransportFactor
     assert transport.process_pending() == 0
 
 
+def test_result_files_are_indented_as_the_terminal_writes_them_unless_compact(
+    make_transport: TransportFactory, gateway: Gateway
+) -> None:
+    transport = make_transport(start=False)
+    drop(transport.req, "OQSsiquc01req_1.xml", request())
+    transport.process_pending()
+    lines = (transport.res / "OQSsiquc01res_1.xml").read_bytes().decode("cp932").splitlines()
+    assert lines[1:4] == ["<XmlMsg>", "    <MessageHeader>", lines[3]]
+    assert lines[3].startswith("        <ProcessExecutionTime>")
+    assert "                <Name>保険　太郎</Name>" in lines  # ResultList/ResultOfQualificationConfirmation/Name
+    gateway.settings.indent_files = False  # serve --compact
+    drop(transport.req, "OQSsiquc01req_2.xml", request())
+    transport.process_pending()
+    compact = (transport.res / "OQSsiquc01res_2.xml").read_bytes()
+    assert compact.count(b"\n") == 1
+    assert body_of(compact) == body_of((transport.res / "OQSsiquc01res_1.xml").read_bytes())
+
+
 def test_same_name_twice_keeps_both_in_trash(make_transport: TransportFactory) -> None:
     transport = make_transport(start=False)
     for _ in range(2):

@@ -1,4 +1,5 @@
-"""The convenience route and the Web API, against a real server (TLS with client certificates)."""
+"""The convenience route and the Web API, against a real server: the login host (TLS with client
+certificates) and the search host (server certificate, Authorization header)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,14 @@ def client(live: Live, status: str = "valid") -> requests.Session:
     return session
 
 
+def searcher(live: Live) -> requests.Session:
+    """What a real client uses on the search host: the server's CA, no client certificate."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(live.pki.ca_cert)
+    return session
+
+
 def login(live: Live, mic: str | None = "1310112345") -> str:
     body = {"MedicalInstitutionCode": mic} if mic else {}
     reply = client(live).post(live.tls + AUTH, json=body, timeout=10)
@@ -85,7 +94,7 @@ def test_unknown_route_lists_the_routes(fresh: Live) -> None:
 
 def test_web_api_login_then_search(fresh: Live) -> None:
     token = login(fresh)
-    reply = client(fresh).post(fresh.tls + SEARCH, json=SEARCH_BODY, headers={"Authorization": token}, timeout=10)
+    reply = searcher(fresh).post(fresh.search + SEARCH, json=SEARCH_BODY, headers={"Authorization": token}, timeout=10)
     assert reply.status_code == 200
     doc = reply.json()
     body = doc["XmlMsg"]["MessageBody"]
@@ -100,9 +109,9 @@ def test_web_api_is_not_on_the_plain_port_by_default(fresh: Live) -> None:
 
 
 def test_search_without_or_with_a_bad_token_is_refused(fresh: Live) -> None:
-    session = client(fresh)
+    session = searcher(fresh)
     for headers in ({}, {"Authorization": "not-a-token"}):
-        reply = session.post(fresh.tls + SEARCH, json=SEARCH_BODY, headers=headers, timeout=10)
+        reply = session.post(fresh.search + SEARCH, json=SEARCH_BODY, headers=headers, timeout=10)
         assert reply.status_code == 401
         header = reply.json()["XmlMsg"]["MessageHeader"]
         assert header["SegmentOfResult"] == "9"
@@ -111,11 +120,11 @@ def test_search_without_or_with_a_bad_token_is_refused(fresh: Live) -> None:
 
 def test_token_expires_with_the_virtual_clock(fresh: Live) -> None:
     token = login(fresh)
-    session = client(fresh)
-    ok = session.post(fresh.tls + SEARCH, json=SEARCH_BODY, headers={"Authorization": token}, timeout=10)
+    session = searcher(fresh)
+    ok = session.post(fresh.search + SEARCH, json=SEARCH_BODY, headers={"Authorization": token}, timeout=10)
     assert ok.status_code == 200
     assert fresh.admin("POST", "/admin/clock/advance", json={"minutes": 61}).status_code == 200
-    late = session.post(fresh.tls + SEARCH, json=SEARCH_BODY, headers={"Authorization": token}, timeout=10)
+    late = session.post(fresh.search + SEARCH, json=SEARCH_BODY, headers={"Authorization": token}, timeout=10)
     assert late.status_code == 401
     entries = fresh.admin("GET", "/admin/journal?transport=webapi").json()["entries"]
     assert "有効期限" in entries[-1]["reason"]
@@ -125,9 +134,11 @@ def test_token_is_bound_to_the_institution_it_was_issued_for(fresh: Live) -> Non
     token = login(fresh)
     other = orjson.loads(orjson.dumps(SEARCH_BODY))
     other["XmlMsg"]["MessageHeader"]["MedicalInstitutionCode"] = "1340141231"
-    reply = client(fresh).post(fresh.tls + SEARCH, json=other, headers={"Authorization": token}, timeout=10)
+    reply = searcher(fresh).post(fresh.search + SEARCH, json=other, headers={"Authorization": token}, timeout=10)
     assert reply.status_code == 403
-    assert "1310112345" in reply.json()["XmlMsg"]["MessageHeader"]["ErrorMessage"]
+    header = reply.json()["XmlMsg"]["MessageHeader"]
+    assert header["ErrorCode"] == "MGW1121"
+    assert "1310112345" in header["ErrorMessage"]
 
 
 @pytest.mark.parametrize("status", ["expired", "revoked"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
+
 from mockgateway.domain.clock import jst
 from mockgateway.domain.codes import (
     CharacterCode,
@@ -267,3 +269,54 @@ def test_eligibility_body_notice_and_person_error() -> None:
         person_error=ResultCode("P1", "誤り"),
     )
     assert error == {"ProcessingResultStatus": "2", "ProcessingResultCode": "P1", "ProcessingResultMessage": "誤り"}
+
+
+def test_specific_diseases_flat_layout_lists_the_certificates_themselves() -> None:
+    from mockgateway.wire import jsoncodec, xmlcodec
+
+    match = make_match(specific_diseases=(DISEASE,))
+    certificate = {
+        "SpecificDiseasesDiseaseCategory": "1",
+        "SpecificDiseasesCertificateDate": "20230401",
+        "SpecificDiseasesValidStartDate": "20230401",
+        "SpecificDiseasesSelfPay": "10000",
+    }
+    flat = qualification_tree(match, ResultOptions(on=ON, now=NOW, limit_consent=True, diseases_layout="flat"))
+    nested = qualification_tree(match, ResultOptions(on=ON, now=NOW, limit_consent=True))
+    assert flat["SpecificDiseasesCertificateList"] == [certificate]
+    assert nested["SpecificDiseasesCertificateList"] == {"SpecificDiseasesCertificateInfo": [certificate]}
+    # JSON: an array of certificate objects (flat) or an object holding the Info array (nested)
+    as_json = orjson.loads(jsoncodec.render("R", {"r": flat}))["R"]["r"]
+    assert as_json["SpecificDiseasesCertificateList"] == [certificate]
+    nested_json = orjson.loads(jsoncodec.render("R", {"r": nested}))["R"]["r"]
+    assert nested_json["SpecificDiseasesCertificateList"] == {"SpecificDiseasesCertificateInfo": [certificate]}
+    # XML: the List element repeated (flat) or one List holding Info elements (nested)
+    flat_xml = xmlcodec.render("R", {"r": flat}).decode()
+    assert "<SpecificDiseasesCertificateList><SpecificDiseasesDiseaseCategory>1<" in flat_xml
+    assert "SpecificDiseasesCertificateInfo" not in flat_xml
+    nested_xml = xmlcodec.render("R", {"r": nested}).decode()
+    assert "<SpecificDiseasesCertificateList><SpecificDiseasesCertificateInfo><SpecificDiseasesDiseaseCategory>" in (
+        nested_xml
+    )
+
+
+def test_two_certificates_flat_are_two_list_elements() -> None:
+    from mockgateway.wire import xmlcodec
+
+    second = SpecificDiseaseCertificate("2", dt.date(2024, 4, 1), dt.date(2024, 4, 1), None, "20000")
+    match = make_match(specific_diseases=(DISEASE, second))
+    flat = qualification_tree(match, ResultOptions(on=ON, now=NOW, limit_consent=True, diseases_layout="flat"))
+    parsed = xmlcodec.parse(xmlcodec.render("R", {"r": flat})).tree["r"]
+    assert isinstance(parsed, dict)
+    listed = parsed["SpecificDiseasesCertificateList"]
+    assert isinstance(listed, list)
+    assert [c["SpecificDiseasesDiseaseCategory"] for c in listed if isinstance(c, dict)] == ["1", "2"]
+
+
+def test_every_consent_flag_writes_the_specific_diseases_flag_as_zero() -> None:
+    match = make_match(specific_diseases=(DISEASE,))
+    face = qualification_tree(match, ResultOptions(on=ON, now=NOW, every_consent_flag=True))
+    assert face["SpecificDiseasesCertificateRelatedConsFlg"] == "0"
+    assert "SpecificDiseasesCertificateList" not in face
+    plain = qualification_tree(match, ResultOptions(on=ON, now=NOW))
+    assert "SpecificDiseasesCertificateRelatedConsFlg" not in plain

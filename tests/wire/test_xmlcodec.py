@@ -191,3 +191,34 @@ def test_text_at() -> None:
     with pytest.raises(XmlError) as info:
         text_at(tree, "H", "T")
     assert (info.value.kind, info.value.detail) == ("xml.format", "H/T は値を持つ要素です")
+
+
+def test_indented_rendering_puts_one_element_per_line_four_spaces_a_level() -> None:
+    shared = xmlcodec.Rendered({"Name": "保険　太郎", "Sex1": "1"})  # remembered unindented text is not reused
+    tree = {"MessageHeader": {"SegmentOfResult": "1"}, "MessageBody": {"ResultList": {"R": [shared, {"Name": "b"}]}}}
+    text = render("XmlMsg", tree, "UTF-8", indent=True).decode()
+    assert text.splitlines() == [
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
+        "<XmlMsg>",
+        "    <MessageHeader>",
+        "        <SegmentOfResult>1</SegmentOfResult>",
+        "    </MessageHeader>",
+        "    <MessageBody>",
+        "        <ResultList>",
+        "            <R>",
+        "                <Name>保険　太郎</Name>",
+        "                <Sex1>1</Sex1>",
+        "            </R>",
+        "            <R>",
+        "                <Name>b</Name>",
+        "            </R>",
+        "        </ResultList>",
+        "    </MessageBody>",
+        "</XmlMsg>",
+    ]
+    assert parse(text.encode()).tree == parse(render("XmlMsg", tree, "UTF-8")).tree  # same document
+    assert list(shared.indented) == [3]  # its children, rendered once at the depth it was met
+    again = render("XmlMsg", {"R": shared}, "UTF-8", indent=True).decode()  # another depth, its own text
+    assert "        <Name>保険　太郎</Name>" in again.splitlines()
+    assert sorted(shared.indented) == [1, 3]
+    assert render("XmlMsg", tree, "UTF-8").count(b"\n") == 1  # compact: the declaration's line only

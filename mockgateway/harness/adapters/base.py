@@ -27,7 +27,8 @@ class Environment:
     root: Path  # folder transport root: req/ res/ face/ trash/
     http: str | None = None  # base URL of the convenience route and admin API, when served
     progress: Callable[[], str] | None = None  # what the gateway saw since the order (for timeouts)
-    webapi: str | None = None  # base URL of the Web API over TLS (client certificate), when served
+    webapi: str | None = None  # base URL of the Web API's login host (TLS, client certificate), when served
+    webapi_search: str | None = None  # … and of its search host (TLS, server certificate only)
     pki: Path | None = None  # the test PKI behind it: ca.pem, and <code>-<status>.pem / -key.pem per 医療機関
 
 

@@ -20,9 +20,9 @@ class CommandAdapter:
     """Runs `command` once per order: the order JSON on stdin, the report JSON on stdout.
 
     Environment for the command: MOCKGATEWAY_ROOT (folder root), MOCKGATEWAY_HTTP (base URL, when
-    served), MOCKGATEWAY_WEBAPI and MOCKGATEWAY_PKI (the TLS Web API and its test PKI directory, in
-    `webapi` scenarios), MOCKGATEWAY_ORDER_ID. Exit status 0 with a report; anything else is reported as an
-    error with the tail of stderr.
+    served), MOCKGATEWAY_WEBAPI, MOCKGATEWAY_WEBAPI_SEARCH and MOCKGATEWAY_PKI (the Web API's login
+    host, its search host and their test PKI directory, in `webapi` scenarios), MOCKGATEWAY_ORDER_ID.
+    Exit status 0 with a report; anything else is reported as an error with the tail of stderr.
     """
 
     command: Sequence[str]
@@ -55,6 +55,8 @@ class CommandAdapter:
                 env["MOCKGATEWAY_HTTP"] = self._env.http
             if self._env.webapi:
                 env["MOCKGATEWAY_WEBAPI"] = self._env.webapi
+            if self._env.webapi_search:
+                env["MOCKGATEWAY_WEBAPI_SEARCH"] = self._env.webapi_search
             if self._env.pki is not None:
                 env["MOCKGATEWAY_PKI"] = str(self._env.pki)
         env["MOCKGATEWAY_ORDER_ID"] = order.order_id

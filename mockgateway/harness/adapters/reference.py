@@ -92,9 +92,10 @@ class ReferenceAdapter:
         return Performed(report, exchange)
 
     def _webapi(self, order: Order) -> Performed:
-        """資格確認 over the Web API: log in over TLS with the 医療機関's client certificate (the
-        order's `gateway.webapi`), then search with the idToken; the JSON answer is shown as a
-        result file would be. A refused handshake is the client's own failure: status error."""
+        """資格確認 over the Web API as the real flow goes: log in on the login host over TLS with the
+        医療機関's client certificate (the order's `gateway.webapi`), then search on the search host
+        with only the idToken in `Authorization` (no client certificate there); the JSON answer is
+        shown as a result file would be. A refused handshake is the client's own failure: status error."""
         import requests
 
         from mockgateway.transports.http import AUTH_PATH, JSON, SEARCH_PATH
@@ -105,26 +106,24 @@ class ReferenceAdapter:
             message = "the order names no Web API (gateway.webapi): the harness serves none for this scenario"
             return Performed(Report(order.order_id, "error", message=message))
         query = card_query(order)
-        header: Tree = {
-            "QualificationConfirmationDate": order.confirmation_date,
-            "MedicalInstitutionCode": order.medical_institution,
-        }
-        body = jsoncodec.render(
-            "XmlMsg", {"MessageHeader": header, "MessageBody": {"QualificationConfirmSearchInfo": query.search_info()}}
-        )
-        url = str(access["url"]).rstrip("/")
-        # cert= and verify= on each request: requests lets REQUESTS_CA_BUNDLE override a Session's verify.
-        tls: dict[str, Any] = {
-            "cert": (str(access["client_cert"]), str(access["client_key"])),
-            "verify": str(access["ca"]),
-            "timeout": order.timeout_seconds,
-        }
+        header: Tree = {"QualificationConfirmationDate": order.confirmation_date}
+        if order.send_medical_institution_code:
+            header["MedicalInstitutionCode"] = order.medical_institution
+        search = {**query.search_info(), "InsurerNumber": order.padded_insurer_number}
+        request: Tree = {"MessageHeader": header, "MessageBody": {"QualificationConfirmSearchInfo": search}}
+        body = jsoncodec.render("XmlMsg", request)
+        login_url = str(access.get("login_url", access["url"])).rstrip("/")
+        search_url = str(access.get("search_url", login_url)).rstrip("/")
+        # verify= on each request: requests lets REQUESTS_CA_BUNDLE override a Session's verify.
+        tls: dict[str, Any] = {"verify": str(access["ca"]), "timeout": order.timeout_seconds}
+        certificate = (str(access["client_cert"]), str(access["client_key"]))
         with requests.Session() as session:
             session.headers["Content-Type"] = JSON
             try:
                 login = session.post(
-                    url + AUTH_PATH,
+                    login_url + AUTH_PATH,
                     data=json.dumps({"MedicalInstitutionCode": order.medical_institution}),
+                    cert=certificate,
                     **tls,
                 )
             except requests.exceptions.ConnectionError as exc:  # SSLError is one: the handshake refused us
@@ -136,7 +135,7 @@ class ReferenceAdapter:
             if token is None:  # refused in the interface's own terms: show it as any error result
                 return Performed(_json_report(order.order_id, login.content, AUTH_PATH))
             try:
-                found = session.post(url + SEARCH_PATH, data=body, headers={"Authorization": token}, **tls)
+                found = session.post(search_url + SEARCH_PATH, data=body, headers={"Authorization": token}, **tls)
             except requests.exceptions.Timeout as exc:
                 return Performed(Report(order.order_id, "no-answer", message=f"照会の応答がありません: {exc}"))
             except requests.exceptions.ConnectionError as exc:
@@ -298,9 +297,16 @@ def _id_token(login: Any) -> str | None:
 
 
 def _json_report(order_id: str, raw: bytes, path: str) -> Report:
-    """A Web API answer (`{"XmlMsg": …}`) reported like a result file; anything else is an error."""
+    """A Web API answer (`{"XmlMsg": …}`) reported like a result file; anything else is an error.
+    A refused login carries the error header under `XmlMsg` beside `status` / `msg` / `result`."""
     from mockgateway.wire import jsoncodec
 
+    try:
+        doc = json.loads(raw)
+        if isinstance(doc, dict) and "XmlMsg" in doc and len(doc) > 1:
+            raw = json.dumps({"XmlMsg": doc["XmlMsg"]}).encode()
+    except ValueError:
+        pass  # jsoncodec says what is wrong with it
     try:
         _, tree = jsoncodec.parse(raw)
     except xmlcodec.XmlError as exc:

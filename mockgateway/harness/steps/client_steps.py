@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from pytest_bdd import given, parsers, when
@@ -96,6 +97,38 @@ def expired_client_certificate(world: World) -> None:
 @when(parsers.parse('レセコンが Web API で "{person_id}" の被保険者証を資格確認する'))
 def webapi_query_card(world: World, person_id: str) -> None:
     _query(world, person_id, action="webapi-eligibility")
+
+
+@when(parsers.parse('レセコンが Web API で "{person_id}" の被保険者証で限度額情報の提供に同意して資格確認する'))
+def webapi_query_with_limit_consent(world: World, person_id: str) -> None:
+    _query(world, person_id, limit_consent=True, action="webapi-eligibility")
+
+
+@when(parsers.parse('レセコンが Web API で "{person_id}" の被保険者証を医療機関コードを付けずに資格確認する'))
+def webapi_query_without_institution(world: World, person_id: str) -> None:
+    """The idToken names the 医療機関: the search's MessageHeader leaves MedicalInstitutionCode out."""
+    order = world.order("webapi-eligibility", cards=(card_of(world, person_id),))
+    world.act(dataclasses.replace(order, send_medical_institution_code=False))
+
+
+@when(parsers.parse('レセコンが Web API で "{person_id}" の被保険者証を保険者番号を0で埋めて資格確認する'))
+def webapi_query_zero_padded(world: World, person_id: str) -> None:
+    """A 6-digit 国保 保険者番号 sent as "00" + 6 digits, as public Web API clients do."""
+    order = world.order("webapi-eligibility", cards=(card_of(world, person_id),))
+    world.act(dataclasses.replace(order, insurer_padding="zero"))
+
+
+@when("レセコンのクライアント証明書が稼働中に失効する")
+def revoke_client_certificate(world: World) -> None:
+    """The 医療機関's certificate is listed in the CRL while the Web API runs; the login listener
+    restarts in place (as `POST /admin/pki/revoke` does on the gateway), and the orders from now on
+    hand over that same certificate."""
+    if world.webapi_listener is None or world.pki is None:
+        omit("no TLS Web API in this scenario")
+    assert world.pki is not None
+    cert = world.pki.client_paths(world.medical_institution, world.certificate_status)[0]
+    world.webapi_listener.revoke(cert)
+    world.reuse_certificate = True
 
 
 @when(parsers.parse('レセコンが Web API で "{person_id}" の被保険者証を生年月日 "{birthdate}" と誤って資格確認する'))

@@ -50,9 +50,12 @@ class World:
     run_token: str = "run"
     http: str | None = None  # base URL of /oqs/{API_ID} and the Web API, when --mg-http-port serves them
     listener: Any = None  # the run's HTTP listener (CatalogueHttp), when it serves this scenario
-    webapi: str | None = None  # base URL of the TLS Web API, in `webapi` scenarios
+    webapi: str | None = None  # base URL of the Web API's login host (TLS, client certificate), in `webapi` scenarios
+    webapi_search: str | None = None  # … and of its search host (TLS, server certificate only)
+    webapi_listener: Any = None  # the catalogue's CatalogueHttp(pki=…), to revoke a certificate mid-scenario
     pki: TestPKI | None = None  # its test PKI: each order gets a client certificate for its 医療機関コード
     certificate_status: ClientStatus = "valid"  # the client certificate the orders hand over
+    reuse_certificate: bool = False  # hand over the certificate already issued (e.g. revoked meanwhile)
     last: Outcome | Exchange | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)
@@ -107,13 +110,19 @@ class World:
         (issued now, so an expired one is expired against real time, as TLS judges it)."""
         if self.webapi is None or self.pki is None:
             return {}
-        cert = self.pki.issue_client(medical_institution, self.certificate_status, check_code=False)
+        if self.reuse_certificate:
+            cert_path, key_path, p12_path = self.pki.client_paths(medical_institution, self.certificate_status)
+        else:
+            cert = self.pki.issue_client(medical_institution, self.certificate_status, check_code=False)
+            cert_path, key_path, p12_path = cert.cert, cert.key, cert.p12
         access = {
-            "url": self.webapi,
+            "url": self.webapi,  # the login host, as before the search host had its own URL
+            "login_url": self.webapi,
+            "search_url": self.webapi_search,
             "ca": str(self.pki.ca_cert),
-            "client_cert": str(cert.cert),
-            "client_key": str(cert.key),
-            "client_p12": str(cert.p12),
+            "client_cert": str(cert_path),
+            "client_key": str(key_path),
+            "client_p12": str(p12_path),
         }
         return {"webapi": access}
 
@@ -196,9 +205,11 @@ def world(
     if info is not None and "webapi" in info.capabilities:  # the TLS Web API, started for these scenarios only
         secure = request.getfixturevalue("mockgateway_catalogue_webapi")
         serving.enter_context(secure.serving(gateway))
-        w.webapi, w.pki = secure.url, secure.pki
+        w.webapi, w.webapi_search, w.pki, w.webapi_listener = secure.url, secure.search_url, secure.pki, secure
     pki_dir = w.pki.directory if w.pki is not None else None
-    env = Environment(root=config.root, http=w.http, progress=w.progress, webapi=w.webapi, pki=pki_dir)
+    env = Environment(
+        root=config.root, http=w.http, progress=w.progress, webapi=w.webapi, webapi_search=w.webapi_search, pki=pki_dir
+    )
     mockgateway_adapter.begin(env)
     try:
         yield w

@@ -57,8 +57,11 @@ def folder_writer(face_dir: Path) -> FaceWriter:
     return write
 
 
-def confirmed_tree(gateway: Gateway, session: ReaderSession, mic: str, now: dt.datetime) -> tuple[Tree, str, str]:
-    """The face file of an identified holder, its 資格有効性 and the journal's reason."""
+def confirmed_tree(
+    gateway: Gateway, session: ReaderSession, mic: str, now: dt.datetime, *, prescription: str | None = None
+) -> tuple[Tree, str, str]:
+    """The face file of an identified holder, its 資格有効性 and the journal's reason.
+    `prescription`: the PrescriptionIssueSelect code of the patient's choice, or None for none."""
     check = session.check
     assert check is not None
     assert check.person_id is not None
@@ -82,12 +85,21 @@ def confirmed_tree(gateway: Gateway, session: ReaderSession, mic: str, now: dt.d
         )
         for kind in CONSENT_KINDS
     }
-    options = ResultOptions(on=today, now=now, consents=consents)
+    # The reader writes every consent flag (0 for what it did not ask), and 特定疾病 as files have it.
+    options = ResultOptions(
+        on=today,
+        now=now,
+        consents=consents,
+        diseases_layout=gateway.settings.diseases_layout_xml,
+        every_consent_flag=True,
+    )
     match = outcome.match
     if match is not None:
         options.reference_number = reference_number_for(gateway, mic, match.qualification.key)
     header = _header(gateway, mic, now, SegmentOfResult.NORMAL, None)
     body = eligibility_body(outcome.validity, outcome.matches, options, search_echo=None, notice=notice)
+    if prescription is not None:  # first in MessageBody, where [RW] and [H] read it (docs/layouts.md)
+        body = {"PrescriptionIssueSelect": prescription, **body}
     session.steps.append(f"資格有効性 {outcome.validity.value}: {outcome.reason}")
     reason = f"資格有効性 {outcome.validity.value} ({outcome.reason}); 利用者証明用電子証明書: {a.describe()}"
     return {"MessageHeader": header, "MessageBody": body}, outcome.validity.value, reason

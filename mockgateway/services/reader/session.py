@@ -201,7 +201,8 @@ class FaceFeature:
         segment: SegmentOfResult | None = None
         validity: str | None = None
         if session.error is None:
-            tree, validity, reason = confirmed_tree(self.gateway, session, mic, now)
+            prescription = self.settings.prescription_code(session.placement.prescription)
+            tree, validity, reason = confirmed_tree(self.gateway, session, mic, now, prescription=prescription)
             check = session.check
             assert check is not None
             assert check.person_id is not None
@@ -217,7 +218,7 @@ class FaceFeature:
         if tree is not None:
             encoding = self.gateway.settings.output_encoding
             result.tree = tree
-            result.body = xmlcodec.render("XmlMsg", tree, encoding)
+            result.body = xmlcodec.render("XmlMsg", tree, encoding, indent=self.gateway.settings.indent_files)
             result.face_name = face_file_name(mic, now)
             if self.writer is not None:
                 result.face_path = self.writer(result.body, result.face_name)
@@ -329,7 +330,7 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
     """A Placement from JSON / keyword options (the admin API's and the CLI's shape)."""
     known = {
         "person_id", "mode", "fallback", "pin", "pins", "face", "consents", "consent",
-        "medical_institution", "remove_at", "card", "generic_card", "channel", "passcode",
+        "medical_institution", "remove_at", "card", "generic_card", "channel", "passcode", "prescription",
     }  # fmt: skip
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -362,6 +363,7 @@ def placement_from(doc: Mapping[str, Any]) -> Placement:
         medical_institution=mic_value(str(mic)) if mic else None,
         remove_at=RemovalPoint(str(remove_at)) if remove_at else None,
         generic_card=generic,
+        prescription=str(doc["prescription"]) if doc.get("prescription") else None,
         channel=str(channel) if channel is not None else None,
         passcode=str(doc["passcode"]) if doc.get("passcode") not in (None, "") else None,
     )

@@ -36,6 +36,12 @@ class FaceSettings:
     transport: str = "direct"  # direct (card model in-process) or pcscd (the face-auth reader slot)
     pcscd_port: int = DEFAULT_PCSCD_PORT
     pcscd_reader: str = DEFAULT_PCSCD_READER
+    # 処方箋発行形態: what a patient picks when the placement does not say (none: no such screen,
+    # the element is left out), and the codes written for each choice ([H] codes.ts: 1 電子, 2 紙;
+    # no official table is public, hence settings; docs/layouts.md)
+    prescription: str = "paper"
+    prescription_code_electronic: str = "1"
+    prescription_code_paper: str = "2"
 
     @property
     def rules(self) -> CertificateRules:
@@ -69,6 +75,10 @@ class FaceSettings:
                     raise ValueError("consent_screens: a list, e.g. [drug, checkup, diagnosis, operation]")
                 kinds = {ConsentKind.parse(str(v)) for v in value}
                 values[name] = tuple(k for k in SCREEN_ORDER if k in kinds)
+            elif name == "prescription":
+                if value not in ("electronic", "paper", "none"):
+                    raise ValueError(f"prescription: electronic, paper or none, got {value!r}")
+                values[name] = value
             elif name == "transport":
                 if value not in ("direct", "pcscd"):
                     raise ValueError(f"transport: direct or pcscd, got {value!r}")
@@ -78,6 +88,15 @@ class FaceSettings:
         updated = dataclasses.replace(self, **values)
         updated.rules  # noqa: B018 - validates the month counts
         return updated
+
+    def prescription_code(self, chosen: str | None) -> str | None:
+        """PrescriptionIssueSelect for the patient's choice (None: the setting's), or None for none."""
+        choice = chosen or self.prescription
+        if choice == "electronic":
+            return self.prescription_code_electronic
+        if choice == "paper":
+            return self.prescription_code_paper
+        return None
 
     @classmethod
     def load(cls, gateway: Gateway) -> FaceSettings:

@@ -101,3 +101,10 @@
       """
     ならば 処理結果区分は "9" である
     かつ エラーコードは "MGW1001" である
+
+  @OQS-ELIG-012 @rule:oqs-interface-1.4 @doc:layouts
+  シナリオ: 特定疾病療養受療証は結果ファイルでは List の中に Info を入れ子にして返る
+    もし レセコンが "gendo-kenji" の被保険者証で限度額情報の提供に同意して資格確認する
+    ならば 結果に "SpecificDiseasesCertificateList" がある
+    かつ 結果の "SpecificDiseasesCertificateRelatedConsFlg" は "1" である
+    かつ ゲートウェイの結果の特定疾病療養受療証リストは "nested" の形で 1 件である
