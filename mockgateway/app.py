@@ -75,8 +75,9 @@ def build_gateway(config: Config, *, real_time: Callable[[], float] = time.time)
             diseases_layout_json=config.diseases_layout_json,
             indent_files=config.indent_files,
         ),
-        journal=Journal(config.journal_entries, config.journal_body_bytes),
+        journal=Journal(config.journal_entries, config.journal_body_bytes, config.journal_total_bytes),
         faults=FaultBook(config.fault_seed),
+        reset_clock=config.reset_clock,
     )
     for install in FEATURES:
         install(gateway)

@@ -39,8 +39,11 @@ def serve_config(args: argparse.Namespace) -> Config:
         journal_entries=args.journal_entries,
         folder=not args.no_folder,
         poll_interval=args.poll_interval,
+        settle_seconds=args.settle_seconds,
         latency=args.latency,
         workers=args.workers,
+        reset_clock=args.reset_clock,
+        trash_retention_days=args.trash_days,
         bulk={
             name: value
             for name, value in (
@@ -63,7 +66,10 @@ def serve_config(args: argparse.Namespace) -> Config:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from mockgateway.engine import ClockStateError
+    from mockgateway.fixtures import FixtureError
     from mockgateway.server import start
+    from mockgateway.transports.folder import FolderError
 
     config = serve_config(args)
 
@@ -83,7 +89,14 @@ def _serve(args: argparse.Namespace) -> int:
         token = "the --admin-token value" if config.admin_token else f"the token in {config.root / 'admin-token'}"
         print(f"console: http://{config.host}:{config.http_port}/console/ (log in with {token})", flush=True)
 
-    start(config, on_ready=ready)
+    try:
+        start(config, on_ready=ready)
+    except FixtureError as exc:  # the same one line as `fixtures check`, no traceback
+        print(f"NG {exc}", file=sys.stderr)
+        return 1
+    except (ClockStateError, FolderError, FileExistsError, NotADirectoryError) as exc:
+        print(f"mockgateway: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -183,6 +196,23 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     serve.add_argument("--reports", help="harness reports the web console lists (default: ROOT/reports)")
     serve.add_argument(
         "--harness-config", help="harness settings (TOML) for runs the console starts (default: reference client)"
+    )
+    serve.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=2.0,
+        help="a file found by a rescan whose writers cannot be checked is taken after this long unchanged",
+    )
+    serve.add_argument(
+        "--trash-days",
+        type=float,
+        default=7.0,
+        help="delete trash/ files older than this many days (default 7; 0 keeps them forever)",
+    )
+    serve.add_argument(
+        "--reset-clock",
+        action="store_true",
+        help="forget the saved virtual clock and start at real time (the way out of a bad saved clock)",
     )
     serve.add_argument(
         "--workers",

@@ -33,9 +33,13 @@ class Config:
     admin_token: str | None = None  # default: generated and written to <root>/admin-token
     journal_entries: int = 10_000
     journal_body_bytes: int = 64 * 1024
+    journal_total_bytes: int = 256 * 1024 * 1024  # all bodies together (mockgateway.control.journal)
+    reset_clock: bool = False  # forget the saved virtual clock (`serve --reset-clock`)
+    trash_retention_days: float = 7.0  # trash/ files older than this are deleted; 0 keeps them forever
     token_ttl_seconds: int = 3600
     folder: bool = True
     poll_interval: float = 0.2  # seconds, for the polling fallback when inotify is unavailable
+    settle_seconds: float = 2.0  # unchanged this long, a listed file nobody can vouch for is taken (docs/folder.md)
     fault_seed: int | None = None
     latency: str = "off"  # realistic latency: off, realistic, or MEDIAN_MS:P99_MS (mockgateway.control.latency)
     bulk: dict[str, str] = field(default_factory=dict)  # bulk settings to set at start (docs/bulk.md)

@@ -21,7 +21,7 @@ from mockgateway.control.consents import ConsentBook
 from mockgateway.control.faults import Decision, FaultBook
 from mockgateway.control.journal import Journal, JournalEntry
 from mockgateway.control.latency import LatencyModel
-from mockgateway.domain.clock import ClockState, VirtualClock
+from mockgateway.domain.clock import ClockError, ClockState, VirtualClock
 from mockgateway.domain.codes import (
     CharacterCode,
     ReferenceClassification,
@@ -108,6 +108,7 @@ class Response:
     delay: float  # seconds the transport waits before answering (latency faults)
     action: str | None  # None, or a fault the transport acts out: http503 / drop / maintenance
     entry: JournalEntry
+    internal: bool = False  # the answer reports a bug (MGW9999), not a problem of the request
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ class Gateway:
         settings: Settings | None = None,
         journal: Journal | None = None,
         faults: FaultBook | None = None,
+        reset_clock: bool = False,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -172,10 +174,21 @@ class Gateway:
         self.workers: list[Worker] = []
         # (method, path) → handler: features add admin routes here (see transports/admin.py)
         self.admin_routes: dict[tuple[str, str], Callable[[Any], tuple[int, Any]]] = {}
+        # Transports report what keeps them from working (res/ not writable, …) for /health.
+        self.health_checks: list[Callable[[], str | None]] = []
         self._reload_lock = threading.Lock()
+        if reset_clock:
+            self.save_clock()  # `serve --reset-clock`: the way out of a saved state that cannot run
         saved = store.get_state("clock")
         if saved is not None:
-            clock.restore(_clock_from_json(saved))
+            try:
+                clock.restore(_clock_from_json(saved))
+                clock.now()
+            except (ClockError, KeyError, TypeError, ValueError, OverflowError) as exc:
+                raise ClockStateError(
+                    f"the clock state saved in {store.path} cannot be used ({exc}); "
+                    "start once with `mockgateway serve --reset-clock` to go back to real time"
+                ) from None
         self.index = PeopleIndex()
         self.reload()
 
@@ -203,6 +216,8 @@ class Gateway:
         self.reload()
 
     def save_clock(self) -> None:
+        """Persist the clock, but only a state whose now() works (a restart must not inherit a broken one)."""
+        self.clock.now()
         self.store.set_state("clock", _clock_to_json(self.clock.state))
 
     # -- the one entry point -------------------------------------------------------------------
@@ -216,9 +231,13 @@ class Gateway:
         transport: str,
         name: str | None = None,
         institution: str | None = None,
+        canary: bool = False,
+        oversize: int | None = None,
     ) -> Response:
         """`institution`: the 医療機関コード the carrier already knows (the Web API's idToken), used
-        when the request's MessageHeader leaves MedicalInstitutionCode out."""
+        when the request's MessageHeader leaves MedicalInstitutionCode out. `canary`: /health's
+        probe: no faults, no latency, not journaled. `oversize`: the body was refused unread at this
+        many bytes (or more); answer "too large" without it."""
         started = time.perf_counter()
         now = self.clock.now()
         ctx = Context(self, api_id, transport, now, name, fmt, institution)
@@ -226,14 +245,16 @@ class Gateway:
         service = self.services.get(api_id)
         reference = service.reference if service else None
         decision: Decision | None = None
+        internal = False
         mic: str | None = None
         try:
-            if len(raw) > self.settings.max_request_bytes:
-                raise XmlError("file.too_large", f"{len(raw)} bytes > {self.settings.max_request_bytes}")
+            size = len(raw) if oversize is None else oversize
+            if size > self.settings.max_request_bytes:
+                raise XmlError("file.too_large", f"{size} bytes > {self.settings.max_request_bytes}")
             tree = self._parse(raw, fmt)
             mic = echo_header(tree).get("MedicalInstitutionCode") or institution
-            decision = self.faults.evaluate(api_id, transport, mic, now)
-            if decision.action is not None:
+            decision = None if canary else self.faults.evaluate(api_id, transport, mic, now)
+            if decision is not None and decision.action is not None:
                 reply = self._fault_reply(ctx, tree, decision, reference)
             elif service is None:
                 known = ", ".join(sorted(self.services))
@@ -251,32 +272,33 @@ class Gateway:
             log.exception("internal error handling %s", api_id)
             reply = self.error_reply(ctx, tree, self.codes.get("internal", detail=type(exc).__name__), reference)
             reply.reason = repr(exc)
+            internal = True
         # Files look like the terminal's (indented); what HTTP answers stays on one line.
         body, media_type = self._render(reply, fmt, indent=self.settings.indent_files and transport == FOLDER)
         delay = decision.delay if decision else 0.0
-        if self.settings.latency is not None:
+        if self.settings.latency is not None and not canary:
             realistic = self.settings.latency.sample(transport)
             reply.extra["latency_ms"] = round(realistic * 1000, 1)
             delay += realistic
-        entry = self.journal.record(
-            JournalEntry(
-                id=0,
-                at=timestamp(now),
-                real_time=time.time(),
-                transport=transport,
-                api_id=api_id,
-                name=name,
-                medical_institution=mic,  # read once, after the parse (None when it failed)
-                request=raw,
-                response=body,
-                segment=reply.segment.value,
-                validity=reply.validity,
-                reason=reply.reason,
-                fault=decision.action if decision else None,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                extra=reply.extra,
-            )
+        entry = JournalEntry(
+            id=0,
+            at=timestamp(now),
+            real_time=time.time(),
+            transport=transport,
+            api_id=api_id,
+            name=name,
+            medical_institution=mic,  # read once, after the parse (None when it failed)
+            request=raw,
+            response=body,
+            segment=reply.segment.value,
+            validity=reply.validity,
+            reason=reply.reason,
+            fault=decision.action if decision else None,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            extra=reply.extra,
         )
+        if not canary:
+            entry = self.journal.record(entry)
         return Response(
             body=body,
             media_type=media_type,
@@ -284,6 +306,7 @@ class Gateway:
             delay=delay,
             action=decision.action if decision else None,
             entry=entry,
+            internal=internal,
         )
 
     def _parse(self, raw: bytes, fmt: Format) -> Tree:
@@ -343,6 +366,10 @@ class Gateway:
         return Reply({"MessageHeader": header, "MessageBody": {}}, segment=SegmentOfResult.ABNORMAL)
 
 
+class ClockStateError(RuntimeError):
+    """The saved clock state cannot be restored; the message says how to start anyway."""
+
+
 def _clock_to_json(state: ClockState) -> dict[str, Any]:
     return {
         "anchor_virtual": state.anchor_virtual.isoformat(),
@@ -353,6 +380,8 @@ def _clock_to_json(state: ClockState) -> dict[str, Any]:
 
 
 def _clock_from_json(doc: dict[str, Any]) -> ClockState:
+    if not isinstance(doc, dict):
+        raise TypeError(f"a JSON object is expected, got {type(doc).__name__}")
     return ClockState(
         anchor_virtual=dt.datetime.fromisoformat(doc["anchor_virtual"]),
         anchor_real=float(doc["anchor_real"]),

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-import yaml
-
 from mockgateway.card.spec import CardSpecError, parse_card_spec
 from mockgateway.domain.codes import (
     INSURED_CARD_CLASSIFICATION,
@@ -46,12 +44,8 @@ from mockgateway.domain.numbers import (
     normalize_symbol,
 )
 from mockgateway.domain.relative_dates import resolve_date, resolve_relative
-
-
-class FixtureError(ValueError):
-    def __init__(self, source: str, where: str, field_name: str, detail: str) -> None:
-        super().__init__(f"{source}: {where}: {field_name}: {detail}")
-        self.source, self.where, self.field, self.detail = source, where, field_name, detail
+from mockgateway.fixture_files import FixtureError as FixtureError  # noqa: PLC0414 - re-exported: the public name
+from mockgateway.fixture_files import read_files
 
 
 @dataclass
@@ -324,6 +318,9 @@ def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt
         unknown = set(doc) - {"insurers", "persons", "institutions", "version", "comment"}
         if unknown:
             raise FixtureError(source, "-", sorted(unknown)[0], "未知のトップレベル項目です")
+        for key in ("insurers", "persons"):
+            if doc.get(key) is not None and not isinstance(doc[key], list):
+                raise FixtureError(source, "-", key, "リスト (- で始まる項目の並び) です")
         for i, item in enumerate(doc.get("insurers") or []):
             insurer = _insurer(DocReader(source, f"insurer[{i}]", item, today))
             data.insurers[insurer.number.value] = insurer
@@ -341,20 +338,6 @@ def load_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], today: dt
             data.persons[person.id] = person
             data.documents[person.id] = resolve_relative(_plain(item), today)
     return data
-
-
-def read_files(paths: Sequence[Path]) -> list[tuple[str, Mapping[str, Any]]]:
-    out: list[tuple[str, Mapping[str, Any]]] = []
-    for path in paths:
-        files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
-        for file in files:
-            try:
-                # BaseLoader keeps every scalar a string: 00 stays "00", 20240401 stays a date text.
-                doc = yaml.load(file.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
-            except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-                raise FixtureError(str(file), "-", "-", f"読めません: {exc}") from None
-            out.append((str(file), doc or {}))
-    return out
 
 
 def load_paths(paths: Sequence[Path], today: dt.date) -> Dataset:

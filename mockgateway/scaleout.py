@@ -50,10 +50,20 @@ from mockgateway.config import Config
 from mockgateway.control.faults import FaultBook, rule_from_dict
 from mockgateway.control.journal import Journal, JournalEntry
 from mockgateway.control.tokens import Token, TokenBook
-from mockgateway.engine import Format, Gateway, _clock_from_json, _clock_to_json
+from mockgateway.engine import Gateway, _clock_from_json, _clock_to_json
 from mockgateway.store import number_map
 from mockgateway.store.index import PeopleIndex
-from mockgateway.transports.http import JSON, SEARCH_PATH, HttpApp, HttpProtocol, Scope
+from mockgateway.transports.http import (
+    JSON,
+    SEARCH_PATH,
+    HttpApp,
+    HttpProtocol,
+    Scope,
+    TooLarge,
+    is_loopback,
+    read_body,
+    too_large,
+)
 
 log = logging.getLogger(__name__)
 
@@ -376,19 +386,20 @@ class ReplicaApp:
         self.follower.sync()
         path, method = scope.path, scope.method
         local = not self.follower.limited_faults and method == "POST"
-        if local and path == "/oqs/" + LOCAL_API:
-            body = await protocol()
-            response = self.gateway.process(LOCAL_API, body, fmt=Format.XML, transport="http", name=path)
-            await self.http._send(protocol, response)
+        if (local and path == "/oqs/" + LOCAL_API) or (
+            local and self.webapi and path == SEARCH_PATH and self._known(scope)
+        ):
+            await self.http.__rsgi__(scope, protocol)  # the body limit and the answer, as in one process
             return
-        if local and self.webapi and path == SEARCH_PATH and self._known(scope):
-            await self.http.__rsgi__(scope, protocol)
+        try:
+            body = await read_body(scope, protocol, self.gateway.settings.max_request_bytes)
+        except TooLarge as exc:
+            too_large(protocol, exc)
             return
-        if path.startswith("/admin") and not _loopback(scope.client):
-            await protocol()
+        if path.startswith("/admin") and not is_loopback(scope.client):
             protocol.response_bytes(403, [("content-type", JSON)], b'{"error":"loopback clients only"}')
             return
-        await forward(scope, protocol, await protocol(), self.port)
+        await forward(scope, protocol, body, self.port)
 
     def _known(self, scope: Scope) -> bool:
         header = scope.headers.get("authorization")
@@ -396,11 +407,6 @@ class ReplicaApp:
             return False
         value = str(header).removeprefix("Bearer ").strip()
         return value in self.tokens._tokens or self.tokens.learn(value) is not None
-
-
-def _loopback(client: str) -> bool:
-    host = client.rsplit(":", 1)[0].strip("[]")
-    return host in ("127.0.0.1", "::1") or host.startswith("127.")
 
 
 # -- processes ------------------------------------------------------------------------------------
@@ -420,7 +426,11 @@ class Replicas:
         self.cleared = ctx.RawArray("Q", count)
         self.inbox = ctx.Queue()
         self.primary_port = _free_port()
-        bounds = {"max_entries": gateway.journal.max_entries, "max_body_bytes": gateway.journal.max_body_bytes}
+        bounds = {
+            "max_entries": gateway.journal.max_entries,
+            "max_body_bytes": gateway.journal.max_body_bytes,
+            "max_total_bytes": gateway.journal.max_total_bytes,
+        }
         gateway.journal = MergingJournal(self.inbox, self.demand, self.acks, self.clears, self.cleared, **bounds)
         self.publisher = Publisher(gateway, tokens, self.counter)
         shared = (self.counter, self.inbox, self.demand, self.acks, self.clears, self.cleared)
@@ -477,7 +487,7 @@ def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], boun
     counter, outbox, demand, acks, clears, cleared = shared
     number = slot + 1
     logging.basicConfig(level=logging.WARNING, format=f"%(levelname)s replica-{number} %(name)s: %(message)s")
-    config = replace(config, folder=False, fixtures=[])
+    config = replace(config, folder=False, fixtures=[], reset_clock=False)  # the primary did any reset
     gateway = build_gateway(config)
     seed = None if config.fault_seed is None else config.fault_seed + number
     gateway.settings.latency = parse_latency(config.latency, seed)

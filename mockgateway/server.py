@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import gc
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -41,8 +42,10 @@ def admin_token(config: Config) -> str:
         return path.read_text(encoding="ascii").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     token = new_admin_token()
-    path.write_text(token + "\n", encoding="ascii")
-    path.chmod(0o600)
+    # Created 0600 from the first byte (never world-readable, not even between a write and a chmod).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(token + "\n")
     return token
 
 
@@ -124,7 +127,13 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
     if config.folder:
         from mockgateway.transports.folder import FolderTransport
 
-        running.folder = FolderTransport(gateway, config.root, poll_interval=config.poll_interval)
+        running.folder = FolderTransport(
+            gateway,
+            config.root,
+            poll_interval=config.poll_interval,
+            settle_seconds=config.settle_seconds,
+            trash_retention_days=config.trash_retention_days,
+        )
         running.folder.start()
     for worker in gateway.workers:
         worker.start()

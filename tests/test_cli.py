@@ -90,7 +90,7 @@ def test_serve_runs_all_transports_and_stops_on_sigterm(tmp_path: Path) -> None:
         while "mockgateway ready" not in line and time.monotonic() < deadline:
             line = proc.stdout.readline()
         assert "mockgateway ready" in line
-        assert requests.get(f"http://127.0.0.1:{http}/health", timeout=5).json() == {"status": "ok"}
+        assert requests.get(f"http://127.0.0.1:{http}/health", timeout=5).json()["status"] == "ok"
         for folder in ("req", "res", "face", "trash"):
             assert (root / folder).is_dir()
         assert (root / "mockgateway.sqlite3").exists()
@@ -114,3 +114,61 @@ def test_fixtures_check_reads_medical_records_too(tmp_path: Path, capsys: pytest
     err = capsys.readouterr().err
     assert "person p1/medical" in err
     assert "months" in err
+
+
+def _serve_fails(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mockgateway", "serve", "--http-port", str(_free_port()), "--tls-port", "0", *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("a: &a [x, x]\nb: [*a, *a]\n", "エイリアス *a"),
+        ("persons: " + "[" * 5000 + "]" * 5000 + "\n", "入れ子が深すぎます"),
+        ("persons: [\n", "読めません"),
+    ],
+)
+def test_serve_with_bad_fixtures_prints_one_line_and_exits_1(tmp_path: Path, content: str, says: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content, encoding="utf-8")
+    done = _serve_fails(tmp_path, "--root", str(tmp_path / "oqs"), "--fixtures", str(bad))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("NG ")]
+    assert len(lines) == 1
+    assert str(bad) in lines[0]
+    assert says in lines[0]
+    check = subprocess.run([sys.executable, "-m", "mockgateway", "fixtures", "check", str(bad)],
+                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert check.returncode == 1
+    assert check.stderr.strip() == lines[0]
+
+
+def test_serve_with_res_as_a_file_says_so_and_exits_1(tmp_path: Path) -> None:
+    root = tmp_path / "oqs"
+    root.mkdir()
+    (root / "res").write_text("not a folder")
+    done = _serve_fails(tmp_path, "--root", str(root))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "res exists but is not a folder" in done.stderr
+
+
+def test_serve_with_a_bricked_saved_clock_points_at_reset_clock(tmp_path: Path) -> None:
+    from mockgateway.store.sqlite import SqliteRepository
+
+    root = tmp_path / "oqs"
+    store = SqliteRepository(root / "mockgateway.sqlite3")
+    store.set_state("clock", {"anchor_virtual": "9999-12-31T23:59:59+09:00", "anchor_real": 0.0, "running": True})
+    store.close()
+    done = _serve_fails(tmp_path, "--root", str(root))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "--reset-clock" in done.stderr

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mockgateway.domain.clock import jst
 from mockgateway.domain.codes import ReferenceClassification, ResultCode
 from mockgateway.engine import Context, Format, Gateway, Reply, Response, Settings
 from mockgateway.services.eligibility import API_ID
+from mockgateway.wire import xmlcodec
 from mockgateway.wire.xmlcodec import Tree
 from tests.conftest import (
     MIC,
@@ -424,3 +429,64 @@ def test_clock_state_survives_a_restart(make_gateway: GatewayFactory) -> None:
     first.clock.set(jst(2025, 6, 18, 10, 30), running=False)  # the shared fixture clock
     second = make_gateway(personas=False)
     assert second.clock.now() == jst(2031, 2, 3, 4, 5, 6)
+
+
+# -- the saved clock and /health (issue 18 item 1) ---------------------------------------------------
+
+
+def test_a_saved_clock_that_cannot_run_is_a_clear_error_with_a_way_out(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    from mockgateway.domain.clock import VirtualClock
+    from mockgateway.engine import ClockStateError
+    from mockgateway.store.sqlite import SqliteRepository
+
+    db = tmp_path / "bricked.sqlite3"
+    store = SqliteRepository(db)
+    # what a gateway of before saved after POST /admin/clock {"rate": 1e308}
+    store.set_state("clock", {"anchor_virtual": "2026-11-23T10:00:00+09:00", "anchor_real": 0.0, "running": True,
+                              "rate": 1e308})  # fmt: skip
+    store.close()
+    with pytest.raises(ClockStateError, match="--reset-clock"):
+        Gateway(SqliteRepository(db), VirtualClock(time.time))
+    reset = Gateway(SqliteRepository(db), VirtualClock(time.time), reset_clock=True)
+    assert reset.clock.state.rate == 1.0
+    again = Gateway(SqliteRepository(db), VirtualClock(time.time))  # and the good state was saved
+    assert abs(again.clock.now().timestamp() - time.time()) < 3600
+
+
+def test_health_runs_a_canary_through_the_engine(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockgateway import health
+
+    status, doc = health.check(gateway)
+    assert (status, doc["status"], doc["canary"]["segment"]) == (200, "ok", "1")
+    assert len(gateway.journal) == 0  # the canary is not journaled
+
+    def broken(ctx: Context, tree: Tree) -> Reply:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(gateway.services[API_ID], "handle", broken)
+    status, doc = health.check(gateway)
+    assert status == 503
+    assert "OverflowError" in doc["problems"][0]
+    gateway.health_checks.append(lambda: "res/ not writable")
+    assert "res/ not writable" in health.check(gateway)[1]["problems"]
+
+
+# -- every echo path answers well-formed XML (issue 18 item 6) -------------------------------------
+
+ANY_TEXT = st.lists(st.integers(0, 0x10FFFF), max_size=30).map(lambda points: "".join(map(chr, points)))
+
+
+def test_an_api_id_of_any_code_points_is_echoed_as_well_formed_xml(gateway: Gateway) -> None:
+    @settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(api_id=ANY_TEXT, encoding=st.sampled_from(["Shift_JIS", "UTF-8"]), empty=st.booleans())
+    def probe(api_id: str, encoding: str, empty: bool) -> None:
+        gateway.settings.output_encoding = encoding
+        raw = b"" if empty else eligibility_request()
+        answer = gateway.process(api_id, raw, fmt=Format.XML, transport="http", name=api_id)
+        parsed = xmlcodec.parse(answer.body)  # raises if not well-formed
+        assert xmlcodec.text_at(parsed.tree, "MessageHeader", "SegmentOfResult") in ("1", "9")
+        orjson.dumps(answer.entry.as_dict())  # and the journal can still be read
+
+    probe()

@@ -13,6 +13,7 @@ from mockgateway.config import DEFAULT_FIXTURES
 from mockgateway.domain.codes import PersonalFamily, Sex
 from mockgateway.domain.kana import is_half_width_kana
 from mockgateway.engine import Gateway
+from mockgateway.fixture_files import parse_yaml
 from mockgateway.fixtures import (
     Dataset,
     FixtureError,
@@ -521,6 +522,35 @@ def test_readme_documents_every_key_and_persona() -> None:
         assert f"`{key}`" in text, key
     for pid in load_paths([DEFAULT_FIXTURES], TODAY).persons:
         assert f"| `{pid}` |" in text, pid
+
+
+# -- limits (issue 18 item 9) ----------------------------------------------------------------------
+
+LAUGHS = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+)
+
+
+def test_yaml_aliases_are_refused_naming_the_file(tmp_path: Path) -> None:
+    bomb = tmp_path / "laughs.yaml"
+    bomb.write_text(LAUGHS)
+    with pytest.raises(FixtureError, match=r"laughs\.yaml: .*エイリアス \*a"):
+        load_paths([bomb], dt.date(2025, 6, 18))
+
+
+def test_deep_nesting_is_a_fixture_error_not_a_recursion_error(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("persons: " + "[" * 5000 + "]" * 5000)
+    with pytest.raises(FixtureError, match=r"deep\.yaml: .*入れ子が深すぎます"):
+        load_paths([deep], dt.date(2025, 6, 18))
+    with pytest.raises(FixtureError, match="admin:fixtures"):
+        parse_yaml(("{a: " * 100 + "1" + "}" * 100).encode(), "admin:fixtures")
+
+
+def test_a_document_of_the_wrong_shape_is_a_fixture_error() -> None:
+    with pytest.raises(FixtureError, match="persons: リスト"):
+        load_documents([("x.yaml", {"persons": "hoken-taro"})], dt.date(2025, 6, 18))
 
 
 # --- continuing_consents / institutions (居宅同意取得型, 資格確認限定型) ---------------------------------

@@ -30,8 +30,8 @@ from mockgateway.control.admin_routes import AdminError, AdminRequest
 from mockgateway.domain.clock import format_timestamp
 from mockgateway.engine import Gateway
 from mockgateway.harness.catalogue import CAPABILITIES
-from mockgateway.transports.admin import AdminApi, _is_loopback
-from mockgateway.transports.http import JSON, HttpProtocol, Scope
+from mockgateway.transports.admin import AdminApi
+from mockgateway.transports.http import JSON, HttpProtocol, Scope, is_loopback
 
 HTML = "text/html; charset=utf-8"
 PAGE_CSP = (
@@ -92,7 +92,7 @@ class Console:
                                                      "content-type", "last-event-id")}  # fmt: skip
         present = {k: v for k, v in headers.items() if v is not None}
         if scope.path == "/console/events" and scope.method == "GET":
-            if not _is_loopback(scope.client) or self._session(present) is None:
+            if not is_loopback(scope.client) or self._session(present) is None:
                 await protocol()
                 self._reply(protocol, 401, JSON, orjson.dumps({"error": LOGIN_FIRST}))
                 return
@@ -134,7 +134,7 @@ class Console:
     ) -> tuple[int, str, bytes, list[tuple[str, str]]]:
         """(status, content type, body, extra headers) for one request; no I/O beyond files read."""
         method, path = scope.method, scope.path.rstrip("/") or "/"
-        if not _is_loopback(scope.client):
+        if not is_loopback(scope.client):
             return _json(403, {"error": "the console answers loopback clients only"})
         lang = self._lang(headers)
         if path == "/console/static/console.css" and method == "GET":

@@ -20,6 +20,15 @@ Kind = Literal["latency", "error", "http503", "drop", "maintenance"]
 KINDS: tuple[Kind, ...] = ("latency", "error", "http503", "drop", "maintenance")
 
 
+# The longest delay a fault may add to one answer (docs/admin.md): longer would hang a client's
+# request (and a folder worker) for what is in practice forever. Several latency rules add up to
+# at most this too, and a log-normal sample is cut at it.
+MAX_LATENCY_MS = 60_000.0
+MAX_SIGMA = 3.0
+MAX_TIMES = 1_000_000_000
+_TEXT_KEYS = ("api_id", "transport", "medical_institution", "error_code", "error_message")
+
+
 class FaultSpecError(ValueError):
     pass
 
@@ -59,7 +68,7 @@ class FaultRule:
         if self.latency_ms is not None:
             return self.latency_ms / 1000
         if self.median_ms is not None:
-            return rng.lognormvariate(math.log(self.median_ms), self.sigma or 0.5) / 1000
+            return min(rng.lognormvariate(math.log(self.median_ms), self.sigma or 0.5), MAX_LATENCY_MS) / 1000
         return 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,6 +100,10 @@ def rule_from_dict(spec: dict[str, Any]) -> FaultRule:
     if kind not in KINDS:
         raise FaultSpecError(f"kind must be one of {list(KINDS)}, got {kind!r}")
     values = dict(spec)
+    for key in _TEXT_KEYS:
+        value = values.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > 256):
+            raise FaultSpecError(f"{key}: a string of at most 256 characters, got {type(value).__name__}")
     for key in ("start", "end"):
         if values.get(key) is not None:
             try:
@@ -99,19 +112,25 @@ def rule_from_dict(spec: dict[str, Any]) -> FaultRule:
                 raise FaultSpecError(f"{key}: {exc}") from None
     for key in ("latency_ms", "median_ms", "sigma"):
         if values.get(key) is not None:
+            high = MAX_SIGMA if key == "sigma" else MAX_LATENCY_MS
+            raw = values[key]
+            if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+                raise FaultSpecError(f"{key}: a number from 0 to {high:g}, got {type(raw).__name__}")
             try:
-                values[key] = float(values[key])
-            except (TypeError, ValueError):
-                raise FaultSpecError(f"{key} must be a number") from None
-            if values[key] < 0:
-                raise FaultSpecError(f"{key} must not be negative")
+                values[key] = float(raw)
+            except (TypeError, ValueError, OverflowError):
+                raise FaultSpecError(f"{key}: a number from 0 to {high:g}, got {raw!r:.40}") from None
+            if not 0 <= values[key] <= high:  # also refuses NaN
+                raise FaultSpecError(f"{key}: a number from 0 to {high:g} (the maximum), got {raw!r:.40}")
     if values.get("times") is not None:
-        try:
-            values["times"] = int(values["times"])
-        except (TypeError, ValueError):
-            raise FaultSpecError(f"times must be an integer, got {values['times']!r}") from None
-        if values["times"] < 1:
-            raise FaultSpecError("times must be at least 1")
+        raw = values["times"]
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdigit():
+            raise FaultSpecError(f"times: an integer from 1 to {MAX_TIMES}, got {raw!r:.40}")
+        values["times"] = int(str(raw))
+        if not 1 <= values["times"] <= MAX_TIMES:
+            raise FaultSpecError(f"times: an integer from 1 to {MAX_TIMES}, got {raw!r:.40}")
+    if values.get("median_ms") is not None and values["median_ms"] <= 0:
+        raise FaultSpecError(f"median_ms: a number above 0 and at most {MAX_LATENCY_MS:g}, got 0")
     rule = FaultRule(**values)
     if rule.kind == "latency" and rule.latency_ms is None and rule.median_ms is None:
         raise FaultSpecError("a latency fault needs latency_ms (fixed) or median_ms [+ sigma] (log-normal)")
@@ -167,7 +186,7 @@ class FaultBook:
                 fired.append(rule.id)
                 if rule.times is not None and rule.fired >= rule.times:
                     self._rules.remove(rule)
-        return Decision(delay, outcome.kind if outcome else None, outcome, tuple(fired))
+        return Decision(min(delay, MAX_LATENCY_MS / 1000), outcome.kind if outcome else None, outcome, tuple(fired))
 
     def in_maintenance(self, api_id: str, transport: str, now: dt.datetime) -> bool:
         """For the folder transport: hold files (without consuming a `times` budget)."""

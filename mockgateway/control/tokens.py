@@ -2,8 +2,14 @@
 
 The real login's JSON body ("ユーザー名、パスワードなどの情報", [H] onshi-login.js) is not
 public; the security that matters is the TLS client certificate, verified at the handshake.
-A token is bound to the 医療機関コード named at login when one is given, so a client that logs
-in as one institution and queries as another is refused.
+A login must name a valid 医療機関コード and the token is bound to it, so a client that logs in
+as one institution and queries as another is refused. A token is also bound to the instant it
+was issued: moving the virtual clock back before it does not revive (or pre-date) a token, and a
+token once seen expired is gone for good.
+
+Not bound to the client certificate's 医療機関コード: granian's RSGI scope does not expose the
+peer certificate (docs/reliability.md), so the certificate is verified at the handshake (CA, CRL,
+validity) and the code named at login is what the token carries.
 """
 
 from __future__ import annotations
@@ -53,7 +59,11 @@ class TokenBook:
         token = self._tokens.get(value)
         if token is None:
             return None, "認証トークンが不明です"
+        if now < token.issued:
+            return None, f"認証トークンは {token.issued:%Y%m%d%H%M%S} に発行されました (現在時刻はそれより前です)"
         if now >= token.expires:
+            with self._lock:  # seen expired once, gone: moving the clock back cannot revive it
+                self._tokens.pop(value, None)
             return None, f"認証トークンの有効期限 {token.expires:%Y%m%d%H%M%S} を過ぎています"
         return token, ""
 

@@ -7,6 +7,7 @@ it. It can stand still (tests) or run (load tests, manual sessions), and can be 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +47,37 @@ def parse_timestamp(raw: str) -> dt.datetime:
         raise ValueError(f"存在しない日時です: {raw!r}") from None
 
 
+# What the clock accepts (docs/admin.md). The bounds keep now() representable for the gateway's
+# lifetime: from MAX_INSTANT at MAX_RATE, datetime's year 9999 is centuries of real time away, and
+# now() saturates there rather than raising (a clock that raises bricks every transport).
+MIN_INSTANT = dt.datetime(1900, 1, 1, tzinfo=JST)
+MAX_INSTANT = dt.datetime(2199, 12, 31, 23, 59, 59, tzinfo=JST)
+MAX_RATE = 86_400.0  # a virtual day per real second
+_CEILING = dt.datetime(9999, 12, 30, tzinfo=JST)
+_FLOOR = dt.datetime(1, 1, 2, tzinfo=JST)
+
+
+class ClockError(ValueError):
+    """A clock setting outside what the clock can represent; the message names field and rule."""
+
+
+def check_instant(when: dt.datetime, field: str = "now") -> dt.datetime:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=JST)
+    if not MIN_INSTANT <= when <= MAX_INSTANT:
+        raise ClockError(
+            f"{field}: must lie between {format_timestamp(MIN_INSTANT)} and {format_timestamp(MAX_INSTANT)}, "
+            f"got {format_timestamp(when)}"
+        )
+    return when.astimezone(JST)
+
+
+def check_rate(rate: float) -> float:
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < float(rate) <= MAX_RATE:
+        raise ClockError(f"rate: a number of virtual seconds per real second, 0 < rate <= {MAX_RATE:g}, got {rate!r}")
+    return float(rate)
+
+
 @dataclass(frozen=True, slots=True)
 class ClockState:
     """Everything needed to reproduce the clock: persisted so a restart keeps virtual time."""
@@ -71,24 +103,28 @@ class VirtualClock:
         s = self._state
         if not s.running:
             return s.anchor_virtual
-        return s.anchor_virtual + dt.timedelta(seconds=(self._real() - s.anchor_real) * s.rate)
+        return _shifted(s.anchor_virtual, (self._real() - s.anchor_real) * s.rate)
 
     def today(self) -> dt.date:
         return self.now().date()
 
     def set(self, when: dt.datetime, *, running: bool | None = None, rate: float | None = None) -> None:
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=JST)
+        """Validated before anything changes: a ClockError leaves the clock as it was."""
+        when = check_instant(when)
         s = self._state
         self._state = ClockState(
-            anchor_virtual=when.astimezone(JST),
+            anchor_virtual=when,
             anchor_real=self._real(),
-            running=s.running if running is None else running,
-            rate=s.rate if rate is None else rate,
+            running=s.running if running is None else bool(running),
+            rate=s.rate if rate is None else check_rate(rate),
         )
 
     def advance(self, delta: dt.timedelta) -> None:
-        self.set(self.now() + delta)
+        try:
+            target = self.now() + delta
+        except OverflowError:
+            raise ClockError(f"advance: {delta} leaves the representable range") from None
+        self.set(target)
 
     def freeze(self) -> None:
         self.set(self.now(), running=False)
@@ -97,4 +133,25 @@ class VirtualClock:
         self.set(self.now(), running=True, rate=rate)
 
     def restore(self, state: ClockState) -> None:
+        """Install a saved state, checked as strictly as a set (ClockError when unusable)."""
+        check_state(state)
         self._state = state
+
+
+def check_state(state: ClockState) -> None:
+    if not isinstance(state.anchor_virtual, dt.datetime) or state.anchor_virtual.tzinfo is None:
+        raise ClockError(f"anchor_virtual: an aware datetime, got {state.anchor_virtual!r}")
+    check_instant(state.anchor_virtual, "anchor_virtual")
+    check_rate(state.rate)
+    if not math.isfinite(state.anchor_real):
+        raise ClockError(f"anchor_real: a finite epoch time, got {state.anchor_real!r}")
+
+
+def _shifted(anchor: dt.datetime, seconds: float) -> dt.datetime:
+    """anchor + seconds, saturating at the ends of datetime's range instead of raising."""
+    if not math.isfinite(seconds):
+        return _CEILING if seconds > 0 else _FLOOR
+    try:
+        return anchor + dt.timedelta(seconds=seconds)
+    except OverflowError:
+        return _CEILING if seconds > 0 else _FLOOR

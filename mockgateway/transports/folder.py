@@ -32,10 +32,15 @@ from mockgateway.engine import Format, Gateway
 from mockgateway.store.files import atomic_write
 from mockgateway.transports.folder_files import (
     ContainerError,
+    NotRegular,
     RequestName,
     explain_name,
+    fit_name,
+    has_writer,
     is_ignored,
     parse_request_name,
+    printable,
+    read_request,
     remove_stale_temp_files,
     unique_path,
     unzip_single_xml,
@@ -52,10 +57,28 @@ RESCAN_SECONDS = 2.0
 DEFAULT_CODES = {
     "file.name": ResultCode("MGW1010", "ファイル名が規定の形式ではありません: {detail}"),
     "file.container": ResultCode("MGW1011", "ZIPファイルからXMLを取り出せません: {detail}"),
+    "file.kind": ResultCode("MGW1012", "通常のファイルではありません: {detail}"),
 }
+# A file that could not be answered (res/ not writable, disk full, …) is tried again after
+# RETRY_FIRST seconds, doubling up to RETRY_MAX, each failure journaled; /health reports it.
+RETRY_FIRST = 1.0
+RETRY_MAX = 30.0
+TRASH_SWEEP_SECONDS = 600.0
+
+
+class FolderError(RuntimeError):
+    """The folder root cannot be used (a file where a folder belongs, …): said in one line."""
+
 
 Outcome = Literal["answered", "dropped", "rejected", "held", "gone", "abandoned", "failed"]
 Signature = tuple[int, int, int]  # size, mtime_ns, inode: any write or replacement changes it
+
+
+@dataclass(slots=True)
+class _Failure:
+    signature: Signature
+    attempts: int
+    retry_at: float  # monotonic
 
 
 @dataclass(slots=True)
@@ -80,6 +103,8 @@ class FolderTransport:
         use_inotify: bool = True,
         poll_interval: float = 0.2,
         workers: int = 2,
+        settle_seconds: float = 2.0,
+        trash_retention_days: float = 7.0,
     ) -> None:
         if poll_interval <= 0:
             raise ValueError(f"poll_interval must be positive, got {poll_interval}")
@@ -91,11 +116,16 @@ class FolderTransport:
         self.use_inotify = use_inotify
         self.poll_interval = poll_interval
         self.workers = workers
+        # Files found by a listing (not by CLOSE_WRITE / MOVED_TO) that the writer check cannot
+        # vouch for must keep size, mtime and inode this long before they are taken.
+        self.settle_seconds = settle_seconds
+        self.trash_retention_days = trash_retention_days  # 0: keep trash/ forever
+        self.problem: str | None = None  # for /health: why the last answer could not be written
         self.inotify_active = False  # what start() actually got (False: polling)
         self._lock = threading.Lock()  # _inflight, _held, _failed
         self._inflight: set[str] = set()
         self._held: dict[str, str] = {}  # name → API id, waiting for a maintenance window to end
-        self._failed: dict[str, Signature] = {}  # not retried until the file changes
+        self._failed: dict[str, _Failure] = {}  # retried with backoff, or at once when the file changes
         self._trash_lock = threading.Lock()
         self._state_lock = threading.Lock()  # start / stop
         self._stopping = threading.Event()
@@ -104,13 +134,24 @@ class FolderTransport:
         self._inotify: Any = None
         self._wake: tuple[int, int] | None = None
         self._rescan_now = False
+        self._next_sweep = 0.0
         self.ensure_folders()
+        gateway.health_checks.append(lambda: self.problem)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def ensure_folders(self) -> None:
-        for folder in (self.req, self.res, self.face, self.trash):
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in (self.root, self.req, self.res, self.face, self.trash):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                raise FolderError(
+                    f"{folder} exists but is not a folder: move it away or choose another --root"
+                ) from None
+            except NotADirectoryError:
+                raise FolderError(f"{folder}: a parent of it is a file, not a folder") from None
+            if not folder.is_dir():
+                raise FolderError(f"{folder} exists but is not a folder: move it away or choose another --root")
 
     @property
     def running(self) -> bool:
@@ -228,17 +269,19 @@ class FolderTransport:
         fds = [wake_fd] if watcher is None else [wake_fd, watcher.fileno()]
         unsettled: dict[str, _Unsettled] = {}
         next_scan = 0.0
-        # Files found by listing rather than by an event must keep size, mtime and inode for a
-        # while before they are taken: one poll interval when polling and for what was waiting at
-        # start; with inotify, a writer still holding a file open gets the long rescan period.
+        # Files found by listing rather than by an event are taken once no writer has them open
+        # (has_writer); where that cannot be told, once size, mtime and inode stayed unchanged for
+        # a while: one poll interval for what was waiting at start, settle_seconds after that.
         settle = self.poll_interval
         while not self._stopping.is_set():
             now = time.monotonic()
+            if now >= self._next_sweep:
+                self._next_sweep = now + TRASH_SWEEP_SECONDS
+                self.sweep_trash()
             if self._rescan_now or now >= next_scan:
                 self._rescan_now = False
                 self._scan(unsettled, now, settle)
-                if watcher is not None:
-                    settle = RESCAN_SECONDS
+                settle = max(self.poll_interval, self.settle_seconds)
                 polling = watcher is None or unsettled
                 next_scan = now + (self.poll_interval if polling else RESCAN_SECONDS)
             timeout = next_scan - time.monotonic()
@@ -273,14 +316,18 @@ class FolderTransport:
         if not name or is_ignored(name):
             return
         try:
-            info = os.stat(self.req / name)
+            info = os.lstat(self.req / name)
         except FileNotFoundError:
             return
-        if not stat.S_ISREG(info.st_mode):
+        if stat.S_ISDIR(info.st_mode):
             return
         with self._lock:
             self._failed.pop(name, None)  # written again: worth another try
-        if info.st_size == 0:
+        if stat.S_ISREG(info.st_mode) and has_writer(self.req / name):
+            # Closed by one writer, still open for writing by another: wait for the last close.
+            unsettled[name] = _Unsettled(_signature(info), time.monotonic(), self.settle_seconds)
+            return
+        if info.st_size == 0 and stat.S_ISREG(info.st_mode):
             # Some writers create, close, then reopen to write; an empty file is never a request,
             # so give it the polling settle time before answering it as malformed.
             unsettled[name] = _Unsettled(_signature(info), time.monotonic(), self.poll_interval)
@@ -295,15 +342,26 @@ class FolderTransport:
             if name not in listing:
                 del unsettled[name]
         with self._lock:
+            for name in [n for n in self._failed if n not in listing]:
+                del self._failed[name]  # answered or taken back meanwhile
             busy = self._inflight | self._held.keys()
             failed = dict(self._failed)
         for name, signature in listing.items():
-            if name in busy or failed.get(name) == signature:
+            failure = failed.get(name)
+            if name in busy or (failure is not None and failure.signature == signature and now < failure.retry_at):
+                continue
+            if failure is not None and failure.signature == signature:  # its retry is due
+                unsettled.pop(name, None)
+                self._submit(name)
                 continue
             previous = unsettled.get(name)
             if previous is None or previous.signature != signature:
                 unsettled[name] = _Unsettled(signature, now, settle)
-            elif now - previous.since >= previous.settle - 1e-3:  # scans are settle apart, give or take
+                continue
+            writer = has_writer(self.req / name)
+            if writer:  # still being written, however long the writer pauses
+                previous.since = now
+            elif writer is False or now - previous.since >= previous.settle - 1e-3:
                 del unsettled[name]
                 self._submit(name)
 
@@ -318,10 +376,10 @@ class FolderTransport:
             if is_ignored(entry.name):
                 continue
             try:
-                info = entry.stat()
+                info = entry.stat(follow_symlinks=False)  # a link is judged as a link, not its target
             except FileNotFoundError:
                 continue
-            if stat.S_ISREG(info.st_mode):
+            if not stat.S_ISDIR(info.st_mode):  # FIFOs, links, sockets: answered with a .err
                 out.append((entry.name, _signature(info)))
         out.sort()  # sequence-numbered names are answered in the order they were numbered
         return out
@@ -375,13 +433,52 @@ class FolderTransport:
 
     def _handle(self, name: str) -> Outcome:
         try:
-            return self._handle_file(name)
-        except Exception:
-            # Disk full, permissions, …: leave the request where it is and do not spin on it.
-            log.exception("cannot handle %s; leaving it in %s until it changes", name, self.req)
-            with contextlib.suppress(OSError), self._lock:
-                self._failed[name] = _signature(os.stat(self.req / name))
+            outcome = self._handle_file(name)
+        except Exception as exc:
+            # Disk full, res/ not writable, …: leave the request where it is, try again later.
+            self._failure(name, exc)
             return "failed"
+        if outcome in ("answered", "dropped", "rejected"):
+            with self._lock:
+                self._failed.pop(name, None)
+            self.problem = None
+        return outcome
+
+    def _failure(self, name: str, exc: Exception) -> None:
+        try:
+            signature = _signature(os.lstat(self.req / name))
+        except OSError:
+            return  # gone meanwhile: nothing to retry
+        with self._lock:
+            previous = self._failed.get(name)
+            attempts = previous.attempts + 1 if previous is not None else 1
+            wait = min(RETRY_MAX, RETRY_FIRST * 2 ** (attempts - 1))
+            self._failed[name] = _Failure(signature, attempts, time.monotonic() + wait)
+        self.problem = f"{self.res} not writable or full? cannot answer {printable(name)}: {exc}"
+        log.warning("cannot answer %s (attempt %d): %s; retrying in %gs", printable(name), attempts, exc, wait)
+        request = parse_request_name(name)
+        self._journal(
+            name,
+            request.api_id if request else _api_guess(name),
+            reason=f"not answered (attempt {attempts}, retry in {wait:g}s): {type(exc).__name__}: {exc}",
+            fault="transport-failure",
+        )
+
+    def _journal(self, name: str, api_id: str, **facts: Any) -> None:
+        """A folder event that did not go through the engine (a rejected file, a failed answer)."""
+        self.gateway.journal.record(
+            JournalEntry(
+                id=0,
+                at=format_timestamp(self.gateway.clock.now()),
+                real_time=time.time(),
+                transport=TRANSPORT,
+                api_id=api_id,
+                name=name,
+                medical_institution=None,
+                request=facts.pop("request", b""),
+                **facts,
+            )
+        )
 
     def _handle_file(self, name: str) -> Outcome:
         path = self.req / name
@@ -397,11 +494,15 @@ class FolderTransport:
             self.wake()
             return "held"
         try:
-            with open(path, "rb") as handle:
-                # One byte over the limit is enough for the engine to answer "too large".
-                raw = handle.read(self.gateway.settings.max_request_bytes + 1)
+            # One byte over the limit is enough for the engine to answer "too large".
+            raw = read_request(path, self.gateway.settings.max_request_bytes)
         except FileNotFoundError:  # already answered via another notification, or taken back
             return "gone"
+        except NotRegular as exc:
+            self._reject(
+                name, b"", "file.kind", f"{printable(name)}: {exc.reason}", api_id=_api_guess(name), regular=False
+            )
+            return "rejected"
         if request is None:
             self._reject(name, raw, "file.name", explain_name(name), api_id=_api_guess(name))
             return "rejected"
@@ -425,41 +526,61 @@ class FolderTransport:
         log.debug("answered %s (journal #%d)", name, response.entry.id)
         return "dropped" if response.action == "drop" else "answered"
 
-    def _reject(self, name: str, raw: bytes, code_name: str, detail: str, *, api_id: str) -> None:
-        """The request itself goes to `res` with a companion `<name>.err` ([AG], §1.1)."""
+    def _reject(self, name: str, raw: bytes, code_name: str, detail: str, *, api_id: str, regular: bool = True) -> None:
+        """The request itself goes to `res` with a companion `<name>.err` ([AG], §1.1). What is not a
+        plain file (a link, a FIFO) goes to `trash` instead: res/ never gets a link pointing anywhere."""
         codes = self.gateway.codes
         template = codes.get(code_name) if code_name in codes.names() else DEFAULT_CODES[code_name]
-        code = template.format(detail=detail)
+        code = template.format(detail=printable(detail))
         text = (
             f"ErrorCode: {code.code}\r\n"
-            f"ErrorMessage: {code.message}\r\n"
-            f"FileName: {name}\r\n"
+            f"ErrorMessage: {printable(code.message)}\r\n"
+            f"FileName: {printable(name)}\r\n"
             "Expected: <API識別ID>req_<任意の文字列>.xml (暗号化設定時は .zip)"
             " 例 OQSsiquc01req_202611230001.xml\r\n"
         )
         body = text.encode("utf-8")
-        atomic_write(self.res, f"{name}.err", body)  # first, so the .err exists once the request shows
-        os.replace(self.req / name, self.res / name)
-        self.gateway.journal.record(
-            JournalEntry(
-                id=0,
-                at=format_timestamp(self.gateway.clock.now()),
-                real_time=time.time(),
-                transport=TRANSPORT,
-                api_id=api_id,
-                name=name,
-                medical_institution=None,
-                request=raw,
-                response=body,
-                segment=SegmentOfResult.ABNORMAL.value,
-                reason=f"{code.code} {code.message}",
-            )
+        atomic_write(self.res, fit_name(name, ".err"), body)  # first, so the .err exists once the request shows
+        if regular:
+            os.replace(self.req / name, self.res / name)
+        else:
+            self._to_trash(name)
+        self._journal(
+            name,
+            api_id,
+            request=raw,
+            response=body,
+            segment=SegmentOfResult.ABNORMAL.value,
+            reason=f"{code.code} {code.message}",
         )
         log.info("rejected %s: %s", name, code.message)
 
     def _to_trash(self, name: str) -> None:
         with self._trash_lock:  # so two same-named requests never overwrite each other in trash
             os.replace(self.req / name, unique_path(self.trash, name))
+
+    def sweep_trash(self, now: float | None = None) -> int:
+        """Delete trash/ entries moved there more than trash_retention_days ago (0: keep all)."""
+        if self.trash_retention_days <= 0:
+            return 0
+        cutoff = (time.time() if now is None else now) - self.trash_retention_days * 86400
+        removed = 0
+        try:
+            entries = list(os.scandir(self.trash))
+        except OSError:
+            return 0
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+                # ctime: when it was renamed into trash (mtime is when the client wrote it)
+                if not stat.S_ISDIR(info.st_mode) and info.st_ctime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                continue
+        if removed:
+            log.info("trash: removed %d files older than %g days", removed, self.trash_retention_days)
+        return removed
 
 
 def _signature(info: os.stat_result) -> Signature:

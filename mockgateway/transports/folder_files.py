@@ -8,10 +8,14 @@ Kept apart from the watcher (folder.py) so they can be used and tested without t
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import hashlib
 import io
 import itertools
 import os
 import re
+import stat
 import time
 import zipfile
 import zlib
@@ -88,8 +92,114 @@ def unique_path(directory: Path, name: str) -> Path:
         if not dot:
             stem, ext = name, ""
         stamp = time.strftime("%Y%m%d%H%M%S")
-        target = directory / f"{stem}.{stamp}-{next(_trash_ids)}{dot}{ext}"
+        target = directory / fit_name(stem, f".{stamp}-{next(_trash_ids)}{dot}{ext}")
     return target
+
+
+NAME_MAX = 255  # bytes per file name on Linux file systems
+
+
+def fit_name(stem: str, tail: str) -> str:
+    """`stem + tail`, with the stem shortened (and marked by a digest of it) when the name would pass
+    NAME_MAX bytes: a request named with 252 bytes still gets its `.err` and its place in trash."""
+    name = stem + tail
+    if len(os.fsencode(name)) <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(os.fsencode(stem)).hexdigest()[:12]
+    budget = NAME_MAX - len(os.fsencode(tail)) - len(digest) - 1
+    raw = os.fsencode(stem)[: max(0, budget)]
+    return os.fsdecode(raw.decode("utf-8", "ignore").encode("utf-8")) + "~" + digest + tail
+
+
+def printable(text: str) -> str:
+    """One line of text whatever the name held: control characters (a newline could forge lines of
+    an `.err`) and bytes that are not UTF-8 (os.fsdecode's surrogate escapes) are shown as escapes."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # a raw byte of a name that is not UTF-8
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+class NotRegular(OSError):
+    """What is in req/ under a request name is not a plain file; `reason` says what it is."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_KINDS = (
+    (stat.S_ISDIR, "フォルダ"),
+    (stat.S_ISFIFO, "名前付きパイプ (FIFO)"),
+    (stat.S_ISSOCK, "ソケット"),
+    (stat.S_ISCHR, "キャラクタデバイス"),
+    (stat.S_ISBLK, "ブロックデバイス"),
+    (stat.S_ISLNK, "シンボリックリンク"),
+)
+
+
+def kind_of(mode: int) -> str:
+    return next((label for test, label in _KINDS if test(mode)), "通常ファイルでないもの")
+
+
+def read_request(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a request file, opened so that nothing in req/ can hang or mislead us:
+    O_NOFOLLOW (a symlink to /etc/passwd is refused, never read), O_NONBLOCK (a FIFO cannot block
+    the open), and S_ISREG checked on the opened descriptor (what was renamed in is what we check)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegular("シンボリックリンク") from None
+        if exc.errno == errno.ENXIO:  # a socket
+            raise NotRegular("ソケット") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegular(kind_of(info.st_mode))
+        os.set_blocking(fd, True)
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+F_SETLEASE = getattr(fcntl, "F_SETLEASE", 1024)  # Linux; the value is fixed by the kernel ABI
+
+
+def has_writer(path: Path) -> bool | None:
+    """Is the file open for writing by anyone? Asked with a read lease, which the kernel grants only
+    when no process has the file open for writing. None: cannot tell (not the file's owner without
+    CAP_LEASE, a file system without leases, not Linux): the caller falls back to a settle time."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        try:
+            fcntl.fcntl(fd, F_SETLEASE, fcntl.F_RDLCK)
+        except OSError as exc:
+            return True if exc.errno in (errno.EAGAIN, errno.EBUSY) else None
+        fcntl.fcntl(fd, F_SETLEASE, fcntl.F_UNLCK)
+        return False
+    finally:
+        os.close(fd)
 
 
 class ContainerError(ValueError):

@@ -15,11 +15,14 @@ Routes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+import ipaddress
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal, Protocol
 
 import orjson
 
+from mockgateway import health
 from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Format, Gateway, Response
 from mockgateway.transports.webapi import AUTH_PATH, JSON, SEARCH_PATH, Answer, WebApi
@@ -42,6 +45,8 @@ class Scope(Protocol):
 class HttpProtocol(Protocol):
     def __call__(self) -> Awaitable[bytes]: ...
 
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None: ...
 
     def response_stream(self, status: int, headers: list[tuple[str, str]]) -> Any: ...
@@ -49,6 +54,54 @@ class HttpProtocol(Protocol):
 
 AdminHandler = Callable[[Scope, HttpProtocol], Awaitable[None]]
 WebApiHost = Literal["both", "login", "search"]  # which of the Web API's routes a listener serves
+
+
+def is_loopback(client: str) -> bool:
+    """`127.0.0.1:5000`, `[::1]:5000`, `::ffff:127.0.0.1:5000` (how `--host ::` sees IPv4), or a bare address."""
+    host, _, port = client.rpartition(":")
+    candidates = [host.strip("[]"), client.strip("[]")] if port.isdigit() else [client.strip("[]")]
+    for candidate in candidates:
+        try:
+            address = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        mapped = getattr(address, "ipv4_mapped", None)
+        return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+    return False
+
+
+class TooLarge(Exception):
+    """The body passed the limit: `size` is what Content-Length announced or what arrived so far."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the body has {size} bytes or more; at most {limit} are accepted")
+        self.size, self.limit = size, limit
+
+
+async def read_body(scope: Scope, protocol: HttpProtocol, limit: int) -> bytes:
+    """The request body, never more than `limit` bytes in memory, whatever server runs the app:
+    refused from Content-Length before reading, and a chunked (or lying) body is cut at the limit."""
+    declared = scope.headers.get("content-length")
+    if declared is not None:
+        text = str(declared).strip()
+        if text.isdigit():
+            if int(text) > limit:
+                raise TooLarge(int(text), limit)
+            # HTTP framing: the server hands over at most the declared length; one read (the hot path)
+            return await protocol()
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in protocol:
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(size, limit)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def too_large(protocol: HttpProtocol, exc: TooLarge) -> None:
+    body = orjson.dumps({"error": f"413 Payload Too Large: {exc}"})
+    protocol.response_bytes(413, [("content-type", JSON), ("connection", "close")], body)
 
 
 class HttpApp:
@@ -76,26 +129,42 @@ class HttpApp:
         if scope.proto != "http":
             return
         path, method = scope.path, scope.method
+        limit = self.gateway.settings.max_request_bytes
         if self.convenience and path.startswith("/oqs/") and method == "POST":
-            body = await protocol()
+            try:
+                body = await read_body(scope, protocol, limit)
+            except TooLarge as exc:  # answered in the interface's terms, as a too-large file would be
+                response = self.gateway.process(
+                    path[5:], b"", fmt=Format.XML, transport="http", name=path, oversize=exc.size
+                )
+                headers = [("content-type", response.media_type), ("connection", "close")]
+                protocol.response_bytes(413, headers, response.body)
+                return
             await self._send(
                 protocol, self.gateway.process(path[5:], body, fmt=Format.XML, transport="http", name=path)
             )
         elif self.webapi and path in (SEARCH_PATH, AUTH_PATH) and method == "POST":
+            try:
+                raw = await read_body(scope, protocol, limit)
+            except TooLarge as exc:
+                too_large(protocol, exc)
+                return
             if self.host != "both" and (path == SEARCH_PATH) != (self.host == "search"):
-                await self._answer(protocol, self.api.wrong_host(path, await protocol()))
-            elif path == SEARCH_PATH:
-                await self._search(scope, protocol)
+                await self._answer(protocol, self.api.wrong_host(path, raw))
+            elif path == AUTH_PATH:
+                await self._answer(protocol, self.api.login(raw))
             else:
-                await self._auth(protocol)
+                await self._answer(protocol, self.api.search(raw, scope.headers.get("authorization")))
         elif path.startswith("/admin") and self.admin is not None:
             await self.admin(scope, protocol)
         elif path.startswith("/console") and self.console is not None:
             await self.console(scope, protocol)
         elif path == "/health" and method == "GET":
-            protocol.response_bytes(200, [("content-type", JSON)], orjson.dumps({"status": "ok"}))
+            status, doc = health.check(self.gateway)
+            protocol.response_bytes(status, [("content-type", JSON)], orjson.dumps(doc))
         else:
-            await protocol()
+            with contextlib.suppress(TooLarge):
+                await read_body(scope, protocol, limit)
             known = ["POST /oqs/{API_ID}"] if self.convenience else []
             if self.webapi and self.host != "search":
                 known.append(f"POST {AUTH_PATH}")
@@ -115,13 +184,6 @@ class HttpApp:
             return
         status = 503 if response.action in ("http503", "maintenance") else 200
         protocol.response_bytes(status, headers, response.body)
-
-    async def _auth(self, protocol: HttpProtocol) -> None:
-        await self._answer(protocol, self.api.login(await protocol()))
-
-    async def _search(self, scope: Scope, protocol: HttpProtocol) -> None:
-        raw = await protocol()
-        await self._answer(protocol, self.api.search(raw, scope.headers.get("authorization")))
 
     async def _answer(self, protocol: HttpProtocol, answer: Answer) -> None:
         if answer.response is not None:

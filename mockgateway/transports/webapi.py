@@ -24,6 +24,7 @@ from mockgateway.control.journal import JournalEntry
 from mockgateway.control.tokens import TokenBook
 from mockgateway.domain.clock import format_timestamp
 from mockgateway.domain.codes import ResultCode
+from mockgateway.domain.numbers import MedicalInstitutionCode, NumberError
 from mockgateway.engine import Format, Gateway, Response
 from mockgateway.services.eligibility import API_ID as ELIGIBILITY
 
@@ -58,10 +59,18 @@ class WebApi:
         except orjson.JSONDecodeError:
             doc = None
         if not isinstance(doc, dict):
-            code = self.gateway.codes.get("auth.login", detail="本文はJSONオブジェクトです")
-            return self._refuse_login(400, code, raw, now)
+            refusal = self.gateway.codes.get("auth.login", detail="本文はJSONオブジェクトです")
+            return self._refuse_login(400, refusal, raw, now)
         mic = doc.get("MedicalInstitutionCode") or doc.get("medicalInstitutionCode")
-        token = self.tokens.issue(now, str(mic) if mic else None)
+        # A token without an institution would be good for any; "garbage" is no institution either.
+        try:
+            if not isinstance(mic, str | int) or isinstance(mic, bool):
+                raise NumberError("MedicalInstitutionCode", "医療機関コード (10桁) が必要です")
+            institution = MedicalInstitutionCode.parse(str(mic)).value
+        except NumberError as exc:
+            why = f"MedicalInstitutionCode: {exc.detail}"
+            return self._refuse_login(400, self.gateway.codes.get("auth.login", detail=why), raw, now)
+        token = self.tokens.issue(now, institution)
         body = orjson.dumps(
             {
                 "status": LOGIN_OK,

@@ -135,6 +135,8 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
 def _escape(text: str) -> str:
+    if not text.isprintable():  # a C loop: the regex runs only for the rare value that needs it
+        text = xml_safe(text)
     # Most values hold none of the three characters: three `in` tests are cheaper than translate.
     if "&" in text or "<" in text or ">" in text:
         return text.translate(_ESCAPES)
@@ -210,6 +212,17 @@ def _emit(parts: list[str], name: str, value: Node) -> None:
     else:
         for item in value:
             _emit(parts, name, item)
+
+
+# What XML 1.0 forbids in a document (§2.2 Char): C0 controls but TAB/LF/CR, lone surrogates,
+# U+FFFE and U+FFFF. Text echoed from a request (an API id in a path, a header value) may carry
+# them; every rendered value replaces each with U+FFFD (_escape), so every answer is well-formed.
+_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+REPLACEMENT = "\ufffd"
+
+
+def xml_safe(text: str) -> str:
+    return _FORBIDDEN.sub(REPLACEMENT, text) if _FORBIDDEN.search(text) else text
 
 
 INDENT = "    "  # a real face file (myclinic-ts onshi-face.test.ts): four spaces a level

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from mockgateway.control.journal import Journal, JournalEntry
 from mockgateway.engine import Format, Gateway
 from mockgateway.services.eligibility import API_ID
@@ -131,3 +133,32 @@ def test_gateway_journal_bound_and_clip(make_gateway: GatewayFactory) -> None:
         assert len(response.body) > 100  # the client still gets everything
     assert [e.id for e in gateway.journal.entries()] == [2, 3]
     assert all(len(e.request) == 100 and len(e.response) == 100 for e in gateway.journal.entries())
+
+
+def test_a_name_that_is_not_utf8_still_serialises() -> None:
+    import orjson
+
+    journal = Journal()
+    name = os.fsdecode(b"OQSsiquc01req_\xff.xml")  # what os.listdir gives for such a name
+    record = entry(reason=f"{name}: ?")
+    record.name = name
+    journal.record(record)
+    out = orjson.loads(orjson.dumps([e.as_dict() for e in journal.entries()]))
+    assert out[0]["name"] == "OQSsiquc01req_\\xff.xml"
+    assert out[0]["reason"].startswith("OQSsiquc01req_\\xff.xml")
+
+
+def test_bounded_by_total_bytes_as_well_as_entries() -> None:
+    journal = Journal(max_entries=10_000, max_body_bytes=70 * 1024, max_total_bytes=1024 * 1024)
+    for _ in range(100):
+        journal.record(entry(request=b"x" * 70 * 1024))
+    kept = journal.entries()
+    assert sum(len(e.request) for e in kept) <= 1024 * 1024
+    assert journal.total_bytes <= 1024 * 1024
+    assert len(kept) == 14
+    assert journal.dropped == 100 - 14
+    assert [e.id for e in kept] == list(range(87, 101))
+    journal.resize(10_000, 256 * 1024)
+    assert len(journal.entries()) == 3
+    journal.clear()
+    assert journal.total_bytes == 0

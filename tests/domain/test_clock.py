@@ -8,6 +8,9 @@ import pytest
 
 from mockgateway.domain.clock import (
     JST,
+    MAX_INSTANT,
+    MAX_RATE,
+    ClockError,
     ClockState,
     VirtualClock,
     format_date,
@@ -175,3 +178,49 @@ def test_restore_state() -> None:
     assert second.now() == jst(2030, 1, 1)
     third = VirtualClock(real, state=first.state)
     assert third.now() == jst(2030, 1, 1)
+
+
+# -- bounds (issue 18 item 1) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [1e308, float("inf"), float("nan"), 0.0, -1.0, MAX_RATE * 2])
+def test_a_rate_the_clock_cannot_run_at_is_refused_and_nothing_changes(rate: float) -> None:
+    clock = VirtualClock(FakeRealTime())
+    clock.set(jst(2026, 11, 23, 10), running=True)
+    before = clock.state
+    with pytest.raises(ClockError, match="rate: "):
+        clock.set(jst(2026, 11, 23, 10), rate=rate)
+    assert clock.state == before
+    clock.now()
+
+
+@pytest.mark.parametrize("when", [dt.datetime(9999, 12, 31, 23, 59, 59), dt.datetime(1, 1, 1), jst(2200, 1, 1)])
+def test_an_instant_outside_the_bounds_is_refused(when: dt.datetime) -> None:
+    clock = VirtualClock(FakeRealTime())
+    with pytest.raises(ClockError, match="now: must lie between 19000101000000 and 21991231235959"):
+        clock.set(when, running=True)
+
+
+def test_now_saturates_rather_than_raising_however_long_it_runs() -> None:
+    real = FakeRealTime()
+    clock = VirtualClock(real)
+    clock.set(MAX_INSTANT, running=True, rate=MAX_RATE)
+    real.now += 1e12  # thirty thousand years of real time at a virtual day per second
+    assert clock.now().year == 9999
+    assert clock.today().year == 9999
+
+
+def test_advancing_out_of_range_is_refused() -> None:
+    clock = VirtualClock(FakeRealTime())
+    clock.set(jst(2026, 11, 23), running=False)
+    with pytest.raises(ClockError):
+        clock.advance(dt.timedelta(days=10**8))
+    assert clock.now() == jst(2026, 11, 23)
+
+
+def test_restore_checks_the_state_like_a_set() -> None:
+    clock = VirtualClock(FakeRealTime())
+    with pytest.raises(ClockError, match="rate"):
+        clock.restore(ClockState(jst(2026, 1, 1), 0.0, True, 1e308))
+    with pytest.raises(ClockError, match="anchor_virtual"):
+        clock.restore(ClockState(dt.datetime(9999, 12, 31, tzinfo=JST), 0.0, True, 1.0))

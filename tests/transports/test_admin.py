@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
 import requests
 
+from mockgateway.transports.http import is_loopback
 from tests.transports.conftest import Live
 from tests.transports.test_http import TARO
 
@@ -103,3 +111,115 @@ def test_people_lookup(fresh: Live) -> None:
     kokuho = fresh.admin("GET", "/admin/people?id=kokuho-ichiro").json()
     assert kokuho["qualifications"][0]["InsurerNumber"] == "  139998"
     assert fresh.admin("GET", "/admin/people?id=nobody").status_code == 404
+
+
+# -- reliability (issue 18 items 1, 2) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"rate": 1e308}, {"now": "99991231235959", "running": True}, {"rate": float("inf")}, {"now": "00010101"}],
+)
+def test_a_clock_it_cannot_run_is_refused_and_the_gateway_keeps_answering(fresh: Live, body: dict[str, Any]) -> None:
+    reply = fresh.admin("POST", "/admin/clock", data=orjson.dumps(body))
+    assert reply.status_code == 400
+    assert reply.json()["error"].split(":")[0] in ("rate", "now", "body is not JSON")
+    assert fresh.admin("GET", "/admin/clock").json()["now"] == "20261123100000"
+    assert "<SegmentOfResult>1</SegmentOfResult>" in ask(fresh)
+    assert fresh.admin("POST", "/admin/reset").status_code == 200
+    assert requests.get(fresh.base + "/health", timeout=10).status_code == 200
+    saved = fresh.running.gateway.store.get_state("clock")
+    assert saved["rate"] == 1.0  # what was persisted is a state that runs
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "says"),
+    [
+        ("POST", "/admin/clock/advance", {"days": None}, "days: a number"),
+        ("POST", "/admin/clock/advance", {"days": 1e20}, "days: a number from"),
+        ("POST", "/admin/clock/advance", {"days": "1"}, "days: a number"),
+        ("POST", "/admin/clock/advance", [1, 2], "must be a JSON object"),
+        ("POST", "/admin/clock", [], "must be a JSON object"),
+        ("POST", "/admin/clock", {"running": "yes"}, "running: true or false"),
+        ("PUT", "/admin/journal/size", {"max_entries": 1e30}, "max_entries: an integer from 1 to"),
+        ("PUT", "/admin/journal/size", {"max_entries": 1.5}, "max_entries: an integer"),
+        ("PUT", "/admin/journal/size", [], "must be a JSON object"),
+        ("POST", "/admin/faults", {"kind": "latency", "latency_ms": 1e12}, "latency_ms: a number from 0 to 60000"),
+        ("POST", "/admin/faults", [], "a fault is a JSON object"),
+        ("POST", "/admin/medical/consents", [], "a JSON object is expected"),
+        ("POST", "/admin/reader/place", {"person_id": ["x"]}, ""),
+        ("POST", "/admin/disasters", [1], ""),
+    ],
+)
+def test_malformed_admin_bodies_get_400_naming_the_field(
+    fresh: Live, method: str, path: str, body: Any, says: str
+) -> None:
+    reply = fresh.admin(method, path, data=orjson.dumps(body))
+    assert reply.status_code == 400, reply.text
+    assert says in reply.json()["error"]
+    assert "Traceback" not in reply.text
+
+
+def test_bad_journal_queries_get_400(fresh: Live) -> None:
+    for query in ("since=abc", "limit=-1", "limit=1e3"):
+        reply = fresh.admin("GET", f"/admin/journal?{query}")
+        assert reply.status_code == 400
+        assert query.split("=")[0] in reply.json()["error"]
+
+
+def test_nested_and_aliased_fixture_bodies_are_400_quickly(fresh: Live) -> None:
+    from tests.test_fixtures import LAUGHS
+
+    bomb = fresh.admin("POST", "/admin/fixtures", data=LAUGHS.encode())
+    assert bomb.status_code == 400
+    assert "admin:fixtures" in bomb.json()["error"]
+    deep = fresh.admin("POST", "/admin/fixtures", data=("[" * 5000 + "]" * 5000).encode())
+    assert deep.status_code == 400
+    assert "入れ子" in deep.json()["error"]
+    assert fresh.admin("GET", "/admin/status").json()["people"] >= 14  # nothing was replaced
+
+
+def test_health_reports_an_engine_that_cannot_answer(fresh: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway = fresh.running.gateway
+    assert requests.get(fresh.base + "/health", timeout=10).json()["status"] == "ok"
+
+    def broken(*_: Any) -> Any:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(gateway.services["OQSsiquc01"], "handle", broken)
+    sick = requests.get(fresh.base + "/health", timeout=10)
+    assert sick.status_code == 503
+    assert "OverflowError" in sick.json()["problems"][0]
+
+
+@pytest.mark.parametrize(
+    ("client", "loopback"),
+    [
+        ("127.0.0.1:5000", True),
+        ("[::1]:5000", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1:5000", True),  # `--host ::` sees IPv4 loopback like this
+        ("[::ffff:127.0.0.1]:5000", True),
+        ("::ffff:10.0.0.1:5000", False),
+        ("10.0.0.1:5000", False),
+        ("garbage", False),
+    ],
+)
+def test_loopback_clients(client: str, loopback: bool) -> None:
+    assert is_loopback(client) is loopback
+
+
+def test_the_admin_token_file_is_created_0600(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockgateway.config import Config
+    from mockgateway.server import admin_token
+
+    # a chmod after the write leaves a window where the token is readable; without one it must still be 0600
+    monkeypatch.setattr(Path, "chmod", lambda *_a, **_k: None)
+    old = os.umask(0o022)
+    try:
+        token = admin_token(Config(root=tmp_path))
+    finally:
+        os.umask(old)
+    path = tmp_path / "admin-token"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text().strip() == token

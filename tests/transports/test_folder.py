@@ -572,3 +572,155 @@ def test_a_failing_write_leaves_the_request_waiting(
     assert names(transport.req) == ["OQSsiquc01req_full.xml"]
     assert transport.process_pending() == 1  # the disk has room again
     assert names(transport.res) == ["OQSsiquc01res_full.xml"]
+
+
+# -- reliability (issue 18) ----------------------------------------------------------------------
+
+
+def test_a_symlink_in_req_is_refused_never_read_and_never_put_in_res(
+    transport: FolderTransport, gateway: Gateway, tmp_path: Path
+) -> None:
+    secret = tmp_path.parent / f"{tmp_path.name}-outside-secret.txt"
+    secret.write_text("root:x:0:0:secret-content\n")
+    os.symlink(secret, transport.req / "OQSsiquc01req_link.xml")
+    err = transport.res / "OQSsiquc01req_link.xml.err"
+    wait_for(err.exists, "the .err of the symlink")
+    text = err.read_text(encoding="utf-8")
+    assert "MGW1012" in text
+    assert "シンボリックリンク" in text
+    wait_for(lambda: names(transport.req) == [], "req to empty")
+    assert not (transport.res / "OQSsiquc01req_link.xml").is_symlink()  # never a link in res
+    assert not (transport.res / "OQSsiquc01req_link.xml").exists()
+    assert (transport.trash / "OQSsiquc01req_link.xml").is_symlink()  # kept, out of the client's way
+    assert secret.read_text() == "root:x:0:0:secret-content\n"
+    for entry in gateway.journal.entries():
+        assert b"secret-content" not in entry.request
+
+
+def test_a_fifo_in_req_never_blocks_a_worker(make_transport: TransportFactory, mode: str) -> None:
+    transport = make_transport(use_inotify=mode == "inotify", workers=1)
+    os.mkfifo(transport.req / "OQSsiquc01req_fifo1.xml")
+    os.mkfifo(transport.req / "OQSsiquc01req_fifo2.xml")
+    drop(transport.req, "OQSsiquc01req_after.xml", request())
+    wait_for((transport.res / "OQSsiquc01res_after.xml").exists, "the request behind two FIFOs")
+    for name in ("OQSsiquc01req_fifo1.xml", "OQSsiquc01req_fifo2.xml"):
+        err = transport.res / f"{name}.err"
+        wait_for(err.exists, f"the .err of {name}")
+        assert "FIFO" in err.read_text(encoding="utf-8")
+    wait_for(lambda: names(transport.req) == [], "req to empty")
+
+
+def test_a_fifo_renamed_over_a_queued_request_is_refused(make_transport: TransportFactory) -> None:
+    transport = make_transport(start=False)
+    drop(transport.req, "OQSsiquc01req_swap.xml", request())
+    os.mkfifo(transport.root / "fifo")
+    os.replace(transport.root / "fifo", transport.req / "OQSsiquc01req_swap.xml")  # after the listing saw a file
+    outcome = transport._handle("OQSsiquc01req_swap.xml")  # would block forever in open() before
+    assert outcome == "rejected"
+    assert "FIFO" in (transport.res / "OQSsiquc01req_swap.xml.err").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not inotify_works(), reason="inotify is not available here")
+def test_a_writer_pausing_longer_than_the_settle_time_is_not_answered(make_transport: TransportFactory) -> None:
+    # The writer keeps the file open: no CLOSE_WRITE, so only a rescan sees it; the read-lease
+    # check tells that a writer still has it, however long the pause.
+    transport = make_transport(use_inotify=True, settle_seconds=0.2)
+    data = request()
+    name = "OQSsiquc01req_pause.xml"
+    result = transport.res / "OQSsiquc01res_pause.xml"
+    with open(transport.req / name, "wb") as handle:
+        handle.write(data[: len(data) // 2])
+        handle.flush()
+        time.sleep(2.5 + 0.5)  # the pause of the report: past the rescan period and 10x the settle time
+        assert not result.exists(), "a half-written file was answered"
+        handle.write(data[len(data) // 2 :])
+    wait_for(result.exists, "the result once the writer closed the file")
+    assert header(result.read_bytes())["SegmentOfResult"] == "1"
+
+
+def test_an_unwritable_res_is_retried_with_backoff_and_reported(
+    make_transport: TransportFactory, gateway: Gateway
+) -> None:
+    from mockgateway import health
+
+    transport = make_transport(use_inotify=False)
+    transport.res.rmdir()
+    transport.res.write_text("not a folder")  # every write into res/ fails, even for root
+    drop(transport.req, "OQSsiquc01req_retry.xml", request())
+    wait_for(lambda: transport.problem, "the failure to be noticed")
+    status, doc = health.check(gateway)
+    assert status == 503
+    assert any("not writable" in p for p in doc["problems"])
+    wait_for(
+        lambda: len([e for e in gateway.journal.entries() if e.fault == "transport-failure"]) >= 2,
+        "a retry and its journaled failure",
+    )
+    transport.res.unlink()
+    transport.res.mkdir()  # writable again: no touch, no restart
+    wait_for((transport.res / "OQSsiquc01res_retry.xml").exists, "the retried answer", timeout=60)
+    wait_for(lambda: transport.problem is None, "the problem to clear")
+    assert health.check(gateway)[0] == 200
+
+
+def test_a_long_name_gets_its_err(transport: FolderTransport) -> None:
+    name = "x" * 251 + ".xml"  # 255 bytes: name + ".err" does not fit
+    (transport.req / name).write_bytes(b"<x/>")
+    wait_for(lambda: [n for n in names(transport.res) if n.endswith(".err")], "an .err for the long name")
+    (err,) = [n for n in names(transport.res) if n.endswith(".err")]
+    assert len(os.fsencode(err)) <= 255
+    assert name in (transport.res / err).read_text(encoding="utf-8")
+    wait_for((transport.res / name).exists, "the request itself in res")
+
+
+def test_a_name_that_is_not_utf8_gets_its_err_and_the_journal_reads(
+    make_transport: TransportFactory, gateway: Gateway
+) -> None:
+    import orjson
+
+    transport = make_transport(start=False)
+    raw_name = b"OQSsiquc01req_\xff.xml"
+    bad_name = b"bad\xfe.txt"
+    with open(os.path.join(os.fsencode(transport.req), raw_name), "wb") as handle:
+        handle.write(request())
+    with open(os.path.join(os.fsencode(transport.req), bad_name), "wb") as handle:
+        handle.write(b"<x/>")
+    assert transport.process_pending() == 2
+    err = (transport.res / os.fsdecode(bad_name + b".err")).read_text(encoding="utf-8")
+    assert "bad\\xfe.txt" in err
+    assert (transport.res / os.fsdecode(b"OQSsiquc01res_\xff.xml")).exists()
+    dumped = orjson.loads(orjson.dumps([e.as_dict() for e in gateway.journal.entries()]))
+    assert {d["name"] for d in dumped} >= {"OQSsiquc01req_\\xff.xml", "bad\\xfe.txt"}
+
+
+def test_a_newline_in_a_name_cannot_forge_err_lines(make_transport: TransportFactory) -> None:
+    transport = make_transport(start=False)
+    name = "evil\r\nErrorCode: 0000\r\nx.txt"
+    (transport.req / name).write_bytes(b"<x/>")
+    assert transport.process_pending() == 1
+    lines = (transport.res / f"{name}.err").read_bytes().decode("utf-8").split("\r\n")
+    assert [line for line in lines if line.startswith("ErrorCode:")] == ["ErrorCode: MGW1010"]
+    assert any("evil\\u000d\\u000aErrorCode: 0000" in line for line in lines)
+
+
+def test_res_as_a_plain_file_is_a_clear_error(gateway: Gateway, tmp_path: Path) -> None:
+    from mockgateway.transports.folder import FolderError
+
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "res").write_text("oops")
+    with pytest.raises(FolderError, match="res exists but is not a folder"):
+        FolderTransport(gateway, root)
+
+
+def test_trash_keeps_files_for_the_retention_days(make_transport: TransportFactory) -> None:
+    transport = make_transport(start=False, trash_retention_days=7)
+    drop(transport.req, "OQSsiquc01req_old.xml", request())
+    assert transport.process_pending() == 1
+    assert names(transport.trash) == ["OQSsiquc01req_old.xml"]
+    assert transport.sweep_trash(now=time.time() + 6 * 86400) == 0
+    assert transport.sweep_trash(now=time.time() + 8 * 86400) == 1
+    assert names(transport.trash) == []
+    forever = make_transport(start=False, trash_retention_days=0)
+    drop(forever.req, "OQSsiquc01req_kept.xml", request())
+    assert forever.process_pending() == 1
+    assert forever.sweep_trash(now=time.time() + 10_000 * 86400) == 0

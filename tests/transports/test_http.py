@@ -3,13 +3,19 @@ certificates) and the search host (server certificate, Authorization header)."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import socket
 import ssl
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import orjson
 import pytest
 import requests
 
-from tests.transports.conftest import Live
+from mockgateway.engine import Gateway
+from tests.transports.conftest import ADMIN, Live
 
 TARO = (
     '<?xml version="1.0" encoding="UTF-8"?><XmlMsg><MessageHeader>'
@@ -202,3 +208,125 @@ def test_latency_fault_is_journalled(fresh: Live) -> None:
     assert entry["segment"] == "1"
     faults = fresh.admin("GET", "/admin/faults").json()["faults"]
     assert faults == []  # times=1 retired it
+
+
+# -- body size (issue 18 item 8): enforced by the app, whatever server carries it ------------------
+
+
+@pytest.fixture
+def small_limit(fresh: Live) -> Iterator[int]:
+    settings = fresh.running.gateway.settings
+    before = settings.max_request_bytes
+    settings.max_request_bytes = 64 * 1024
+    yield settings.max_request_bytes
+    settings.max_request_bytes = before
+
+
+def raw_exchange(live: Live, head: str, chunks: Iterable[bytes] = ()) -> tuple[int, bytes]:
+    """Send a request by hand (a huge Content-Length, or chunks past the limit) and read the answer."""
+    with socket.create_connection(("127.0.0.1", live.config.http_port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        with contextlib.suppress(OSError):  # the server may stop reading (and close) once it has refused
+            for chunk in chunks:
+                sock.sendall(chunk)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data) < data.index(b"\r\n\r\n") + 4 + _length(data):
+            more = sock.recv(65536)
+            if not more:
+                break
+            data += more
+    status = int(data.split(b" ", 2)[1])
+    return status, data.partition(b"\r\n\r\n")[2]
+
+
+def _length(data: bytes) -> int:
+    for line in data.partition(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"content-length":
+            return int(value)
+    return 0
+
+
+@pytest.mark.parametrize("path", ["/oqs/OQSsiquc01", "/admin/status"])
+def test_a_huge_content_length_is_refused_before_reading(fresh: Live, small_limit: int, path: str) -> None:
+    gib = 1024**3
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nX-Admin-Token: {ADMIN}\r\nContent-Length: {gib}\r\n\r\n"
+    status, body = raw_exchange(fresh, head)  # not one byte of the GiB is sent
+    assert status == 413
+    if path.startswith("/oqs/"):
+        assert "<ErrorCode>" in body.decode("cp932")
+        assert str(gib) in fresh.admin("GET", "/admin/journal?limit=1").json()["entries"][0]["reason"]
+
+
+def test_a_chunked_body_is_cut_at_the_limit(fresh: Live, small_limit: int) -> None:
+    chunk = b"x" * 16 * 1024
+    framed = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+    head = "POST /oqs/OQSsiquc01 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    status, body = raw_exchange(fresh, head, [framed] * 64)  # 1 MiB offered, 64 KiB accepted
+    assert status == 413
+    assert "<SegmentOfResult>9</SegmentOfResult>" in body.decode("cp932")
+    ok = requests.post(fresh.base + "/oqs/OQSsiquc01", data=iter([TARO.encode()]), timeout=10)  # chunked, small
+    assert ok.status_code == 200
+    assert "<SegmentOfResult>1</SegmentOfResult>" in ok.content.decode("cp932")
+
+
+class FakeProtocol:
+    """Any server's side of the app: headers, a body in chunks; counts what the app pulled."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.pulled = 0
+        self.status = 0
+        self.body = b""
+
+    async def __call__(self) -> bytes:
+        # allowed only for a declared Content-Length within the limit (the server reads that much)
+        self.pulled += 1
+        return b"".join(self.chunks)
+
+    def __aiter__(self) -> Any:
+        return self._iterate()
+
+    async def _iterate(self) -> Any:
+        for chunk in self.chunks:
+            self.pulled += 1
+            yield chunk
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status, self.body = status, body
+
+    def response_stream(self, status: int, headers: list[tuple[str, str]]) -> Any:
+        raise AssertionError("not expected")
+
+
+class FakeScope:
+    proto = "http"
+    method = "POST"
+    query_string = ""
+    client = "127.0.0.1:1"
+    scheme = "http"
+
+    def __init__(self, path: str, headers: dict[str, str]) -> None:
+        self.path = path
+        self.headers = headers
+
+
+@pytest.mark.parametrize("path", ["/oqs/OQSsiquc01", AUTH, SEARCH])
+def test_the_app_itself_stops_reading_at_the_limit(gateway: Gateway, path: str) -> None:
+    import asyncio
+
+    from mockgateway.control.tokens import TokenBook
+    from mockgateway.transports.http import HttpApp
+
+    gateway.settings.max_request_bytes = 1000
+    app = HttpApp(gateway, TokenBook(dt.timedelta(hours=1)), webapi=True)
+    endless = FakeProtocol([b"x" * 100] * 1000)
+    asyncio.run(app.__rsgi__(FakeScope(path, {}), endless))  # type: ignore[arg-type]
+    assert endless.status == 413
+    assert endless.pulled == 11  # 1,100 bytes: one chunk past the limit, then no more
+    declared = FakeProtocol([b"x"])
+    asyncio.run(app.__rsgi__(FakeScope(path, {"content-length": str(2**40)}), declared))  # type: ignore[arg-type]
+    assert (declared.status, declared.pulled) == (413, 0)
+    small = FakeProtocol([b"<x/>"])
+    asyncio.run(app.__rsgi__(FakeScope(path, {"content-length": "4"}), small))  # type: ignore[arg-type]
+    assert small.status != 413

@@ -90,12 +90,12 @@ def test_search_without_a_token_is_refused_in_interface_terms(gateway: Gateway) 
 
 def test_a_token_of_another_institution_is_refused(gateway: Gateway) -> None:
     with serve(gateway), requests.Session() as s:
-        token = s.post(BASE + AUTH_PATH, json={"MedicalInstitutionCode": "1310199999"}, timeout=5).json()
+        token = s.post(BASE + AUTH_PATH, json={"MedicalInstitutionCode": "1310199995"}, timeout=5).json()
         answer = s.post(
             BASE + SEARCH_PATH, json=SEARCH, headers={"Authorization": token["result"]["idToken"]}, timeout=5
         )
     assert answer.status_code == 403
-    assert "1310199999" in (gateway.journal.entries()[-1].reason or "")
+    assert "1310199995" in (gateway.journal.entries()[-1].reason or "")
 
 
 @pytest.mark.parametrize(("kind", "status"), [("http503", 503), ("maintenance", 503), ("error", 200)])

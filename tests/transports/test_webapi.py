@@ -65,7 +65,7 @@ def test_the_login_answer_and_a_refusal_have_the_same_keys(gateway: Gateway) -> 
     }  # fmt: skip
     assert (ok["status"], refused["status"]) == ("0", "1")
     gateway.settings.link_system_code = "1"
-    assert orjson.loads(api.login(b"{}").body)["result"]["linkSysCharCd"] == "1"
+    assert orjson.loads(api.login(b'{"MedicalInstitutionCode": "1311234569"}').body)["result"]["linkSysCharCd"] == "1"
 
 
 def test_each_host_refuses_the_other_s_route_in_the_interface_s_terms(gateway: Gateway) -> None:
@@ -97,10 +97,7 @@ def test_a_search_without_institution_code_is_the_token_s(gateway: Gateway) -> N
     assert required.response is not None
     assert orjson.loads(required.response.body)["XmlMsg"]["MessageHeader"]["ErrorCode"] == "MGW1003"
     gateway.settings.webapi_require_institution = False
-    anonymous = orjson.loads(api.login(b"{}").body)["result"]["idToken"]  # a token naming no 医療機関
-    missing = api.search(orjson.dumps(body), anonymous)
-    assert missing.response is not None
-    assert orjson.loads(missing.response.body)["XmlMsg"]["MessageHeader"]["ErrorCode"] == "MGW1003"
+    # A token always names its 医療機関 (a login without a valid code is refused, below).
 
 
 KOKUHO = {"XmlMsg": {
@@ -132,3 +129,29 @@ def test_files_keep_space_padding_whatever_the_web_api_setting(gateway: Gateway)
     raw = eligibility_request(insurer="00139998", symbol="模擬市", number="100234", birthdate="19650203")
     answer = gateway.process("OQSsiquc01", raw, fmt=Format.XML, transport="folder")
     assert b"<SegmentOfResult>9</SegmentOfResult>" in answer.body
+
+
+def test_a_login_needs_a_valid_medical_institution_code(gateway: Gateway) -> None:
+    api = _api(gateway)
+    for body in (b"{}", b'{"MedicalInstitutionCode": "garbage"}', b'{"MedicalInstitutionCode": "1310199999"}',
+                 b'{"MedicalInstitutionCode": null}', b'{"MedicalInstitutionCode": ["1311234569"]}'):  # fmt: skip
+        refused = api.login(body)
+        assert refused.status == 400, body
+        header = orjson.loads(refused.body)["XmlMsg"]["MessageHeader"]
+        assert header["ErrorCode"] == "MGW1102"
+        assert "MedicalInstitutionCode" in header["ErrorMessage"]
+
+
+def test_a_token_is_bound_to_its_issue_instant_and_expiry_is_final(gateway: Gateway) -> None:
+    api = _api(gateway)
+    clock = gateway.clock
+    start = clock.now()
+    token = orjson.loads(api.login(b'{"MedicalInstitutionCode": "1311234569"}').body)["result"]["idToken"]
+    clock.set(start - dt.timedelta(minutes=5), running=False)  # before it was issued
+    before = api.search(orjson.dumps(SEARCH), token)
+    assert before.status == 401
+    assert "発行されました" in (gateway.journal.entries()[-1].reason or "")
+    clock.set(start + dt.timedelta(hours=2), running=False)
+    assert api.search(orjson.dumps(SEARCH), token).status == 401  # expired
+    clock.set(start + dt.timedelta(minutes=30), running=False)  # moved back: no revival
+    assert api.search(orjson.dumps(SEARCH), token).status == 401

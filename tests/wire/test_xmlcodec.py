@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mockgateway.wire import xmlcodec
 from mockgateway.wire.xmlcodec import MAX_DEPTH, XmlError, declared_encoding, is_shift_jis, parse, render, text_at
@@ -222,3 +224,20 @@ def test_indented_rendering_puts_one_element_per_line_four_spaces_a_level() -> N
     assert "        <Name>保険　太郎</Name>" in again.splitlines()
     assert sorted(shared.indented) == [1, 3]
     assert render("XmlMsg", tree, "UTF-8").count(b"\n") == 1  # compact: the declaration's line only
+
+
+# -- XML 1.0 forbidden characters (issue 18 item 6) -------------------------------------------------
+
+# Arbitrary code points, lone surrogates included (st.text leaves those out).
+ANY_TEXT = st.lists(st.integers(0, 0x10FFFF), max_size=40).map(lambda points: "".join(map(chr, points)))
+PROPERTY = settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@PROPERTY
+@given(value=ANY_TEXT, encoding=st.sampled_from(["UTF-8", "Shift_JIS"]))
+def test_any_text_renders_to_well_formed_xml(value: str, encoding: str) -> None:
+    body = xmlcodec.render("XmlMsg", {"MessageHeader": {"ErrorMessage": value}}, encoding)
+    # xmlcodec.parse reads Shift_JIS as CP932 (as clients do), then lxml checks well-formedness
+    text = xmlcodec.text_at(xmlcodec.parse(body).tree, "MessageHeader", "ErrorMessage") or ""
+    assert len(text) <= len(value) * 8  # cp932 may spell a character as a reference; nothing is lost silently
+    assert "\x00" not in text
