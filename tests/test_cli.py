@@ -63,7 +63,8 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_serve_runs_all_transports_and_stops_on_sigterm(tmp_path: Path) -> None:
-    http, tls = _free_port(), _free_port()
+    # The search host gets its own free port: the default (login port + 1) may be taken.
+    http, tls, search = _free_port(), _free_port(), _free_port()
     root = tmp_path / "oqs"
     proc = subprocess.Popen(
         [
@@ -77,6 +78,8 @@ def test_serve_runs_all_transports_and_stops_on_sigterm(tmp_path: Path) -> None:
             str(http),
             "--tls-port",
             str(tls),
+            "--search-port",
+            str(search),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -85,11 +88,14 @@ def test_serve_runs_all_transports_and_stops_on_sigterm(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None
-        line = ""
-        deadline = time.monotonic() + 30
+        line, seen = "", []
+        deadline = time.monotonic() + 60
         while "mockgateway ready" not in line and time.monotonic() < deadline:
             line = proc.stdout.readline()
-        assert "mockgateway ready" in line
+            if not line and proc.poll() is not None:
+                break
+            seen.append(line)
+        assert "mockgateway ready" in line, "".join(seen[-20:])
         assert requests.get(f"http://127.0.0.1:{http}/health", timeout=5).json()["status"] == "ok"
         for folder in ("req", "res", "face", "trash"):
             assert (root / folder).is_dir()

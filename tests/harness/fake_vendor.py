@@ -10,7 +10,11 @@ standard library and reports what it "displayed". Two ways to run it:
 `--wrong` makes a deliberately faulty vendor: it zero-pads 6-digit 保険者番号 (instead of
 left-padding with spaces), never sends the 限度額 consent flag as 1, and does not show the
 資格喪失年月日 (DisqualificationDate) it received; in the 居宅同意取得型 requests it sends
-MedicalTreatmentFlag 1 (the counter's) whatever the order says.
+MedicalTreatmentFlag 1 (the counter's) whatever the order says. Reading a card-reader result it
+shows each 閲覧期限 as …ConsTime + 24 h (the counter's window) instead of the file's
+…AvailableTime, so a 居宅 continuing consent looks like a day; and after every card-reader result it
+asks for the patient's 薬剤情報 (YZKsiquc01) without looking at the consent flags or at what kind of
+institution it runs in — as a 施術所 (資格確認限定型) it asks for 医療情報 it may not have.
 
 It also does the 居宅同意取得型 orders (docs/home-visit.md): home-visit-requery, consent-withdrawal
 (one request) and consented-bulk (upload, then poll the 02 download while SegmentOfResult is 2), and the
@@ -26,6 +30,7 @@ It also does the 居宅同意取得型 orders (docs/home-visit.md): home-visit-r
 from __future__ import annotations
 
 import argparse
+import datetime
 import http.client
 import itertools
 import json
@@ -138,7 +143,10 @@ def report_for(order: dict[str, Any], root: Path, *, wrong: bool, http: bool = F
         faces = sorted((root / "face").glob("*.xml"), key=lambda p: p.stat().st_mtime_ns)
         if not faces:
             return {**base, "status": "no-answer", "message": "face フォルダに結果がありません"}
-        return shown(base, read_result(faces[-1].read_bytes()), None, faces[-1].name, wrong=wrong)
+        report = shown(base, read_result(faces[-1].read_bytes()), None, faces[-1].name, wrong=wrong)
+        if wrong and report["results"]:
+            fetch_drugs(order, base, root, report["results"][0], http=http)
+        return report
     action = order.get("action")
     if action == "fujo-bulk":
         return mutic(order, root)
@@ -151,6 +159,37 @@ def report_for(order: dict[str, Any], root: Path, *, wrong: bool, http: bool = F
         return got
     raw, name, result_name = got
     return shown(base, read_result(raw), name, result_name, wrong=wrong)
+
+
+def fetch_drugs(order: dict[str, Any], base: dict[str, Any], root: Path, shown_result: dict[str, Any], *,
+                http: bool) -> None:  # fmt: skip
+    """The wrong vendor's habit: 薬剤情報 for the patient just read, whatever the flags and the institution."""
+    keys = {
+        "InsurerNumber": shown_result.get("InsurerNumber"),
+        "InsuranceCardSymbol": shown_result.get("InsuredCardSymbol"),
+        "InsuredPersonIdentificationNumber": shown_result.get("InsuredIdentificationNumber"),
+        "BranchNumber": shown_result.get("InsuredBranchNumber"),
+    }
+    header = f"<MedicalInstitutionCode>{order['medical_institution']}</MedicalInstitutionCode>" + "".join(
+        f"<{k}>{v}</{k}>" for k, v in keys.items() if v
+    )
+    xml = (
+        '<?xml version="1.0" encoding="Shift_JIS" standalone="no"?>\r\n<XmlMsg><MessageHeader>'
+        f"{header}<ArbitraryFileIdentifier>fake-vendor</ArbitraryFileIdentifier></MessageHeader><MessageBody>"
+        "<FileCategory>2</FileCategory><PrDiInfClassification>1</PrDiInfClassification>"
+        "<MedicalTreatmentFlag>1</MedicalTreatmentFlag></MessageBody></XmlMsg>"
+    )
+    exchange(order, base, root, "YZKsiquc01", xml.encode("cp932"), http=http)  # the answer is not shown
+
+
+def counter_window(displayed: dict[str, Any]) -> None:
+    """The wrong vendor's 閲覧期限: …ConsTime + 24 h for every kind agreed to, whatever …AvailableTime says."""
+    for key, value in list(displayed.items()):
+        if key.endswith("ConsTime") and isinstance(value, str) and len(value) == 14:
+            window = f"{key[: -len('ConsTime')]}AvailableTime"
+            if displayed.get(window):
+                day = datetime.datetime.strptime(value, "%Y%m%d%H%M%S") + datetime.timedelta(hours=24)
+                displayed[window] = day.strftime("%Y%m%d%H%M%S")
 
 
 def exchange(
@@ -225,6 +264,7 @@ def shown(
         displayed = {child.tag: element_value(child) for child in item}
         if wrong:
             displayed.pop("DisqualificationDate", None)
+            counter_window(displayed)
         results.append(hide(displayed))
     validity = text(body, "QualificationValidity")
     if "fujo" in FAULTS and validity == "6":

@@ -336,3 +336,64 @@ def test_home_visit_scenarios_fail_for_a_wrong_vendor(vendor: tuple[Path, Path],
     assert "MedicalTreatmentFlag" in bulk["message"]
     sent = [e["data"]["request"] for e in bulk["evidence"] if e["kind"] == "exchange"]
     assert any("<MedicalTreatmentFlag>1</MedicalTreatmentFlag>" in r for r in sent)
+
+
+# The first visit (point 1), the faulted counter reader (point 3) and 資格確認限定型 (point 4): the
+# card is read by the gateway, so what is judged is what the client does with the face result — the
+# 閲覧期限 it shows (a 居宅 continuing consent is not the counter's 24 h) and, as a 施術所, that it asks
+# for no 医療情報. The deliberately wrong vendor shows …ConsTime + 24 h and fetches 薬剤情報 after
+# every reading.
+READER_SUBSET = "OQS-HOME-040,OQS-HOME-044,OQS-HOME-045,OQS-HOME-046,OQS-LTD-010"
+READER_CAPABILITIES = "--mg-capabilities=eligibility,home-visit,face,limited"
+
+
+def _reader_run(tmp_path: Path, *, wrong: bool, transport: str) -> Run:
+    flag = " --wrong" if wrong else ""
+    if transport == "http":
+        command = f"{sys.executable} {FAKE_VENDOR} command --http{flag}"
+        return run_catalogue(
+            tmp_path / "report", "--mg-adapter=command", f"--mg-command={command}", "--mg-http-port=0",
+            READER_CAPABILITIES, f"--mg-select={READER_SUBSET}",
+        )  # fmt: skip
+    root, orders = tmp_path / "oqs", tmp_path / "orders"
+    argv = [sys.executable, str(FAKE_VENDOR), "watch", "--root", str(root), "--orders", str(orders)]
+    process = subprocess.Popen(argv + (["--wrong"] if wrong else []))
+    try:
+        return run_catalogue(
+            tmp_path / "report", "--mg-adapter=folder", f"--mg-root={root}", f"--mg-orders={orders}",
+            READER_CAPABILITIES, f"--mg-select={READER_SUBSET}",
+        )  # fmt: skip
+    finally:
+        orders.mkdir(parents=True, exist_ok=True)
+        (orders / "fake-vendor.stop").touch()
+        process.wait(10)
+
+
+@pytest.mark.parametrize("transport", ["folder", "http"])
+def test_first_visit_reader_fault_and_limited_pass_for_a_vendor(tmp_path: Path, transport: str) -> None:
+    run = _reader_run(tmp_path, wrong=False, transport=transport)
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.statuses() == dict.fromkeys(READER_SUBSET.split(","), "pass")
+
+
+@pytest.mark.parametrize("transport", ["folder", "http"])
+def test_first_visit_reader_fault_and_limited_fail_for_a_wrong_vendor(tmp_path: Path, transport: str) -> None:
+    run = _reader_run(tmp_path, wrong=True, transport=transport)
+    assert run.returncode == 1, run.output[-4000:]
+    statuses = run.statuses()
+    window = (
+        "the client shows PharmacistsInfoAvailableTime '20261124100000'; the terminal's face file has '20271123100000'"
+    )
+    for sid in ("OQS-HOME-040", "OQS-HOME-045", "OQS-HOME-046"):  # point 1 (app, マイナ在宅受付Web), point 3 (入院)
+        assert statuses[sid] == "fail", (sid, statuses)
+        assert window in run.scenario(sid)["message"], run.scenario(sid)["message"]
+    # point 3 at a 発熱外来 counter: 24 h is right there, so this wrong vendor passes it
+    assert statuses["OQS-HOME-044"] == "pass"
+    limited = run.scenario("OQS-LTD-010")  # point 4: it asked for 薬剤情報 as a 施術所
+    assert limited["status"] == "fail"
+    assert "the client asked for 医療情報 as a 施術所 (資格確認限定型): YZKsiquc01" in limited["message"]
+    steps = {s["text"]: s["status"] for s in limited["steps"]}
+    assert steps['face ファイルの閲覧同意フラグはすべて "0" である'] == "passed"
+    assert steps["レセコンは医療情報を求めなかった"] == "failed"
+    sent = [e["data"] for e in limited["evidence"] if e["kind"] == "exchange"]
+    assert any(e["name"].startswith(("YZKsiquc01", "/oqs/YZKsiquc01")) for e in sent), sent

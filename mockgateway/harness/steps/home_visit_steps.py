@@ -19,11 +19,13 @@ from mockgateway.domain.continuing_consent import Channel
 from mockgateway.harness import home_visit as orders
 from mockgateway.harness.orders import Action, Card
 from mockgateway.harness.steps.bulk_steps import both, lookup
-from mockgateway.harness.steps.card_steps import _place, placement_options
+from mockgateway.harness.steps.card_steps import _place, placement_options, result
 from mockgateway.harness.steps.client_steps import card_of
 from mockgateway.harness.steps.result_steps import body, reported
 from mockgateway.harness.steps.world import World
 from mockgateway.services import home_visit, limited
+from mockgateway.services.medical.disaster import API_ID as DISASTER_API
+from mockgateway.services.medical.service import CHECKUP_API, DRUG_API
 
 FAMILY = r"(?P<family>訪問診療等|オンライン診療等)"
 TREATMENT = {"訪問診療等": "2", "オンライン診療等": "3"}
@@ -207,3 +209,22 @@ def first_visit_with_consent(world: World, person_id: str, channel: str, how: st
 )
 def first_visit(world: World, person_id: str, channel: str, how: str) -> None:
     _visit(world, person_id, channel, how)
+
+
+MEDICAL_APIS = (DRUG_API, CHECKUP_API, DISASTER_API)
+
+
+@then("レセコンは医療情報を求めなかった")
+def no_medical_request(world: World) -> None:
+    """A 資格確認限定型 client confirms eligibility only: after the reading it asks for no 医療情報 at all
+    (the gateway would refuse it with MGW2801 — the client must not rely on that)."""
+    since = result(world).journal_id
+    asked = [
+        e
+        for e in world.gateway.journal.entries(since=since, medical_institution=world.medical_institution)
+        if e.api_id in MEDICAL_APIS
+    ]
+    kind = limited.kind_of(world.gateway, world.medical_institution).value
+    assert not asked, f"the client asked for 医療情報 as a {kind} (資格確認限定型): " + "; ".join(
+        f"{e.api_id} {e.name or ''} → {e.reason or e.segment}" for e in asked
+    )

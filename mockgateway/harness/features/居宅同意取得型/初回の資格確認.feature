@@ -63,3 +63,26 @@
     ならば face ファイルの "QualificationValidity" は "1" である
     かつ face ファイルの "Name" は "保険　太郎" である
     かつ face ファイルの "PharmacistsInfoConsFlg" は "1" である
+
+  @OQS-HOME-045 @rule:seed-002-居宅同意取得型 @rule:OQS-IF-039 @capability:home-visit @capability:face
+  シナリオ: マイナ在宅受付Webでのオンライン診療の初回の結果は、24 時間ではなく継続同意の期限まで閲覧できる
+    もし 患者が "hoken-taro" のマイナンバーカードをオンライン診療で読み取り、暗証番号 "1234"で本人確認して "drug" に同意する
+    ならば カードリーダーのエラーはない
+    もし レセコンが face フォルダに届いた資格確認結果を表示する
+    ならば face ファイルの "QualificationValidity" は "1" である
+    かつ face ファイルの "PharmacistsInfoConsFlg" は "1" である
+    かつ face ファイルの "PharmacistsInfoConsTime" は "20261123100000" である
+    かつ face ファイルの "PharmacistsInfoAvailableTime" は "20271123100000" である
+    かつ face ファイルの "SpecificHealthCheckupsInfoConsFlg" は "0" である
+
+  @OQS-HOME-046 @rule:oqs-interface-7 @rule:seed-002-居宅同意取得型 @capability:home-visit @capability:face
+  シナリオ: 窓口のカードリーダーが故障しているとき、入院する患者は病床で居宅同意取得型により受け付け、入院中の継続同意になる
+    前提 医療機関 "1310112345" の顔認証付きカードリーダーが故障している
+    もし 患者が "hoken-taro" のマイナンバーカードを置き、顔認証で本人確認して "drug" に同意する
+    ならば カードリーダーのエラーは "M09" である
+    もし 患者が "hoken-taro" のマイナンバーカードを入院で読み取り、暗証番号 "1234"で本人確認して "drug" に同意する
+    ならば カードリーダーのエラーはない
+    もし レセコンが face フォルダに届いた資格確認結果を表示する
+    ならば face ファイルの "QualificationValidity" は "1" である
+    かつ face ファイルの "PharmacistsInfoConsFlg" は "1" である
+    かつ face ファイルの "PharmacistsInfoAvailableTime" は "20271123100000" である

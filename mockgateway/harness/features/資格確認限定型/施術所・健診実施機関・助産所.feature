@@ -61,6 +61,7 @@
     ならば face ファイルの "QualificationValidity" は "1" である
     かつ face ファイルの "Name" は "施術　健太" である
     かつ face ファイルの閲覧同意フラグはすべて "0" である
+    かつ レセコンは医療情報を求めなかった
 
   @OQS-LTD-011 @rule:seed-002-資格確認限定型 @doc:limited-channels @capability:limited @capability:face
   シナリオ: 施術所は居宅同意取得型の読み取りを使えない
