@@ -437,13 +437,14 @@ def bench_locust(db: Path, args: argparse.Namespace) -> dict[str, float]:
 
 def bench_bulk(args: argparse.Namespace) -> dict[str, float]:
     """benchmarks/bench_bulk.py (its own synthetic people, every record a different person), --runs
-    times: records/s processed, the whole file's seconds and the peak RSS, each the median."""
+    times: records/s processed, CPU (gateway + its worker processes), the whole file's seconds and
+    the peak RSS of the process tree, each the median."""
     runs = []
     for _ in range(args.runs):
         cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_bulk.py"), "--records", str(args.bulk_records),
                "--people", str(args.bulk_records)]  # fmt: skip
         out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-        process = re.search(r"^process .*?([\d.]+)\s+([\d.]+)\s+([\d,]+)\s*$", out, re.M)
+        process = re.search(r"^process .*?([\d.]+)\s+([\d.]+)\s+([\d,]+)\s+[\d.]+\s*$", out, re.M)
         whole = re.search(r"^whole file end to end\s+([\d.]+)\s+([\d.]+)", out, re.M)
         rss = re.search(r"peak RSS ([\d,]+) MiB", out)
         if not (process and whole and rss):

@@ -206,6 +206,12 @@ class StoreIndex(PeopleIndex):
         self._matches[number] = found
         return list(found)
 
+    @property
+    def store_only(self) -> bool:
+        """Every person answered comes from the store (none added in memory): another process
+        loading the same store file, generation and date answers the same."""
+        return not self._overlay
+
     def add(self, person: Person) -> None:
         """Put a person in front of the store's version until the next reload."""
         self._overlay[person.id] = person

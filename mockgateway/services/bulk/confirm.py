@@ -17,17 +17,22 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from mockgateway.domain.clock import parse_date
-from mockgateway.domain.codes import ProcessingResultStatus
+from mockgateway.domain.codes import ProcessingResultStatus, ResultCodes
 from mockgateway.domain.eligibility import Match, SearchKey, confirm
 from mockgateway.domain.kakunin import classification
 from mockgateway.domain.model import CardKey, Person
 from mockgateway.domain.numbers import NumberError, normalize_number
 from mockgateway.engine import Gateway
+from mockgateway.services.bulk import parallel
 from mockgateway.services.bulk import render as bulk_render
-from mockgateway.services.bulk.jobs import ChunkOutcome, Job
+from mockgateway.services.bulk.jobs import ChunkOutcome, Job, StoredChunk, quiet_gc, read_records
 from mockgateway.services.bulk.layout import CONFIRM, record_path
+from mockgateway.store.index import PeopleIndex, StoreIndex
+from mockgateway.store.number_map import generation
+from mockgateway.store.sqlite import SqliteRepository
 from mockgateway.wire.messages import RequestError, parse_search_info
 from mockgateway.wire.xmlcodec import Node, Tree
 
@@ -41,6 +46,7 @@ RESULT_FIELDS = (
 )  # fmt: skip
 
 ReferenceLookup = Callable[[str, CardKey], str | None]
+ReferenceSnapshot = Callable[[str], dict[CardKey, str]]  # a 医療機関's 照会番号 by qualification
 SUBSET_CACHE = 100_000  # rendered results kept (about 1 KB each)
 
 
@@ -107,25 +113,30 @@ _CLOSE = f"</{CONFIRM.unit}>"
 _ERROR = ProcessingResultStatus.ERROR.value
 
 
-class ConfirmProcessor:
-    """Each unit is rendered to XML here. A qualification's ResultOfQualificationConfirmation is
-    rendered once and kept for as long as the index that holds it — none of its fields depends on
-    the date or the request — so a clinic's daily re-check of the same patients reuses it."""
+class Judge:
+    """Validates, judges and renders a chunk's records. Each unit is rendered to XML here. A
+    qualification's ResultOfQualificationConfirmation is rendered once and kept for as long as the
+    index that holds it — none of its fields depends on the date or the request — so a clinic's
+    daily re-check of the same patients reuses it. One per process (the gateway's thread, or a
+    worker process: parallel.py)."""
 
-    def __init__(self, gateway: Gateway, reference_numbers: ReferenceLookup | None = None) -> None:
-        self.gateway = gateway
-        self.reference_numbers = reference_numbers
+    def __init__(self) -> None:
         self._subsets: dict[tuple[str, CardKey], tuple[Person, str]] = {}
         self._index: object = None
         self._kakunin: str | None = None
 
-    def __call__(self, job: Job, records: list[tuple[int, Node]]) -> ChunkOutcome:
-        gateway = self.gateway
-        index, codes = gateway.index, gateway.codes
-        strict = gateway.settings.strict_insurer_padding
+    def chunk(
+        self,
+        job: Job,
+        records: list[tuple[int, Node]],
+        index: PeopleIndex,
+        codes: ResultCodes,
+        *,
+        strict: bool,
+        kakunin: str | None,
+        lookup: ReferenceLookup | None,
+    ) -> ChunkOutcome:
         on = parse_date(job.confirmation_date)
-        lookup = self.reference_numbers
-        kakunin = gateway.settings.kakunin_classification
         if index is not self._index or kakunin != self._kakunin:
             self._subsets, self._index, self._kakunin = {}, index, kakunin
         subsets = self._subsets
@@ -180,6 +191,85 @@ class ConfirmProcessor:
             parts.append(_CLOSE)
             units.append(("".join(parts), False))
         return ChunkOutcome(units)
+
+
+class ConfirmProcessor:
+    """The gateway's OQSmuquc processor: in its worker thread (`__call__`), or as work for worker
+    processes (`remote`) when everything the answers depend on can be had from the store file."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        reference_numbers: ReferenceLookup | None = None,
+        references: ReferenceSnapshot | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.reference_numbers = reference_numbers
+        self.references = references
+        self.judge = Judge()
+
+    def __call__(self, job: Job, records: list[tuple[int, Node]]) -> ChunkOutcome:
+        gateway = self.gateway
+        settings = gateway.settings
+        return self.judge.chunk(
+            job,
+            records,
+            gateway.index,
+            gateway.codes,
+            strict=settings.strict_insurer_padding,
+            kakunin=settings.kakunin_classification,
+            lookup=self.reference_numbers,
+        )
+
+    def remote(self, job: Job) -> ConfirmRemote | None:
+        """Worker processes build the same index from the same store file (people generation and
+        date), and get the settings, result codes and this 医療機関's 照会番号 as they are now.
+        Not possible for an in-memory index or store, or with people added in memory."""
+        gateway = self.gateway
+        index, store = gateway.index, gateway.store
+        if not isinstance(index, StoreIndex) or index.store is not store or not index.store_only:
+            return None
+        if str(store.path) == ":memory:":
+            return None
+        if self.reference_numbers is not None and self.references is None:
+            return None  # a lookup this process alone can answer
+        settings = gateway.settings
+        return ConfirmRemote(
+            db=str(store.path),
+            people=(generation(store.connection()), index.today, index.cache_size),
+            job=job,
+            codes=gateway.codes,
+            strict=settings.strict_insurer_padding,
+            kakunin=settings.kakunin_classification,
+            references=None if self.references is None else self.references(job.mic),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmRemote:
+    """A job's chunks judged in a worker process (jobs.Remote)."""
+
+    db: str
+    people: tuple[int, dt.date, int]  # people generation, the index's date, its cache size
+    job: Job
+    codes: ResultCodes
+    strict: bool
+    kakunin: str | None
+    references: dict[CardKey, str] | None
+
+    def run(self, start: int, stop: int) -> StoredChunk:
+        store = parallel.cached("store", self.db, lambda: SqliteRepository(self.db))
+        _generation, today, cache = self.people
+        index = parallel.cached("index", (self.db, *self.people), lambda: StoreIndex.load(store, today, cache=cache))
+        judge = parallel.cached("judge", None, Judge)
+        records = read_records(store.connection(), self.job.id, start, stop)
+        references = self.references
+        lookup = None if references is None else lambda _mic, key: references.get(key)
+        with quiet_gc():
+            outcome = judge.chunk(
+                self.job, records, index, self.codes, strict=self.strict, kakunin=self.kakunin, lookup=lookup
+            )
+            return outcome.stored(start)
 
 
 def _numbers(records: list[tuple[int, Node]]) -> list[str]:

@@ -1,11 +1,13 @@
 """The durable bulk job store and the background worker that processes it at the configured pace.
 
 Durability: an upload's job row and every record are written in one transaction (WAL,
-synchronous=FULL) before the upload result is returned. The worker processes records in chunks;
-each chunk's results, any side effects (照会番号 registrations) and the job's progress counter
-commit together, so after `kill -9` a chunk either has its results or is processed again — never
-lost, never twice (results rows are keyed by job and first position, and the progress counter
-moves only with them).
+synchronous=FULL) before the upload result is returned. The worker processes records in chunks,
+possibly several at once in worker processes (parallel.py), so chunks may be stored out of order.
+Each chunk's results (with the range of records they answer), any side effects (照会番号
+registrations) and the job's progress counter commit together. `processed` is the contiguous
+prefix: the end of the run of stored chunks that starts at record 0. Chunks stored beyond it are
+kept: after `kill -9` only the ranges no stored chunk covers (`pending`) are processed again, and a
+chunk overlapping a stored one is dropped at commit — so no record is lost or answered twice.
 
 Records are stored in blocks of BLOCK per row (orjson arrays of the trees as sent) and results
 per processed chunk (the chunk's unit elements as UTF-8 XML): per-record rows cost more in
@@ -20,7 +22,10 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -28,6 +33,7 @@ from typing import Protocol
 import orjson
 
 from mockgateway.domain.clock import VirtualClock, format_timestamp
+from mockgateway.services.bulk.parallel import WorkerPool
 from mockgateway.services.bulk.settings import BulkSettings, Pace
 from mockgateway.store.sqlite import SqliteRepository
 from mockgateway.wire.xmlcodec import Node
@@ -65,9 +71,14 @@ CREATE TABLE IF NOT EXISTS bulk_results (
     job INTEGER NOT NULL,
     start INTEGER NOT NULL,
     units BLOB NOT NULL,
+    stop INTEGER,
+    errors INTEGER,
     PRIMARY KEY (job, start)
 ) WITHOUT ROWID;
 """
+# Stores made before chunks could be stored out of order lack `stop` and `errors`; their rows all
+# lie inside the job's prefix (stored in order), where neither column is read.
+_RESULT_COLUMNS = (("stop", "INTEGER"), ("errors", "INTEGER"))
 
 BLOCK = 1_000  # records per stored row
 
@@ -135,6 +146,25 @@ class ChunkOutcome:
     apply: Callable[[sqlite3.Connection], None] | None = None
     after: Callable[[], None] | None = None
 
+    def stored(self, start: int) -> StoredChunk:
+        return StoredChunk(
+            start,
+            start + len(self.units),
+            "".join([unit for unit, _ in self.units]).encode("utf-8"),
+            sum(1 for _, bad in self.units if bad),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """Results of records start…stop-1 as they are stored: the units joined as UTF-8 XML, and how
+    many of them are errors. What a worker process sends back (bytes pickle cheaply)."""
+
+    start: int
+    stop: int
+    units: bytes
+    errors: int
+
 
 @contextmanager
 def quiet_gc() -> Iterator[None]:
@@ -155,10 +185,38 @@ class Processor(Protocol):
     def __call__(self, job: Job, records: list[tuple[int, Node]]) -> ChunkOutcome: ...
 
 
+class Remote(Protocol):
+    """A job's chunks as work for a worker process: picklable, carries everything the answers
+    depend on besides the store (which the worker opens itself), and has no side effects. A
+    processor offers one with `remote(job)` (None: this job only in the worker thread)."""
+
+    def run(self, start: int, stop: int) -> StoredChunk: ...
+
+
+def read_records(db: sqlite3.Connection, job_id: int, start: int, stop: int) -> list[tuple[int, Node]]:
+    """Records start…stop-1 of a job as (position, record as sent)."""
+    rows = db.execute(
+        "SELECT block, records FROM bulk_records WHERE job = ? AND block >= ? AND block <= ? ORDER BY block",
+        (job_id, start // BLOCK, (stop - 1) // BLOCK),
+    )
+    out: list[tuple[int, Node]] = []
+    for block, blob in rows:
+        first = int(block) * BLOCK
+        items: list[Node] = orjson.loads(blob)
+        lo, hi = max(start - first, 0), min(stop - first, len(items))
+        out.extend(zip(range(first + lo, first + hi), items[lo:hi], strict=True))
+    return out
+
+
 class JobStore:
     def __init__(self, store: SqliteRepository) -> None:
         self.store = store
         store.ensure_schema(SCHEMA)
+        with store.transaction() as db:
+            have = {str(row[1]) for row in db.execute("PRAGMA table_info(bulk_results)")}
+            for name, kind in _RESULT_COLUMNS:
+                if name not in have:
+                    db.execute(f"ALTER TABLE bulk_results ADD COLUMN {name} {kind}")
 
     def create(
         self,
@@ -216,40 +274,77 @@ class JobStore:
 
     def records(self, job: Job, start: int, stop: int) -> list[tuple[int, Node]]:
         """Records start…stop-1 as (position, record as sent)."""
-        rows = self.store.connection().execute(
-            "SELECT block, records FROM bulk_records WHERE job = ? AND block >= ? AND block <= ? ORDER BY block",
-            (job.id, start // BLOCK, (stop - 1) // BLOCK),
+        return read_records(self.store.connection(), job.id, start, stop)
+
+    def pending(self, job: Job, limit: int, chunk: int, since: int = 0) -> list[tuple[int, int]]:
+        """The ranges [start, stop) of records max(processed, since)…limit-1 that no stored chunk
+        answers, in order, cut to at most `chunk` records: what is left to do (after a restart,
+        chunks stored beyond the prefix are kept, not redone)."""
+        row = self.store.connection().execute("SELECT processed FROM bulk_jobs WHERE id = ?", (job.id,)).fetchone()
+        done = max(job.processed if row is None else int(row[0]), since)
+        stored = self.store.connection().execute(
+            "SELECT start, stop FROM bulk_results WHERE job = ? AND start >= ? AND start < ? ORDER BY start",
+            (job.id, done, limit),
         )
-        out: list[tuple[int, Node]] = []
-        for block, blob in rows:
-            first = int(block) * BLOCK
-            items: list[Node] = orjson.loads(blob)
-            lo, hi = max(start - first, 0), min(stop - first, len(items))
-            out.extend(zip(range(first + lo, first + hi), items[lo:hi], strict=True))
+        out: list[tuple[int, int]] = []
+        at = done
+        for start, stop in [*stored, (limit, limit)]:
+            for lo in range(at, min(int(start), limit), chunk):
+                out.append((lo, min(lo + chunk, int(start), limit)))
+            at = max(at, int(start) + 1 if stop is None else int(stop))
         return out
 
-    def complete_chunk(self, job: Job, start: int, outcome: ChunkOutcome, finished_real: float) -> int:
-        """Store results for records start… and advance the job; returns the new processed count."""
-        stop = start + len(outcome.units)
-        errors = sum(1 for _, bad in outcome.units if bad)
+    def complete_chunk(
+        self,
+        job: Job,
+        chunk: StoredChunk,
+        finished_real: float,
+        apply: Callable[[sqlite3.Connection], None] | None = None,
+        after: Callable[[], None] | None = None,
+    ) -> int | None:
+        """Store the results of records chunk.start…chunk.stop-1 and advance the job's prefix over
+        every chunk now stored contiguously; returns the new processed count, or None when the job
+        expired meanwhile. Chunks may come in any order; one that overlaps a stored chunk (a
+        duplicate after a restart, a late worker) is dropped, so every record is answered once.
+        `apply` runs inside the transaction and `after` once it committed, only for a stored chunk."""
+        stored = False
         with self.store.transaction() as db:
             current = db.execute("SELECT processed FROM bulk_jobs WHERE id = ? AND expired = 0", (job.id,)).fetchone()
-            if current is None or int(current[0]) != start:  # expired or changed meanwhile: drop it
-                return start
-            db.execute(
-                "INSERT INTO bulk_results (job, start, units) VALUES (?, ?, ?)",
-                (job.id, start, "".join([unit for unit, _ in outcome.units]).encode("utf-8")),
+            if current is None:  # expired meanwhile: drop it
+                return None
+            processed = int(current[0])
+            overlap = (
+                chunk.start < processed
+                or db.execute(
+                    "SELECT 1 FROM bulk_results WHERE job = ? AND start < ? AND coalesce(stop, start + 1) > ? LIMIT 1",
+                    (job.id, chunk.stop, chunk.start),
+                ).fetchone()
             )
-            if outcome.apply is not None:
-                outcome.apply(db)
+            if overlap or chunk.stop <= chunk.start:
+                return processed
+            stored = True
+            db.execute(
+                "INSERT INTO bulk_results (job, start, units, stop, errors) VALUES (?, ?, ?, ?, ?)",
+                (job.id, chunk.start, chunk.units, chunk.stop, chunk.errors),
+            )
+            if apply is not None:
+                apply(db)
+            errors = 0
+            while True:
+                nxt = db.execute(
+                    "SELECT stop, errors FROM bulk_results WHERE job = ? AND start = ?", (job.id, processed)
+                ).fetchone()
+                if nxt is None or nxt[0] is None:
+                    break
+                processed, errors = int(nxt[0]), errors + int(nxt[1] or 0)
             db.execute(
                 "UPDATE bulk_jobs SET processed = ?, errors = errors + ?, "
                 "finished_real = CASE WHEN ? >= total THEN ? ELSE finished_real END WHERE id = ?",
-                (stop, errors, stop, finished_real, job.id),
+                (processed, errors, processed, finished_real, job.id),
             )
-        if outcome.after is not None:
-            outcome.after()
-        return stop
+        if stored and after is not None:
+            after()
+        return processed
 
     def results(self, job: Job) -> bytes:
         """Every unit element in request order, as UTF-8 XML."""
@@ -301,6 +396,7 @@ class BulkWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_purge = 0.0
+        self._workers: WorkerPool | None = None
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -315,6 +411,7 @@ class BulkWorker:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        self._close_pool()
 
     def wake(self) -> None:
         self._wake.set()
@@ -337,29 +434,112 @@ class BulkWorker:
     def run_once(self) -> float | None:
         """Process everything due now; return seconds until more is due (None: nothing open)."""
         next_due: float | None = None
-        chunk = self.settings().chunk
+        settings = self.settings()
         for job in self.jobs.open_jobs():
             processor = self.processors.get(job.family)
             if processor is None:
                 continue
-            done = job.processed
+            remote = self._remote(processor, job, settings)
+            if remote is not None:
+                wait = self._run_parallel(job, remote, settings.processes, settings.chunk)
+            else:
+                wait = self._run_here(job, processor, settings.chunk)
+            if wait is not None:
+                next_due = wait if next_due is None else min(next_due, wait)
+            if self._stop.is_set():
+                break
+        return None if next_due is None else max(0.0, next_due)
+
+    @staticmethod
+    def _remote(processor: Processor, job: Job, settings: BulkSettings) -> Remote | None:
+        """Worker processes pay only for a job of two chunks or more (a job smaller than that, as
+        most tests upload, stays in this thread and starts no process)."""
+        if settings.processes < 2 or job.total < 2 * settings.chunk:
+            return None
+        remote = getattr(processor, "remote", None)
+        return None if remote is None else remote(job)
+
+    def _due(self, job: Job, limit: int, now: float) -> float | None:
+        """Seconds until record `limit` may be processed; None when the job has no more."""
+        return None if limit >= job.total else job.accepted_real + job.pace.due(limit) - now
+
+    def _run_here(self, job: Job, processor: Processor, chunk: int) -> float | None:
+        """In this thread, chunk after chunk in order (the ranges no stored chunk answers)."""
+        while not self._stop.is_set():
+            now = self.real_time()
+            allowed = job.pace.allowed(now - job.accepted_real, job.total)
+            pieces = self.jobs.pending(job, allowed, chunk)
+            if not pieces:
+                return self._due(job, allowed, now)
+            for start, stop in pieces:
+                with quiet_gc():
+                    records = self.jobs.records(job, start, stop)
+                    if not records:  # expired (records purged) while open
+                        return None
+                    outcome = processor(job, records)
+                    done = self.jobs.complete_chunk(
+                        job, outcome.stored(start), self.real_time(), outcome.apply, outcome.after
+                    )
+                if done is None or self._stop.is_set():
+                    return None
+        return None
+
+    def _run_parallel(self, job: Job, remote: Remote, processes: int, chunk: int) -> float | None:
+        """Chunks judged in worker processes, at most two per process in flight, committed here
+        as they come back (in any order: jobs.complete_chunk keeps the prefix)."""
+        pool = self._pool(processes)
+        in_flight: dict[Future[StoredChunk], tuple[int, int]] = {}
+        queued: deque[tuple[int, int]] = deque()
+        limit = 0  # records up to here are queued, in flight or stored
+        try:
             while not self._stop.is_set():
                 now = self.real_time()
                 allowed = job.pace.allowed(now - job.accepted_real, job.total)
-                if allowed <= done:
-                    wait = job.accepted_real + job.pace.due(done) - now
-                    next_due = wait if next_due is None else min(next_due, wait)
-                    break
-                stop = min(allowed, done + chunk)
-                with quiet_gc():
-                    records = self.jobs.records(job, done, stop)
-                    if not records:  # expired (records purged) while open
-                        break
-                    advanced = self.jobs.complete_chunk(job, done, processor(job, records), self.real_time())
-                if advanced <= done or advanced >= job.total:
-                    break
-                done = advanced
-        return None if next_due is None else max(0.0, next_due)
+                if allowed > limit:
+                    queued.extend(self.jobs.pending(job, allowed, chunk, since=limit))
+                    limit = allowed
+                while queued and len(in_flight) < 2 * processes:
+                    start, stop = queued.popleft()
+                    in_flight[pool.submit(remote, start, stop)] = (start, stop)
+                due = self._due(job, limit, now)
+                if not in_flight:
+                    return due
+                timeout = self.IDLE_SECONDS if due is None else min(max(due, 0.001), self.IDLE_SECONDS)
+                finished, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    del in_flight[future]
+                    done = self.jobs.complete_chunk(job, future.result(), self.real_time())
+                    if done is None:  # expired meanwhile
+                        return None
+            return None
+        except BrokenProcessPool:
+            self._close_pool()  # a worker died: new processes next round; stored chunks stay
+            raise
+        finally:
+            for future in in_flight:  # their ranges stay pending and are sent again next round
+                future.cancel()
+
+    def _pool(self, processes: int) -> WorkerPool:
+        if self._workers is not None and self._workers.processes != processes:
+            self._close_pool()
+        if self._workers is None:
+            preload = tuple(sorted({type(p).__module__ for p in self.processors.values()}))
+            self._workers = WorkerPool(processes, preload)
+        return self._workers
+
+    def warm(self) -> None:
+        """Start the worker processes now rather than with the first large job."""
+        processes = self.settings().processes
+        if processes >= 2:
+            self._pool(processes).warm()
+
+    def worker_pids(self) -> list[int]:
+        return [] if self._workers is None else self._workers.pids()
+
+    def _close_pool(self) -> None:
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.close()
 
     def purge_if_due(self) -> int:
         now = self.real_time()

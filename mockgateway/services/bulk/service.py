@@ -57,7 +57,7 @@ class BulkFeature:
         self.settings = BulkSettings().with_changes(self._overrides)
         self.jobs = JobStore(gateway.store)
         processors: dict[str, Processor] = {
-            CONFIRM.family: ConfirmProcessor(gateway, self._reference_number),
+            CONFIRM.family: ConfirmProcessor(gateway, self._reference_number, self._references),
         }
         registry = reference_numbers.registry(gateway)
         if registry is not None:
@@ -68,6 +68,10 @@ class BulkFeature:
 
     def _reference_number(self, mic: str, key: CardKey) -> str | None:
         return reference_numbers.reference_number_for(self.gateway, mic, key)
+
+    def _references(self, mic: str) -> dict[CardKey, str]:
+        found = reference_numbers.registry(self.gateway)
+        return {} if found is None else {key: number for _, key, number in found.entries(mic)}
 
     def configure(self, **changes: Any) -> BulkSettings:
         """Change settings now and for later restarts (kept in the store)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,6 +99,8 @@ class BulkSettings:
     retention_seconds: float = 7 * 86_400  # virtual time from upload; then 受付番号 answers "expired"
     redownload: bool = True  # a finished result may be downloaded again within retention
     chunk: int = 1_000  # records per processing transaction
+    # Worker processes judging a job's chunks at once (parallel.py); 1: in the worker thread only.
+    processes: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     def __post_init__(self) -> None:
         if self.max_records < 1:
@@ -110,6 +113,8 @@ class BulkSettings:
             raise SettingsError(f"retention_seconds {self.retention_seconds}: more than 0")
         if self.chunk < 1:
             raise SettingsError(f"chunk {self.chunk}: 1 or more")
+        if self.processes < 1:
+            raise SettingsError(f"processes {self.processes}: 1 or more")
 
     def with_changes(self, changes: Mapping[str, Any]) -> BulkSettings:
         """Apply `{name: value}` (values as YAML/JSON/CLI give them); unknown names are an error."""
@@ -131,7 +136,7 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if name == "pace":
             return value if isinstance(value, Pace) else Pace.parse(value)
-        if name in {"max_records", "max_file_bytes", "chunk"}:
+        if name in {"max_records", "max_file_bytes", "chunk", "processes"}:
             return int(value)
         if name == "retention_seconds":
             return float(value)
