@@ -348,8 +348,13 @@ class JobStore:
 
     def results(self, job: Job) -> bytes:
         """Every unit element in request order, as UTF-8 XML."""
+        return b"".join(self.result_blocks(job))
+
+    def result_blocks(self, job: Job) -> Iterator[bytes]:
+        """The stored chunks' units in request order, one chunk at a time (UTF-8 XML)."""
         rows = self.store.connection().execute("SELECT units FROM bulk_results WHERE job = ? ORDER BY start", (job.id,))
-        return b"".join([bytes(blob) for (blob,) in rows])
+        for (blob,) in rows:
+            yield bytes(blob)
 
     def mark_downloaded(self, job: Job) -> None:
         with self.store.transaction() as db:

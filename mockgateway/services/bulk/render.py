@@ -65,15 +65,27 @@ def render(tree: Tree, encoding: str) -> bytes:
     return _encode([_declaration(encoding), f"<XmlMsg>{children(tree)}</XmlMsg>"], encoding)
 
 
-def document(header: Tree, units: bytes, encoding: str) -> bytes:
-    """`<XmlMsg><MessageHeader>…</MessageHeader><MessageBody>` + stored unit fragments (UTF-8)
-    + `</MessageBody></XmlMsg>`, in the output encoding."""
+def document(header: Tree, units: bytes | Iterable[bytes], encoding: str) -> bytes:
+    """`<XmlMsg><MessageHeader>…</MessageHeader><MessageBody>` + stored unit fragments (UTF-8;
+    one block, or the stored chunks one by one, each whole units) + `</MessageBody></XmlMsg>`,
+    in the output encoding. Built in one growing buffer whose bytes become the result without a
+    copy (BytesIO.getvalue), a chunk converted at a time: a 100,000-unit answer is never held
+    twice, nor as text."""
     head = f"{_declaration(encoding)}<XmlMsg>{children({'MessageHeader': header, 'MessageBody': {}})}</XmlMsg>"
     assert head.endswith(_CLOSE)
     head = head[: -len(_CLOSE)]
+    blocks = [units] if isinstance(units, bytes) else units
+    out = io.BytesIO()
     if not xmlcodec.is_shift_jis(encoding):
-        return b"".join([head.encode("utf-8"), units, _CLOSE.encode("ascii")])
-    return _encode([head, units.decode("utf-8"), _CLOSE], encoding)
+        out.write(head.encode("utf-8"))
+        for block in blocks:
+            out.write(block)
+    else:
+        out.write(_encode([head], encoding))
+        for block in blocks:
+            out.write(_encode([block.decode("utf-8")], encoding))
+    out.write(_CLOSE.encode("ascii"))
+    return out.getvalue()
 
 
 def _declaration(encoding: str) -> str:

@@ -265,7 +265,7 @@ class DownloadService:
         counts = (job.total, job.total - job.errors, job.errors)
         header = self._job_header(ctx, job, SegmentOfResult.NORMAL, counts)
         encoding = ctx.gateway.settings.output_encoding
-        xml = bulk_render.document(header, self.feature.jobs.results(job), encoding)
+        xml = bulk_render.document(header, self.feature.jobs.result_blocks(job), encoding)
         self.feature.jobs.mark_downloaded(job)
         extra.update(downloads=job.downloads + 1, errors=job.errors)
         reason = f"結果 {job.total}件 (正常 {counts[1]}, エラー {counts[2]})"
