@@ -47,7 +47,10 @@ RESULT_FIELDS = (
 
 ReferenceLookup = Callable[[str, CardKey], str | None]
 ReferenceSnapshot = Callable[[str], dict[CardKey, str]]  # a 医療機関's 照会番号 by qualification
-SUBSET_CACHE = 100_000  # rendered results kept (about 1 KB each)
+# Rendered results kept (about 2 KB each with the Person they belong to). A hit needs the very
+# Person object, which the index keeps only while it is in its cache: more than a file's worth
+# (max_records 10,000) buys nothing but memory in every worker process.
+SUBSET_CACHE = 20_000
 
 
 def _d(value: dt.date | None) -> str | None:
