@@ -105,6 +105,56 @@ def result_subset(match: Match, kakunin_classification: str | None = None) -> Tr
     return {k: v for k, v in tree.items() if v is not None}
 
 
+_FLAT_FIELDS = RESULT_FIELDS[:-1]  # all but ElderlyRecipientCertificateInfo, the last one
+_ELDERLY_FIELDS = (
+    "ElderlyRecipientCertificateDate", "ElderlyRecipientValidStartDate", "ElderlyRecipientValidEndDate",
+    "ElderlyRecipientContributionRatio",
+)  # fmt: skip
+
+
+def subset_xml(match: Match, kakunin_classification: str | None = None) -> str:
+    """`<ResultOfQualificationConfirmation>` + `children(result_subset(match))` + its end tag, the
+    same text made in one pass, without the intermediate tree (a tenth of the cost of a record
+    met for the first time); tests/services/bulk/test_confirm.py checks both agree."""
+    person, q = match.person, match.qualification
+    key, family, sex2, elderly = q.key, q.personal_family, person.sex2, q.elderly
+    values = (
+        classification(q.card_classification, q.document, kakunin_classification),
+        q.insurer.number.padded,
+        key.symbol or None,
+        key.number,
+        key.branch or None,
+        family.value if family else None,
+        q.insured_name,
+        person.name,
+        person.name_of_other,
+        person.name_kana,
+        person.name_of_other_kana,
+        person.sex1.value,
+        sex2.value if sex2 else None,
+        _d(person.birthdate),
+        person.address,
+        person.post_number,
+        _d(q.qualification_date),
+        _d(q.disqualification_date),
+        _d(q.card_issuance_date),
+        _d(q.card_valid_date),
+        _d(q.card_expiration_date),
+        q.partial_contribution_ratio,
+        q.preschool,
+        q.reason_of_loss,
+        q.insurer.name,
+    )
+    escape = bulk_render.escape
+    parts = [f"<{n}>{escape(v)}</{n}>" for n, v in zip(_FLAT_FIELDS, values, strict=True) if v is not None]
+    if elderly is not None:
+        inner = (_d(elderly.issued), _d(elderly.valid_start), _d(elderly.valid_end), elderly.contribution_ratio)
+        parts.append("<ElderlyRecipientCertificateInfo>")
+        parts.extend(f"<{n}>{escape(v)}</{n}>" for n, v in zip(_ELDERLY_FIELDS, inner, strict=True) if v is not None)
+        parts.append("</ElderlyRecipientCertificateInfo>")
+    return f"<{_RESULT}>{''.join(parts)}</{_RESULT}>"
+
+
 _RESULT = "ResultOfQualificationConfirmation"
 _OPEN = f"<{CONFIRM.unit}><{CONFIRM.record}>"
 _STATUS = (
@@ -154,7 +204,7 @@ class Judge:
                 return found[1]
             if len(subsets) >= SUBSET_CACHE:
                 subsets.clear()
-            xml = f"<{_RESULT}>{children(result_subset(match, kakunin))}</{_RESULT}>"
+            xml = subset_xml(match, kakunin)
             subsets[key] = (match.person, xml)
             return xml
 

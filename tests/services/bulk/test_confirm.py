@@ -8,8 +8,9 @@ from mockgateway.config import DEFAULT_FIXTURES
 from mockgateway.domain.eligibility import Match
 from mockgateway.engine import Gateway
 from mockgateway.fixtures import load_paths
-from mockgateway.services.bulk.confirm import RESULT_FIELDS, ConfirmProcessor, result_subset
+from mockgateway.services.bulk.confirm import RESULT_FIELDS, ConfirmProcessor, result_subset, subset_xml
 from mockgateway.services.bulk.jobs import Job, JobStore
+from mockgateway.services.bulk.render import children
 from mockgateway.services.bulk.settings import Pace
 from mockgateway.store.index import PeopleIndex
 from mockgateway.wire.results import ResultOptions, qualification_tree
@@ -33,6 +34,23 @@ def test_subset_is_the_single_result_restricted_to_the_bulk_fields() -> None:
             "InsuredCardExpirationDate"} <= seen  # fmt: skip
     assert "ReferenceNumber" not in seen  # at BulkConfirmUnit level, not inside the result
     assert "LimitApplicationCertificateRelatedConsFlg" not in seen
+
+
+def test_subset_xml_is_the_rendered_subset() -> None:
+    """The one-pass renderer the bulk processor uses gives the bytes of the tree rendered."""
+    data = load_paths([DEFAULT_FIXTURES], FROZEN_AT.date())
+    odd = dataclasses.replace(next(iter(data.persons.values())), name="A&B <株>", address="")
+    people = [*data.persons.values(), odd]
+    elderly = 0
+    for person in people:
+        for q in person.qualifications:
+            match = Match(person, q)
+            elderly += q.elderly is not None
+            for kakunin in (None, "05"):
+                tree = result_subset(match, kakunin)
+                expected = f"<ResultOfQualificationConfirmation>{children(tree)}</ResultOfQualificationConfirmation>"
+                assert subset_xml(match, kakunin) == expected, (person.id, kakunin)
+    assert elderly > 0
 
 
 def test_a_changed_person_is_rendered_anew(make_gateway: GatewayFactory) -> None:
