@@ -230,6 +230,9 @@ def run(args: argparse.Namespace) -> int:
     # cpu s: this process plus its worker processes (CPU seconds, comparable under contention)
     workers = [0.0, *workers_cpu]
     print(f"processes: {processes} ({'in the worker thread' if processes < 2 else 'worker processes'})")
+    if processes >= 2:
+        own = marks[2][1] - marks[1][1]
+        print(f"processing cpu: this process {own:.2f} s, worker processes {workers[2] - workers[1]:.2f} s")
     print(f"{'phase':42} {'wall s':>7} {'cpu s':>7} {'records/s (wall)':>17} {'cpu µs/record':>14}")
     for i, (name, ((w0, c0), (w1, c1))) in enumerate(zip(phases, itertools.pairwise(marks), strict=True)):
         cpu = c1 - c0 + workers[i + 1] - workers[i]
@@ -247,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
     if args.breakdown:
         _breakdown(gateway, raw, n)
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(30)
     return 0
 
 
@@ -318,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         "--memory-index", action="store_true", help="answer from an in-memory PeopleIndex instead of the gateway's"
     )
     parser.add_argument("--breakdown", action="store_true", help="also time the shared parse/validate/judge code alone")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of the timed part")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the timed part (this process)")
+    parser.add_argument("--profile-sort", default="cumulative", help="pstats sort key (cumulative, tottime, …)")
     return run(parser.parse_args(argv))
 
 
