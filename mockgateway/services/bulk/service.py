@@ -2,7 +2,7 @@
 (OQSmuimm, OQS-IF-009…012), oqs-interface.md §2.
 
     <ID>01req → <ID>01res  アップロード結果: ReceptionNumber + ReceptionDateTime, after the job is durable
-    (background)          records processed at the configured pace (bulk_jobs.BulkWorker)
+    (background)          records processed at the configured pace (worker.BulkWorker)
     <ID>02req → <ID>02res  SegmentOfResult 2 while unfinished; then counts + one unit per record,
                            as XML or as a ZIP holding that XML
 
@@ -27,7 +27,7 @@ from mockgateway.engine import Context, Format, Gateway, Reply
 from mockgateway.services import reference_numbers
 from mockgateway.services.bulk import render as bulk_render
 from mockgateway.services.bulk.confirm import ConfirmProcessor
-from mockgateway.services.bulk.jobs import BulkWorker, Job, JobStore, Processor, quiet_gc
+from mockgateway.services.bulk.jobs import Job, JobStore, Processor, quiet_gc
 from mockgateway.services.bulk.layout import (
     CONFIRM,
     REGISTRATION,
@@ -38,6 +38,7 @@ from mockgateway.services.bulk.layout import (
     parse_upload,
 )
 from mockgateway.services.bulk.settings import STATE_KEY, BulkSettings
+from mockgateway.services.bulk.worker import BulkWorker
 from mockgateway.wire import xmlcodec
 from mockgateway.wire.messages import RequestError
 from mockgateway.wire.results import result_header
