@@ -52,6 +52,7 @@ def serve_config(args: argparse.Namespace) -> Config:
                 ("max_records", args.bulk_max_records),
                 ("result_format", args.bulk_result_format),
                 ("retention_seconds", args.bulk_retention),
+                ("processes", args.bulk_processes),
             )
             if value is not None
         },
@@ -239,6 +240,9 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     bulk.add_argument("--bulk-max-records", metavar="N", help="records per bulk file (default 10000)")
     bulk.add_argument("--bulk-result-format", choices=["xml", "zip"], help="the 02res as .xml or a .zip of it")
     bulk.add_argument("--bulk-retention", metavar="SECONDS", help="how long (virtual time) a result stays downloadable")
+    bulk.add_argument(
+        "--bulk-processes", metavar="N", help="worker processes judging a job's chunks (default: one per core; 1: none)"
+    )
     serve.set_defaults(func=_serve)
 
     pki = sub.add_parser("pki", help="test PKI for 医療機関 client certificates")

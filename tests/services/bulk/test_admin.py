@@ -99,7 +99,7 @@ def test_serve_flags_set_the_bulk_settings(tmp_path: Path) -> None:
 
     args = parser().parse_args(
         ["serve", "--root", str(tmp_path), "--tls-port", "0", "--bulk-pace=2m", "--bulk-max-records", "7",
-         "--bulk-result-format", "zip", "--bulk-retention", "60"]
+         "--bulk-result-format", "zip", "--bulk-retention", "60", "--bulk-processes", "1"]
     )  # fmt: skip
     gateway = build_gateway(serve_config(args))
     try:
@@ -108,6 +108,7 @@ def test_serve_flags_set_the_bulk_settings(tmp_path: Path) -> None:
         assert str(feature.settings.pace) == "120s"
         assert (feature.settings.max_records, feature.settings.result_format) == (7, "zip")
         assert feature.settings.retention_seconds == 60.0
+        assert feature.settings.processes == 1
     finally:
         gateway.store.close()
 
