@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,28 @@ def test_the_admin_token_file_is_created_0600(tmp_path: Path, monkeypatch: pytes
     path = tmp_path / "admin-token"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text().strip() == token
+
+
+def test_a_card_route_that_waits_does_not_stall_the_listener(fresh: Live) -> None:
+    """/admin/card/* waits on pcscd (seconds): it runs off the loop, and requests keep being answered."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(_: Any) -> tuple[int, Any]:
+        entered.set()
+        release.wait(30)
+        return 200, {"slow": "done"}
+
+    routes = fresh.running.gateway.admin_routes
+    routes[("POST", "/admin/card/test-slow")] = slow
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(fresh.admin, "POST", "/admin/card/test-slow")
+            assert entered.wait(30)
+            assert "<SegmentOfResult>1</SegmentOfResult>" in ask(fresh)  # answered while the route waits
+            assert fresh.admin("GET", "/admin/status").status_code == 200
+            assert not pending.done()
+            release.set()
+            assert pending.result(30).json() == {"slow": "done"}
+    finally:
+        release.set()
+        del routes[("POST", "/admin/card/test-slow")]
