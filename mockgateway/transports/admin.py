@@ -226,6 +226,8 @@ class AdminApi:
             "journal_max_entries": g.journal.max_entries,
             "faults": len(g.faults.rules()),
             "apis": sorted(g.services),
+            # this process's (with --workers, each replica keeps its own)
+            "answer_memo": g.memo.as_json() if g.memo is not None else None,
         }
 
     def load_fixtures(self, request: AdminRequest) -> tuple[int, Any]:

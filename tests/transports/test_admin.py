@@ -250,3 +250,13 @@ def test_a_card_route_that_waits_does_not_stall_the_listener(fresh: Live) -> Non
     finally:
         release.set()
         del routes[("POST", "/admin/card/test-slow")]
+
+
+def test_status_shows_the_answer_memo(fresh: Live) -> None:
+    before = fresh.admin("GET", "/admin/status").json()["answer_memo"]
+    assert before["max_entries"] > 0
+    first, second = ask(fresh), ask(fresh)
+    assert first.replace("\n", "") == second.replace("\n", "")  # the clock is frozen: the very same answer
+    after = fresh.admin("GET", "/admin/status").json()["answer_memo"]
+    assert after["hits"] == before["hits"] + 1
+    assert after["entries"] >= 1
