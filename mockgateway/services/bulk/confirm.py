@@ -315,10 +315,10 @@ class ConfirmRemote:
         _generation, today, cache = self.people
         index = parallel.cached("index", (self.db, *self.people), lambda: StoreIndex.load(store, today, cache=cache))
         judge = parallel.cached("judge", None, Judge)
-        records = read_records(store.connection(), self.job.id, start, stop)
         references = self.references
         lookup = None if references is None else lambda _mic, key: references.get(key)
         with quiet_gc():
+            records = read_records(store.connection(), self.job.id, start, stop)
             outcome = judge.chunk(
                 self.job, records, index, self.codes, strict=self.strict, kakunin=self.kakunin, lookup=lookup
             )

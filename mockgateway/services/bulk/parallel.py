@@ -12,6 +12,7 @@ the gateway only).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import multiprocessing
 import os
@@ -52,8 +53,24 @@ def _init_worker(parent: int, preload: tuple[str, ...]) -> None:
     threading.Thread(target=watch, name="bulk-parent-watch", daemon=True).start()
 
 
+_SWEEP_EVERY = 64  # chunks between full collections in a worker process
+
+
 def _run(remote: Any, start: int, stop: int) -> Any:
-    return remote.run(start, stop)
+    """One chunk. What it leaves behind (people, rendered results: long-lived and acyclic) is then
+    frozen out of the collector's scans, which would otherwise walk every cached person again after
+    each chunk; a full collection every `_SWEEP_EVERY` chunks still frees any cycle among them."""
+    try:
+        return remote.run(start, stop)
+    finally:
+        _CHUNKS[0] += 1
+        if _CHUNKS[0] % _SWEEP_EVERY == 0:
+            gc.unfreeze()
+            gc.collect()
+        gc.freeze()
+
+
+_CHUNKS = [0]
 
 
 class WorkerPool:
