@@ -58,6 +58,16 @@ def _narrow(
 def confirm(candidates: Sequence[Match], key: SearchKey, on: dt.date) -> Outcome:
     """`candidates`: every (person, qualification) with the searched 被保険者証番号."""
     card = key.card
+    if len(candidates) == 1:  # the common case, decided as the general path below would decide it
+        only = candidates[0]
+        held = only.qualification.key
+        if (
+            held.insurer_number == card.insurer_number
+            and held.symbol == card.symbol
+            and (not card.branch or held.branch == card.branch)
+            and only.person.birthdate == key.birthdate
+        ):
+            return _judge([only], on)
     found = list(candidates)
     if not found:
         return Outcome(Validity.NOT_FOUND, (), f"被保険者証番号 {card.number!r} の資格は登録されていません")
