@@ -229,8 +229,9 @@ def run(args: argparse.Namespace) -> int:
     ]
     # cpu s: this process plus its worker processes (CPU seconds, comparable under contention)
     workers = [0.0, *workers_cpu]
-    print(f"processes: {processes} ({'in the worker thread' if processes < 2 else 'worker processes'})")
-    if processes >= 2:
+    spread = workers[2] - workers[1] > 0
+    print(f"processes: {processes} ({'chunks judged in worker processes' if spread else 'in the worker thread'})")
+    if spread:
         own = marks[2][1] - marks[1][1]
         print(f"processing cpu: this process {own:.2f} s, worker processes {workers[2] - workers[1]:.2f} s")
     print(f"{'phase':42} {'wall s':>7} {'cpu s':>7} {'records/s (wall)':>17} {'cpu µs/record':>14}")

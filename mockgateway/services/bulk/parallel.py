@@ -92,10 +92,12 @@ class WorkerPool:
         return self._executor.submit(_run, remote, start, stop)
 
     def warm(self) -> None:
-        """Start every process now (a benchmark measures work, not interpreter start-up)."""
-        futures = [self.submit(_Nothing(), 0, 0) for _ in range(self.processes * 2)]
-        for future in futures:
-            future.result()
+        """Start every process now and wait until each has run a task (its imports done): a
+        benchmark measures work, not interpreter start-up."""
+        seen: set[int] = set()
+        while len(seen) < self.processes:
+            futures = [self.submit(_Nothing(), 0, 0) for _ in range(self.processes)]
+            seen.update(future.result() for future in futures)
 
     def pids(self) -> list[int]:
         processes = getattr(self._executor, "_processes", None) or {}
@@ -108,5 +110,6 @@ class WorkerPool:
 
 
 class _Nothing:
-    def run(self, start: int, stop: int) -> None:
-        time.sleep(0.05)  # long enough that every process gets one
+    def run(self, start: int, stop: int) -> int:
+        time.sleep(0.05)  # long enough that the tasks spread over the processes
+        return os.getpid()
