@@ -1,8 +1,9 @@
 """Run the gateway: engine, folder watcher, feature workers and the HTTP/TLS listeners in one process.
 
 One process keeps one engine, so the clock, fixtures, journal and faults the admin API changes
-are exactly what every transport sees. The HTTP listeners are granian's embedded servers,
-running in this process's asyncio loop.
+are exactly what every transport sees. The plain-HTTP listener is our own asyncio server
+(transports/plainhttp.py), the TLS ones granian's embedded servers, all in this process's loop
+(uvloop when installed).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from mockgateway.engine import Gateway
 from mockgateway.transports.admin import AdminApi
 from mockgateway.transports.http import HttpApp
 from mockgateway.transports.listeners import CrlWatch, Listener, login_tls, search_tls, wait_listening
+from mockgateway.transports.plainhttp import PlainServer, run
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class Running:
 
     @property
     def servers(self) -> list[Any]:
-        """The granian servers serving now (a restarted listener's new one included)."""
+        """The servers serving now (a restarted listener's new one included)."""
         return [listener.server for listener in self.listeners]
 
     def stop(self) -> None:
@@ -85,9 +87,14 @@ def _server(app: Any, host: str, port: int, **options: Any) -> Any:
 
 
 def _listeners(config: Config, app_plain: HttpApp, login: HttpApp | None, search: HttpApp | None) -> list[Listener]:
-    """The plain HTTP listener, and with a TLS port the Web API's login and search hosts."""
+    """The plain HTTP listener (plainhttp), and with a TLS port the Web API's login and search hosts (granian)."""
     host = config.host
-    listeners = [Listener(lambda: _server(app_plain, host, config.http_port), "http")]
+    settings = app_plain.gateway.settings
+
+    def plain() -> PlainServer:
+        return PlainServer(app_plain, host, config.http_port, limit=lambda: settings.max_request_bytes)
+
+    listeners = [Listener(plain, "http")]
     if login is not None and search is not None and config.tls_port and config.search_tls_port:
         pki_dir, login_port, search_port = config.pki_path, config.tls_port, config.search_tls_port
         TestPKI.init(pki_dir)
@@ -151,7 +158,7 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
             admin.async_routes[("POST", "/admin/pki/revoke")] = _revoke_route(config.pki_path, running.crl_watch)
             watcher = asyncio.create_task(running.crl_watch.run())
         for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests)
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
                 running.loop.add_signal_handler(sig, running.stop)
         for listener in running.listeners:
             await listener.start()
@@ -164,7 +171,7 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
             watcher.cancel()
 
     try:
-        asyncio.run(main())
+        run(main())  # on uvloop: the plain listeners' server and granian's TLS ones share it
     finally:
         if replicas is not None:
             replicas.stop()

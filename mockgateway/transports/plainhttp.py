@@ -1,0 +1,473 @@
+"""The plain-HTTP listeners' server: an asyncio Protocol with httptools parsing, on uvloop.
+
+Why not granian here (docs/design.md): with the real engine behind it, granian spent 267 µs of CPU
+per request against 162 µs for this shape, most of the difference being the hand-over from
+granian's threads to the GIL-holding handler. The TLS listeners stay on granian (client
+certificates against the CA and CRL, restart in place: transports/listeners.py).
+
+It hosts the RSGI apps unchanged (`__rsgi__(scope, protocol)`, only the parts of RSGI they use)
+and has the surface `Listener` uses from granian's embedded server: `on_startup`, `serve`, `stop`.
+An app may also offer `answer_now(scope, body)`: called synchronously once the whole body is in
+hand, it answers the hot routes without a Task (http.py). Requests on one connection are answered
+in order (pipelining); a body is never held past the limit plus one chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterator
+from http import HTTPStatus
+from typing import Any, cast
+
+import httptools
+
+log = logging.getLogger(__name__)
+
+Headers = list[tuple[str, str]]
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+BAD_REQUEST = (
+    b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 12\r\nconnection: close\r\n\r\n"
+    b"bad request\n"
+)
+STATUS = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
+MAX_QUEUED = 32  # pipelined requests waiting behind a running one before we stop reading
+STOP_GRACE = 5.0  # seconds in-flight requests get on stop before their connections are cut
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """`asyncio.run` on uvloop when it is installed (also off the main thread, as in tests)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - a dependency; the stdlib loop works too, slower
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
+
+
+class HeaderMap:
+    """The request headers as RSGI gives them: lower-case names, `.get()` and `.items()`."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Headers) -> None:
+        self._items = items
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        name = name.lower()
+        for key, value in self._items:
+            if key == name:
+                return value
+        return default
+
+    def items(self) -> Headers:
+        return list(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self._items)
+
+
+class Scope:
+    __slots__ = ("client", "headers", "method", "path", "query_string")
+    proto = "http"
+    scheme = "http"
+
+    def __init__(self, method: str, path: str, query: str, client: str, headers: HeaderMap) -> None:
+        self.method, self.path, self.query_string, self.client, self.headers = method, path, query, client, headers
+
+
+class Request:
+    """One request and the app's side of it (RSGI's HTTPProtocol): the body, and the answer."""
+
+    __slots__ = ("close", "conn", "done", "head_only", "http10", "keep_alive", "limit", "overflow", "parts", "scope",
+                 "size", "stream")  # fmt: skip
+
+    def __init__(self, conn: Connection, scope: Scope, keep_alive: bool, http10: bool, limit: int) -> None:
+        self.conn, self.scope, self.keep_alive, self.http10, self.limit = conn, scope, keep_alive, http10, limit
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.overflow = False  # the body passed the limit: the app sees what came so far and refuses
+        self.done = False  # an answer was started
+        self.stream: Stream | None = None
+        self.head_only = scope.method == "HEAD"
+        self.close = not keep_alive  # the connection ends after this answer
+
+    async def __call__(self) -> bytes:
+        if self.overflow:
+            from mockgateway.transports.http import TooLarge
+
+            raise TooLarge(self.size, self.limit)
+        return b"".join(self.parts)
+
+    def __aiter__(self) -> Any:
+        return self._chunks()
+
+    async def _chunks(self) -> Any:
+        for part in self.parts:
+            yield part
+
+    def _head(self, status: int, headers: Headers, length: int | None) -> bytearray:
+        head = bytearray(STATUS.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode())
+        for key, value in headers:
+            low = key.lower()
+            if low == "connection" and value.strip().lower() == "close":
+                self.close = True
+            elif low in ("content-length", "transfer-encoding", "connection"):
+                continue
+            head += f"{key}: {value}\r\n".encode("latin-1", "replace")
+        if length is None:
+            head += b"transfer-encoding: chunked\r\n"
+        else:
+            head += b"content-length: %d\r\n" % length
+        if self.close or self.conn.closing:
+            self.close = True
+            head += b"connection: close\r\n"
+        elif self.http10:
+            head += b"connection: keep-alive\r\n"
+        return head + b"\r\n"
+
+    def response_bytes(self, status: int, headers: Headers, body: bytes) -> None:
+        if self.done:
+            raise RuntimeError("the answer was already started")
+        self.done = True
+        head = self._head(status, headers, len(body))
+        self.conn.write(bytes(head) if self.head_only else bytes(head + body))
+
+    def response_str(self, status: int, headers: Headers, body: str) -> None:
+        self.response_bytes(status, headers, body.encode())
+
+    def response_empty(self, status: int, headers: Headers) -> None:
+        self.response_bytes(status, headers, b"")
+
+    def response_stream(self, status: int, headers: Headers) -> Stream:
+        if self.done:
+            raise RuntimeError("the answer was already started")
+        self.done = True
+        declared = next((int(v) for k, v in headers if k.lower() == "content-length" and v.strip().isdigit()), None)
+        self.stream = Stream(self.conn, declared)
+        self.conn.write(bytes(self._head(status, headers, declared)))
+        return self.stream
+
+
+class Stream:
+    """A streamed answer: chunked, or raw up to a declared Content-Length (the connection is cut
+    when fewer bytes were sent, as the `drop` fault wants)."""
+
+    def __init__(self, conn: Connection, declared: int | None) -> None:
+        self.conn, self.declared, self.sent = conn, declared, 0
+
+    async def send_bytes(self, data: bytes) -> None:
+        if self.conn.transport is None or self.conn.transport.is_closing():
+            raise ConnectionError("the client went away")
+        self.sent += len(data)
+        if self.declared is not None:
+            self.conn.write(data)
+        elif data:
+            self.conn.write(b"%x\r\n%b\r\n" % (len(data), data))
+        await self.conn.drain()
+
+    async def send_str(self, data: str) -> None:
+        await self.send_bytes(data.encode())
+
+    def finish(self) -> bool:
+        """End the answer; False when the connection must be closed (a short body)."""
+        if self.declared is None:
+            self.conn.write(b"0\r\n\r\n")
+            return True
+        return self.sent == self.declared
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, server: PlainServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.client = ""
+        self.url = b""
+        self.headers: Headers = []
+        self.current: Request | None = None  # the request being parsed
+        self.queue: deque[Request | None] = deque()  # answered in order; None: a malformed request
+        self.task: asyncio.Task[None] | None = None  # the app answering the head of the queue
+        self.closing = False  # answer what is in hand, then close
+        self.discard = False  # past an oversize request or garbage: read nothing more
+        self.paused = False  # reading paused (pipelined backlog)
+        self.throttled = False  # reading paused (the client does not read its answers)
+        self.answering: Request | None = None  # the request `task` answers
+        self.continue_due = False  # a 100 Continue to send once the answers ahead are out
+        self.waiter: asyncio.Future[None] | None = None  # a stream waiting for the write buffer
+
+    # -- asyncio.Protocol ---------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not an asyncio.Transport subclass
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple):
+            host, port = peer[0], peer[1]
+            self.client = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.server.connections.discard(self)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+        self.server.check_idle()
+
+    def data_received(self, data: bytes) -> None:
+        if self.discard:
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self.discard = True  # no protocol switch here: answer what was asked, then close
+            self.closing = True
+        except httptools.HttpParserError:
+            self.discard = True
+            self.current = None
+            self.queue.append(None)
+        self.pump()
+
+    def pause_writing(self) -> None:
+        self.throttled = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.throttled = False
+        if self.transport is not None and not self.paused:
+            self.transport.resume_reading()
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    # -- httptools callbacks ----------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.headers = []
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        url = httptools.parse_url(self.url)
+        path = url.path.decode("latin-1") if url.path else "/"
+        query = url.query.decode("latin-1") if url.query else ""
+        method = parser.get_method().decode("latin-1")
+        scope = Scope(method, path, query, self.client, HeaderMap(self.headers))
+        http10 = parser.get_http_version() == "1.0"
+        request = Request(self, scope, parser.should_keep_alive(), http10, self.server.limit())
+        self.current = request
+        declared = scope.headers.get("content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > request.limit:
+            request.overflow, request.size, request.close = True, int(declared), True
+            self.finish_request()  # the app refuses from the header alone; no byte of the body is read
+            return
+        expect = scope.headers.get("expect")
+        if expect is not None and expect.lower() == "100-continue" and not http10:
+            if self.task is None and not self.queue:
+                self.write(CONTINUE)
+            else:  # an interim answer must not come before the answers still owed
+                self.continue_due = True
+
+    def on_body(self, body: bytes) -> None:
+        request = self.current
+        if request is None or request.overflow:
+            return
+        request.parts.append(body)
+        request.size += len(body)
+        if request.size > request.limit:
+            request.overflow, request.close = True, True
+            self.finish_request()
+
+    def on_message_complete(self) -> None:
+        if self.current is not None:
+            self.finish_request()
+
+    def finish_request(self) -> None:
+        request, self.current = self.current, None
+        assert request is not None
+        if request.overflow:
+            self.discard = True
+        self.queue.append(request)
+        if len(self.queue) > MAX_QUEUED and self.transport is not None and not self.paused:
+            self.paused = True
+            self.transport.pause_reading()
+
+    # -- answering ----------------------------------------------------------------------------------
+
+    def pump(self) -> None:
+        """Answer the queued requests in order: at once when the app can, else one Task at a time."""
+        while self.task is None and self.queue and self.transport is not None:
+            request = self.queue.popleft()
+            if request is None:
+                self.write(BAD_REQUEST)
+                self.end()
+                return
+            direct = None
+            if not request.overflow:
+                try:
+                    direct = self.server.answer_now(request.scope, b"".join(request.parts))
+                except Exception:
+                    log.exception("answering %s %s", request.scope.method, request.scope.path)
+                    direct = (500, [("content-type", "text/plain")], b"internal error\n")
+            if isinstance(direct, tuple):
+                request.response_bytes(*direct)
+                if request.close:
+                    self.end()
+                    return
+                continue
+            coro = direct(request) if direct is not None else self.server.app.__rsgi__(request.scope, request)
+            self.answering = request
+            self.task = asyncio.get_running_loop().create_task(self.answer(request, coro))
+        if self.continue_due and self.task is None and not self.queue:
+            self.continue_due = False
+            self.write(CONTINUE)
+        if self.paused and len(self.queue) < MAX_QUEUED // 2 and self.transport is not None:
+            self.paused = False
+            if not self.throttled:
+                self.transport.resume_reading()
+        if self.closing and self.task is None and not self.queue and self.current is None:
+            self.end()
+
+    async def answer(self, request: Request, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            request.close = True
+        except Exception as exc:
+            from mockgateway.transports.http import TooLarge
+
+            if isinstance(exc, TooLarge):
+                request.close = True
+                status, body = 413, b"payload too large\n"
+            else:
+                log.exception("answering %s %s", request.scope.method, request.scope.path)
+                status, body = 500, b"internal error\n"
+            if not request.done:
+                request.response_bytes(status, [("content-type", "text/plain"), ("connection", "close")], body)
+            request.close = True
+        if not request.done:
+            request.response_bytes(500, [("content-type", "text/plain")], b"no answer\n")
+        elif request.stream is not None and not request.stream.finish():
+            request.close = True
+        self.task = self.answering = None
+        if request.close:
+            self.end()
+        else:
+            self.pump()
+        self.server.check_idle()
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    async def drain(self) -> None:
+        transport = self.transport
+        if transport is not None and transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+
+    def end(self) -> None:
+        """Close once what was written has gone out; read nothing more."""
+        self.discard = True
+        self.queue.clear()
+        self.current = None
+        if self.transport is not None:
+            self.transport.close()
+
+    def idle(self) -> bool:
+        return self.task is None and not self.queue and self.current is None
+
+    def shutdown(self) -> None:
+        """Stop: an idle connection closes now, a busy one after its answer; a stream ends now."""
+        self.closing = True
+        answering = self.answering
+        if answering is not None and answering.stream is not None and answering.stream.declared is None:
+            if self.task is not None:  # an event stream (the console's) has no end of its own
+                self.task.cancel()
+            self.end()
+        elif self.idle():
+            self.end()
+
+
+class PlainServer:
+    """What `Listener` drives: `on_startup(callback)`, `await serve()`, `stop()`."""
+
+    def __init__(
+        self, app: Any, host: str, port: int, *, limit: Callable[[], int], backlog: int = 1024, reuse_port: bool = True
+    ) -> None:
+        self.app, self.host, self.port, self.limit = app, host, port, limit
+        self.backlog, self.reuse_port = backlog, reuse_port
+        self.answer_now = getattr(app, "answer_now", None) or (lambda scope, body: None)
+        self.connections: set[Connection] = set()
+        self._startup: list[Callable[[], Any]] = []
+        self._stop: asyncio.Event | None = None
+        self._idle: asyncio.Event | None = None
+        self._stopping = False
+
+    def on_startup(self, callback: Callable[[], Any]) -> Callable[[], Any]:
+        self._startup.append(callback)
+        return callback
+
+    def _socket(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if self.reuse_port:  # --workers: the replicas share the port, the kernel spreads connections
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:  # `--host ::` takes IPv4 too, as granian did
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._stop, self._idle = asyncio.Event(), asyncio.Event()
+        if self._stopping:
+            return
+        server = await loop.create_server(lambda: Connection(self), sock=self._socket(), backlog=self.backlog)
+        self.port = server.sockets[0].getsockname()[1]
+        for callback in self._startup:
+            callback()
+        try:
+            await self._stop.wait()
+        finally:
+            server.close()
+            for conn in list(self.connections):
+                conn.shutdown()
+            self.check_idle()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), STOP_GRACE)
+            for conn in list(self.connections):  # past the grace: cut what is left
+                if conn.task is not None:
+                    conn.task.cancel()
+                if conn.transport is not None:
+                    conn.transport.abort()
+            await server.wait_closed()
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._stop is not None:
+            self._stop.set()
+
+    def check_idle(self) -> None:
+        if self._stopping and self._idle is not None and not any(not c.idle() for c in self.connections):
+            for conn in list(self.connections):
+                conn.end()
+            self._idle.set()
