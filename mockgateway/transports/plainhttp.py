@@ -19,21 +19,21 @@ import contextlib
 import logging
 import socket
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator
-from http import HTTPStatus
+from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
 import httptools
 
+from mockgateway.transports.http import TooLarge
+from mockgateway.transports.rsgi import HeaderMap, Headers, Request, Scope
+
 log = logging.getLogger(__name__)
 
-Headers = list[tuple[str, str]]
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 BAD_REQUEST = (
     b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 12\r\nconnection: close\r\n\r\n"
     b"bad request\n"
 )
-STATUS = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
 MAX_QUEUED = 32  # pipelined requests waiting behind a running one before we stop reading
 STOP_GRACE = 5.0  # seconds in-flight requests get on stop before their connections are cut
 
@@ -47,141 +47,6 @@ def run(main: Coroutine[Any, Any, None]) -> None:
         return
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(main)
-
-
-class HeaderMap:
-    """The request headers as RSGI gives them: lower-case names, `.get()` and `.items()`."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Headers) -> None:
-        self._items = items
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        name = name.lower()
-        for key, value in self._items:
-            if key == name:
-                return value
-        return default
-
-    def items(self) -> Headers:
-        return list(self._items)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
-
-    def __iter__(self) -> Iterator[str]:
-        return (key for key, _ in self._items)
-
-
-class Scope:
-    __slots__ = ("client", "headers", "method", "path", "query_string")
-    proto = "http"
-    scheme = "http"
-
-    def __init__(self, method: str, path: str, query: str, client: str, headers: HeaderMap) -> None:
-        self.method, self.path, self.query_string, self.client, self.headers = method, path, query, client, headers
-
-
-class Request:
-    """One request and the app's side of it (RSGI's HTTPProtocol): the body, and the answer."""
-
-    __slots__ = ("close", "conn", "done", "head_only", "http10", "keep_alive", "limit", "overflow", "parts", "scope",
-                 "size", "stream")  # fmt: skip
-
-    def __init__(self, conn: Connection, scope: Scope, keep_alive: bool, http10: bool, limit: int) -> None:
-        self.conn, self.scope, self.keep_alive, self.http10, self.limit = conn, scope, keep_alive, http10, limit
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.overflow = False  # the body passed the limit: the app sees what came so far and refuses
-        self.done = False  # an answer was started
-        self.stream: Stream | None = None
-        self.head_only = scope.method == "HEAD"
-        self.close = not keep_alive  # the connection ends after this answer
-
-    async def __call__(self) -> bytes:
-        if self.overflow:
-            from mockgateway.transports.http import TooLarge
-
-            raise TooLarge(self.size, self.limit)
-        return b"".join(self.parts)
-
-    def __aiter__(self) -> Any:
-        return self._chunks()
-
-    async def _chunks(self) -> Any:
-        for part in self.parts:
-            yield part
-
-    def _head(self, status: int, headers: Headers, length: int | None) -> bytearray:
-        head = bytearray(STATUS.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode())
-        for key, value in headers:
-            low = key.lower()
-            if low == "connection" and value.strip().lower() == "close":
-                self.close = True
-            elif low in ("content-length", "transfer-encoding", "connection"):
-                continue
-            head += f"{key}: {value}\r\n".encode("latin-1", "replace")
-        if length is None:
-            head += b"transfer-encoding: chunked\r\n"
-        else:
-            head += b"content-length: %d\r\n" % length
-        if self.close or self.conn.closing:
-            self.close = True
-            head += b"connection: close\r\n"
-        elif self.http10:
-            head += b"connection: keep-alive\r\n"
-        return head + b"\r\n"
-
-    def response_bytes(self, status: int, headers: Headers, body: bytes) -> None:
-        if self.done:
-            raise RuntimeError("the answer was already started")
-        self.done = True
-        head = self._head(status, headers, len(body))
-        self.conn.write(bytes(head) if self.head_only else bytes(head + body))
-
-    def response_str(self, status: int, headers: Headers, body: str) -> None:
-        self.response_bytes(status, headers, body.encode())
-
-    def response_empty(self, status: int, headers: Headers) -> None:
-        self.response_bytes(status, headers, b"")
-
-    def response_stream(self, status: int, headers: Headers) -> Stream:
-        if self.done:
-            raise RuntimeError("the answer was already started")
-        self.done = True
-        declared = next((int(v) for k, v in headers if k.lower() == "content-length" and v.strip().isdigit()), None)
-        self.stream = Stream(self.conn, declared)
-        self.conn.write(bytes(self._head(status, headers, declared)))
-        return self.stream
-
-
-class Stream:
-    """A streamed answer: chunked, or raw up to a declared Content-Length (the connection is cut
-    when fewer bytes were sent, as the `drop` fault wants)."""
-
-    def __init__(self, conn: Connection, declared: int | None) -> None:
-        self.conn, self.declared, self.sent = conn, declared, 0
-
-    async def send_bytes(self, data: bytes) -> None:
-        if self.conn.transport is None or self.conn.transport.is_closing():
-            raise ConnectionError("the client went away")
-        self.sent += len(data)
-        if self.declared is not None:
-            self.conn.write(data)
-        elif data:
-            self.conn.write(b"%x\r\n%b\r\n" % (len(data), data))
-        await self.conn.drain()
-
-    async def send_str(self, data: str) -> None:
-        await self.send_bytes(data.encode())
-
-    def finish(self) -> bool:
-        """End the answer; False when the connection must be closed (a short body)."""
-        if self.declared is None:
-            self.conn.write(b"0\r\n\r\n")
-            return True
-        return self.sent == self.declared
 
 
 class Connection(asyncio.Protocol):
@@ -346,8 +211,6 @@ class Connection(asyncio.Protocol):
         except asyncio.CancelledError:
             request.close = True
         except Exception as exc:
-            from mockgateway.transports.http import TooLarge
-
             if isinstance(exc, TooLarge):
                 request.close = True
                 status, body = 413, b"payload too large\n"
@@ -367,6 +230,9 @@ class Connection(asyncio.Protocol):
         else:
             self.pump()
         self.server.check_idle()
+
+    def gone(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
