@@ -25,7 +25,7 @@ from typing import Any, cast
 import httptools
 
 from mockgateway.transports.http import TooLarge
-from mockgateway.transports.rsgi import HeaderMap, Headers, Request, Scope
+from mockgateway.transports.rsgi import HeaderMap, Request, Scope
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ BAD_REQUEST = (
     b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 12\r\nconnection: close\r\n\r\n"
     b"bad request\n"
 )
+METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
 MAX_QUEUED = 32  # pipelined requests waiting behind a running one before we stop reading
 STOP_GRACE = 5.0  # seconds in-flight requests get on stop before their connections are cut
 
@@ -56,7 +57,7 @@ class Connection(asyncio.Protocol):
         self.parser = httptools.HttpRequestParser(self)
         self.client = ""
         self.url = b""
-        self.headers: Headers = []
+        self.headers: list[tuple[bytes, bytes]] = []
         self.current: Request | None = None  # the request being parsed
         self.queue: deque[Request | None] = deque()  # answered in order; None: a malformed request
         self.task: asyncio.Task[None] | None = None  # the app answering the head of the queue
@@ -116,30 +117,44 @@ class Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self.url = b""
         self.headers = []
+        self.declared: bytes | None = None  # Content-Length as sent
+        self.expect: bytes | None = None
 
     def on_url(self, url: bytes) -> None:
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+        self.headers.append((name, value))
+        if len(name) == 14 and name.lower() == b"content-length":
+            self.declared = value
+        elif len(name) == 6 and name.lower() == b"expect":
+            self.expect = value
 
     def on_headers_complete(self) -> None:
         parser = self.parser
-        url = httptools.parse_url(self.url)
-        path = url.path.decode("latin-1") if url.path else "/"
-        query = url.query.decode("latin-1") if url.query else ""
-        method = parser.get_method().decode("latin-1")
-        scope = Scope(method, path, query, self.client, HeaderMap(self.headers))
+        target = self.url
+        if target[:1] == b"/" and b"#" not in target:  # origin form, the usual case
+            raw_path, _, raw_query = target.partition(b"?")
+        else:
+            url = httptools.parse_url(target)
+            raw_path, raw_query = url.path or b"/", url.query or b""
+        method = parser.get_method()
+        scope = Scope(
+            METHODS.get(method) or method.decode("latin-1"),
+            raw_path.decode("latin-1"),
+            raw_query.decode("latin-1"),
+            self.client,
+            HeaderMap(self.headers),
+        )
         http10 = parser.get_http_version() == "1.0"
         request = Request(self, scope, parser.should_keep_alive(), http10, self.server.limit())
         self.current = request
-        declared = scope.headers.get("content-length")
+        declared = self.declared
         if declared is not None and declared.strip().isdigit() and int(declared) > request.limit:
             request.overflow, request.size, request.close = True, int(declared), True
             self.finish_request()  # the app refuses from the header alone; no byte of the body is read
             return
-        expect = scope.headers.get("expect")
-        if expect is not None and expect.lower() == "100-continue" and not http10:
+        if self.expect is not None and self.expect.lower() == b"100-continue" and not http10:
             if self.task is None and not self.queue:
                 self.write(CONTINUE)
             else:  # an interim answer must not come before the answers still owed

@@ -14,6 +14,7 @@ from mockgateway.transports.http import TooLarge
 
 Headers = list[tuple[str, str]]
 STATUS = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
+HEADS: dict[tuple[int, str, str], bytes] = {}  # status line + the one header, for the hot path's answers
 
 
 class Sink(Protocol):
@@ -29,28 +30,35 @@ class Sink(Protocol):
 
 
 class HeaderMap:
-    """The request headers as RSGI gives them: lower-case names, `.get()` and `.items()`."""
+    """The request headers as RSGI gives them: lower-case names, `.get()` and `.items()`; decoded
+    only when asked (the hot path reads one header, or none)."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_raw")
 
-    def __init__(self, items: Headers) -> None:
-        self._items = items
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._items: Headers | None = None
+
+    def _decoded(self) -> Headers:
+        if self._items is None:
+            self._items = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in self._raw]
+        return self._items
 
     def get(self, name: str, default: str | None = None) -> str | None:
         name = name.lower()
-        for key, value in self._items:
+        for key, value in self._decoded():
             if key == name:
                 return value
         return default
 
     def items(self) -> Headers:
-        return list(self._items)
+        return list(self._decoded())
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.get(name) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return (key for key, _ in self._items)
+        return (key for key, _ in self._decoded())
 
 
 class Scope:
@@ -114,6 +122,16 @@ class Request:
         if self.done:
             raise RuntimeError("the answer was already started")
         self.done = True
+        if len(headers) == 1 and not (self.close or self.http10 or self.conn.closing):  # the hot path's shape
+            key = (status, *headers[0])
+            start = HEADS.get(key)
+            if start is None:
+                start = bytes(self._head(status, headers, None)).removesuffix(b"transfer-encoding: chunked\r\n\r\n")
+                if len(HEADS) < 256 and not self.close:
+                    HEADS[key] = start
+            if not self.close:
+                self.conn.write(start + b"content-length: %d\r\n\r\n%b" % (len(body), b"" if self.head_only else body))
+                return
         head = self._head(status, headers, len(body))
         self.conn.write(bytes(head) if self.head_only else bytes(head + body))
 
