@@ -299,12 +299,17 @@ import gc; gc.collect(); gc.freeze()  # as server.start does
 cold = time.perf_counter()
 for b in bodies: g.process("OQSsiquc01", b, fmt=Format.XML, transport="http")
 cold = (time.perf_counter() - cold) / len(bodies) * 1e6
-warm = []
-for _ in range({args.runs}):
-    t = time.perf_counter()
-    for b in bodies: g.process("OQSsiquc01", b, fmt=Format.XML, transport="http")
-    warm.append((time.perf_counter() - t) / len(bodies) * 1e6)
-print(json.dumps({{"cold_us": cold, "warm_us": statistics.median(warm)}}))
+def warm():
+    runs = []
+    for _ in range({args.runs}):
+        t = time.perf_counter()
+        for b in bodies: g.process("OQSsiquc01", b, fmt=Format.XML, transport="http")
+        runs.append((time.perf_counter() - t) / len(bodies) * 1e6)
+    return statistics.median(runs)
+remembered = warm()  # every answer from the answer memo
+g.memo = None
+built = warm()  # every answer built (people and their rendered parts already met)
+print(json.dumps({{"cold_us": cold, "warm_us": remembered, "built_us": built}}))
 """
     (Path(args.work) / "bodies.json").write_text(json.dumps([x for x, _ in bodies]), encoding="utf-8")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -321,7 +326,9 @@ def bench_http(
         + (work / "check.lua").read_bytes()
     )
     out: dict[str, dict[str, float]] = {}
-    with gateway(db, workers, ["--no-folder"]) as (url, server, _ready, _root):
+    tls, search = free_port(), free_port()
+    ports = ["--tls-port", str(tls), "--search-port", str(search)]
+    with gateway(db, workers, ["--no-folder", *ports]) as (url, server, _ready, _root):
         pids = tree_pids(server.pid)
         req = urllib.request.Request(url + "/oqs-api-pro/MSA12020/ILI12020SV01/auth",
                                      data=f'{{"MedicalInstitutionCode": "{MIC}"}}'.encode(), method="POST")  # fmt: skip
@@ -334,7 +341,13 @@ def bench_http(
         )  # fmt: skip
         out["convenience route (XML)"] = measure(xml_script, url, args, pids)
         out["Web API (JSON, plain HTTP)"] = measure(json_script, url, args, pids)
+        if "tls" not in args.skip:  # the search host: server certificate only, as the real one
+            out["Web API (JSON, TLS search host)"] = measure(json_script, f"https://127.0.0.1:{search}", args, pids)
         out["convenience route (XML)"]["rss_mb"] = rss_mb(tree_pids(server.pid))
+    if "built" not in args.skip:  # no answer memo: every answer built from the person (met before)
+        with gateway(db, workers, ["--no-folder", "--answer-memo", "0"]) as (url, server, _ready, _root):
+            name = "convenience route (XML), every answer built (--answer-memo 0)"
+            out[name] = measure(xml_script, url, args, tree_pids(server.pid))
     return out
 
 
@@ -466,7 +479,7 @@ def compare(old_path: Path, new: dict[str, dict[str, float]]) -> None:
         before = old.get("results", {}).get(name)
         if not before:
             continue
-        keys = ("rps", "p99", "cpu_us", "records_per_s", "whole_file_s", "warm_us")
+        keys = ("rps", "p99", "cpu_us", "records_per_s", "whole_file_s", "warm_us", "built_us")
         cells = [f"{k} {before[k]:,.1f} → {v:,.1f} ({v / before[k] - 1:+.0%})" for k, v in figures.items()
                  if before.get(k) and k in keys]  # fmt: skip
         if cells:
@@ -487,7 +500,9 @@ def main() -> int:
     ap.add_argument("--folder-files", type=int, default=5_000)
     ap.add_argument("--locust-seconds", type=int, default=30)
     ap.add_argument("--bulk-records", type=int, default=100_000)
-    ap.add_argument("--skip", default="", help="comma-separated: start,engine,ceiling,http,folder,locust,bulk")
+    ap.add_argument(
+        "--skip", default="", help="comma-separated: start,engine,ceiling,http,tls,built,folder,locust,bulk"
+    )
     ap.add_argument("--json", type=Path, default=None, help="figures go here (default reports/bench-scale-<time>.json)")
     ap.add_argument("--compare", type=Path, default=None, help="an earlier run's JSON to print this run beside")
     args = ap.parse_args()

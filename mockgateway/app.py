@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from mockgateway.config import Config
+from mockgateway.control.answer_memo import AnswerMemo
 from mockgateway.control.faults import FaultBook
 from mockgateway.control.journal import Journal
 from mockgateway.domain.clock import VirtualClock
@@ -81,6 +82,7 @@ def build_gateway(config: Config, *, real_time: Callable[[], float] = time.time)
         faults=FaultBook(config.fault_seed),
         reset_clock=config.reset_clock,
     )
+    gateway.memo = AnswerMemo(config.answer_memo) if config.answer_memo > 0 else None
     for install in FEATURES:
         install(gateway)
     if config.bulk:

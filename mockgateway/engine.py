@@ -14,14 +14,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Protocol
 
+from mockgateway.control.answer_memo import AnswerMemo, Remembered, Stamp
 from mockgateway.control.consents import ConsentBook
 from mockgateway.control.faults import Decision, FaultBook
 from mockgateway.control.journal import Journal, JournalEntry
-from mockgateway.control.latency import LatencyModel
-from mockgateway.domain.clock import ClockError, ClockState, VirtualClock
+from mockgateway.domain.clock import ClockError, VirtualClock, clock_from_json, clock_to_json
 from mockgateway.domain.codes import (
     CharacterCode,
     ReferenceClassification,
@@ -30,6 +29,7 @@ from mockgateway.domain.codes import (
     SegmentOfResult,
 )
 from mockgateway.fixtures import Dataset
+from mockgateway.settings import Format, Settings
 from mockgateway.store.index import PeopleIndex
 from mockgateway.store.sqlite import SqliteRepository
 from mockgateway.wire import jsoncodec, xmlcodec
@@ -46,49 +46,6 @@ INSTITUTIONS_KEY = "institutions"  # store state: 医療機関コード → Inst
 FOLDER = "folder"  # the transport whose answers are files (req → res)
 
 
-class Format(StrEnum):
-    XML = "xml"
-    JSON = "json"
-
-
-@dataclass(slots=True)
-class Settings:
-    output_encoding: str = "Shift_JIS"  # or "UTF-8"; reflected in CharacterCodeIdentifier
-    max_request_bytes: int = 16 * 1024 * 1024
-    strict_insurer_padding: bool = True  # 6-digit 保険者番号 must be space-padded to 8 (§1.3)
-    latency: LatencyModel | None = None  # realistic latency (mockgateway.control.latency); None: answer at once
-    # InsuredCardClassification returned for a 資格確認書 (codes unconfirmed, oqs-interface.md §1.5/§6):
-    # None keeps each qualification's own code (fixtures default 01); e.g. "08" to try a client with a new code.
-    kakunin_classification: str | None = None
-    # Web API only: "00" + a 6-digit 国保 number is read as that number (public clients zero-pad;
-    # no 法別番号 is 00). False keeps the files' rule: spaces only (docs/webapi.md).
-    webapi_zero_padded_insurer: bool = True
-    link_system_code: str = "0"  # the login answer's result.linkSysCharCd (docs/webapi.md)
-    # Web API: the search may leave MedicalInstitutionCode out (the idToken names the 医療機関);
-    # True requires it as files do.
-    webapi_require_institution: bool = False
-    # 特定疾病 list layout per format: nested (List → Info*) or flat (List* / a JSON array), docs/layouts.md
-    diseases_layout_xml: str = "nested"
-    diseases_layout_json: str = "flat"
-    indent_files: bool = True  # result and face files one element per line, as the terminal writes them
-
-    def diseases_layout(self, fmt: Format) -> str:
-        return self.diseases_layout_json if fmt is Format.JSON else self.diseases_layout_xml
-
-    @property
-    def character_code(self) -> CharacterCode:
-        return _CHARACTER_CODES.get(self.output_encoding) or _character_code(self.output_encoding)
-
-
-_CHARACTER_CODES: dict[str, CharacterCode] = {}
-
-
-def _character_code(encoding: str) -> CharacterCode:
-    code = CharacterCode.SHIFT_JIS if xmlcodec.is_shift_jis(encoding) else CharacterCode.UTF8
-    _CHARACTER_CODES[encoding] = code
-    return code
-
-
 @dataclass(slots=True)
 class Reply:
     """What a service returns: the XmlMsg tree plus facts for the journal."""
@@ -101,6 +58,7 @@ class Reply:
     extension: str = ".xml"
     media_type: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    memo: bool = False  # a pure function of the request and the state: may be remembered (AnswerMemo)
 
 
 @dataclass(slots=True)
@@ -153,6 +111,9 @@ class Worker(Protocol):
     def stop(self) -> None: ...
 
 
+__all__ = ["Context", "Format", "Gateway", "Reply", "Response", "Service", "Settings", "Worker"]
+
+
 class Gateway:
     def __init__(
         self,
@@ -171,6 +132,7 @@ class Gateway:
         self.settings = settings or Settings()
         self.journal = journal if journal is not None else Journal()  # an empty Journal is falsy (__len__)
         self.faults = faults or FaultBook()
+        self.memo: AnswerMemo | None = AnswerMemo()  # None: every answer built afresh
         self.consents = ConsentBook(store)  # 閲覧同意 captured on card readers (durable, in the store)
         self.services: dict[str, Service] = {}
         self.on_reload: list[Callable[[Gateway], None]] = []
@@ -185,7 +147,7 @@ class Gateway:
         saved = store.get_state("clock")
         if saved is not None:
             try:
-                clock.restore(_clock_from_json(saved))
+                clock.restore(clock_from_json(saved))
                 clock.now()
             except (ClockError, KeyError, TypeError, ValueError, OverflowError) as exc:
                 raise ClockStateError(
@@ -206,6 +168,7 @@ class Gateway:
             self.index = PeopleIndex.from_store(self.store, self.clock.today())
             for hook in self.on_reload:
                 hook(self)
+            self.store.touch()
 
     def load(self, data: Dataset, *, replace: bool = True) -> None:
         insurers = {num: ins.name for num, ins in data.insurers.items()}
@@ -221,7 +184,7 @@ class Gateway:
     def save_clock(self) -> None:
         """Persist the clock, but only a state whose now() works (a restart must not inherit a broken one)."""
         self.clock.now()
-        self.store.set_state("clock", _clock_to_json(self.clock.state))
+        self.store.set_state("clock", clock_to_json(self.clock.state))
 
     # -- the one entry point -------------------------------------------------------------------
 
@@ -250,13 +213,22 @@ class Gateway:
         decision: Decision | None = None
         internal = False
         mic: str | None = None
+        memo, key, stamp, hit, decided = self.memo, None, None, None, False
+        if memo is not None and oversize is None and not canary:
+            key, stamp = (api_id, fmt, transport == FOLDER, institution, raw), self.stamp()
+            hit = memo.get(key, stamp)
+            if hit is not None:
+                decision, decided = self.faults.evaluate(api_id, transport, hit.mic, now), True
+                if not memo.verify and (decision is None or decision.action is None):
+                    return self._remembered(hit, api_id, raw, transport, name, now, decision, started)
         try:
             size = len(raw) if oversize is None else oversize
             if size > self.settings.max_request_bytes:
                 raise XmlError("file.too_large", f"{size} bytes > {self.settings.max_request_bytes}")
             tree = self._parse(raw, fmt)
             mic = echo_header(tree).get("MedicalInstitutionCode") or institution
-            decision = None if canary else self.faults.evaluate(api_id, transport, mic, now)
+            if not decided:  # a fault rule counts each request once
+                decision = None if canary else self.faults.evaluate(api_id, transport, mic, now)
             if decision is not None and decision.action is not None:
                 reply = self._fault_reply(ctx, tree, decision, reference)
             elif service is None:
@@ -278,6 +250,16 @@ class Gateway:
             internal = True
         # Files look like the terminal's (indented); what HTTP answers stays on one line.
         body, media_type = self._render(reply, fmt, indent=self.settings.indent_files and transport == FOLDER)
+        faulted = decision is not None and decision.action is not None
+        if hit is not None and reply.memo and body != hit.body(timestamp(now).encode("ascii")):
+            log.error("AnswerMemo: a remembered answer differs from a fresh one (%s %r)", api_id, key)
+            reply = self.error_reply(ctx, tree, self.codes.get("internal", detail="AnswerMemo"), reference)
+            reply.reason, internal = "a remembered answer differed from a fresh one", True
+            body, media_type = self._render(reply, fmt)
+        elif memo is not None and stamp is not None and reply.memo and not (reply.extra or internal or faulted):
+            memo.put(key, raw, body, timestamp(now).encode("ascii"), stamp=stamp, media_type=media_type,
+                         extension=reply.extension, mic=mic, segment=reply.segment.value, validity=reply.validity,
+                         reason=reply.reason)  # fmt: skip
         delay = decision.delay if decision else 0.0
         if self.settings.latency is not None and not canary:
             realistic = self.settings.latency.sample(transport)
@@ -311,6 +293,32 @@ class Gateway:
             entry=entry,
             internal=internal,
         )
+
+    def stamp(self) -> Stamp:
+        """What a remembered answer depends on besides the request (control/answer_memo.py)."""
+        s = self.settings
+        shape = (s.output_encoding, s.max_request_bytes, s.strict_insurer_padding, s.kakunin_classification,
+                 s.webapi_zero_padded_insurer, s.webapi_require_institution, s.diseases_layout_xml,
+                 s.diseases_layout_json, s.indent_files, s.link_system_code, self.codes)  # fmt: skip
+        return Stamp(self.index, self.store.changes, shape)
+
+    def _remembered(
+        self, hit: Remembered, api_id: str, raw: bytes, transport: str, name: str | None,
+        now: dt.datetime, decision: Decision | None, started: float,
+    ) -> Response:  # fmt: skip
+        at = timestamp(now)
+        body = hit.body(at.encode("ascii"))
+        delay, extra = (decision.delay if decision else 0.0), {}
+        if self.settings.latency is not None:
+            realistic = self.settings.latency.sample(transport)
+            extra["latency_ms"] = round(realistic * 1000, 1)
+            delay += realistic
+        entry = JournalEntry(
+            id=0, at=at, real_time=time.time(), transport=transport, api_id=api_id, name=name,
+            medical_institution=hit.mic, request=raw, response=body, segment=hit.segment, validity=hit.validity,
+            reason=hit.reason, fault=None, duration_ms=(time.perf_counter() - started) * 1000, extra=extra,
+        )  # fmt: skip
+        return Response(body, hit.media_type, hit.extension, delay, None, self.journal.record(entry))
 
     def _parse(self, raw: bytes, fmt: Format) -> Tree:
         if fmt is Format.JSON:
@@ -371,23 +379,3 @@ class Gateway:
 
 class ClockStateError(RuntimeError):
     """The saved clock state cannot be restored; the message says how to start anyway."""
-
-
-def _clock_to_json(state: ClockState) -> dict[str, Any]:
-    return {
-        "anchor_virtual": state.anchor_virtual.isoformat(),
-        "anchor_real": state.anchor_real,
-        "running": state.running,
-        "rate": state.rate,
-    }
-
-
-def _clock_from_json(doc: dict[str, Any]) -> ClockState:
-    if not isinstance(doc, dict):
-        raise TypeError(f"a JSON object is expected, got {type(doc).__name__}")
-    return ClockState(
-        anchor_virtual=dt.datetime.fromisoformat(doc["anchor_virtual"]),
-        anchor_real=float(doc["anchor_real"]),
-        running=bool(doc["running"]),
-        rate=float(doc.get("rate", 1.0)),
-    )

@@ -50,7 +50,8 @@ from mockgateway.config import Config
 from mockgateway.control.faults import FaultBook, rule_from_dict
 from mockgateway.control.journal import Journal, JournalEntry
 from mockgateway.control.tokens import Token, TokenBook
-from mockgateway.engine import Gateway, _clock_from_json, _clock_to_json
+from mockgateway.domain.clock import clock_from_json, clock_to_json
+from mockgateway.engine import Gateway
 from mockgateway.store import number_map
 from mockgateway.store.index import PeopleIndex
 from mockgateway.transports.http import (
@@ -137,7 +138,7 @@ def _reference_fingerprint(gateway: Gateway) -> list[int]:
 def snapshot(gateway: Gateway) -> dict[str, Any]:
     rules = gateway.faults.rules()
     return {
-        "clock": _clock_to_json(gateway.clock.state),
+        "clock": clock_to_json(gateway.clock.state),
         "faults": [r.as_dict() for r in rules],
         "limited_faults": any(r.times is not None for r in rules),
         "people": number_map.generation(gateway.store.connection()),
@@ -210,7 +211,7 @@ class Follower:
 
     def _apply(self, state: dict[str, Any]) -> None:
         g = self.gateway
-        g.clock.restore(_clock_from_json(state["clock"]))
+        g.clock.restore(clock_from_json(state["clock"]))
         book = FaultBook()
         for spec in state["faults"]:
             book.add(rule_from_dict({k: v for k, v in spec.items() if k not in ("id", "fired")}))
@@ -222,6 +223,7 @@ class Follower:
         if state["reference_numbers"] != self.references:
             _reload_reference_numbers(g)
             self.references = state["reference_numbers"]
+        g.store.touch()  # the primary's writes do not count here: remembered answers start afresh
 
 
 def _reload_reference_numbers(gateway: Gateway) -> None:

@@ -8,6 +8,7 @@ soushitsu-jiro lost his qualification on 2025-06-08, tenshoku-saburo changed ins
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,11 @@ from mockgateway.services.eligibility import API_ID, EligibilityService
 from mockgateway.store.sqlite import SqliteRepository
 from mockgateway.wire import xmlcodec
 from mockgateway.wire.xmlcodec import Tree
+
+# Every remembered answer the suite meets is checked against a fresh one (control/answer_memo.py):
+# a state change the memo missed turns into an internal error in whatever test made it. Gateways
+# started as processes inherit it.
+os.environ.setdefault("MOCKGATEWAY_MEMO_VERIFY", "1")
 
 FROZEN_AT = jst(2025, 6, 18, 10, 30, 0)
 TODAY = "20250618"

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")  # Japan has no DST: a fixed offset is exact
 
@@ -155,3 +156,24 @@ def _shifted(anchor: dt.datetime, seconds: float) -> dt.datetime:
         return anchor + dt.timedelta(seconds=seconds)
     except OverflowError:
         return _CEILING if seconds > 0 else _FLOOR
+
+
+def clock_to_json(state: ClockState) -> dict[str, Any]:
+    """The clock's state as stored (the store's `clock` key) and shared with replicas."""
+    return {
+        "anchor_virtual": state.anchor_virtual.isoformat(),
+        "anchor_real": state.anchor_real,
+        "running": state.running,
+        "rate": state.rate,
+    }
+
+
+def clock_from_json(doc: dict[str, Any]) -> ClockState:
+    if not isinstance(doc, dict):
+        raise TypeError(f"a JSON object is expected, got {type(doc).__name__}")
+    return ClockState(
+        anchor_virtual=dt.datetime.fromisoformat(doc["anchor_virtual"]),
+        anchor_real=float(doc["anchor_real"]),
+        running=bool(doc["running"]),
+        rate=float(doc.get("rate", 1.0)),
+    )

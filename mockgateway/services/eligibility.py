@@ -69,7 +69,9 @@ class EligibilityService:
             options,
             search_echo=info.raw,
         )
-        return Reply(normal_result(ctx, header, body), validity=outcome.validity.value, reason=outcome.reason)
+        reply = Reply(normal_result(ctx, header, body), validity=outcome.validity.value, reason=outcome.reason)
+        reply.memo = True  # the request, the index, the registry and the settings decide it (AnswerMemo)
+        return reply
 
 
 def normal_result(ctx: Context, header: Header, body: Tree) -> Tree:

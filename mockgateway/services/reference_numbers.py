@@ -133,6 +133,7 @@ class ReferenceNumberRegistry:
     def remember(self, mic: str, key: CardKey, number: str) -> None:
         with self._lock:
             self._numbers[(mic, key)] = number
+        self.store.touch()  # after the dict changed: answers remembered before it are not used
 
     def register(self, mic: str, key: CardKey, number: str, at: dt.datetime, source: str = "api") -> None:
         with self.store.transaction() as db:

@@ -31,6 +31,9 @@ class SqliteRepository:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._extra_schemas: list[str] = []
+        # Bumped after every committed write (and by `touch`): memos of answers built from what
+        # the store holds (engine.AnswerMemo) are valid only for the count they were built at.
+        self.changes = 0
         self.ensure_schema(SCHEMA)
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
@@ -46,7 +49,12 @@ class SqliteRepository:
         return db
 
     def transaction(self) -> _Transaction:
-        return _Transaction(self.connection(), self._write_lock)
+        return _Transaction(self.connection(), self._write_lock, self)
+
+    def touch(self) -> None:
+        """Say that something answers depend on has changed (an in-memory registry updated after
+        its commit): call it after the change is visible, so nothing built before it is kept."""
+        self.changes += 1
 
     def ensure_schema(self, sql: str) -> None:
         """Features (bulk jobs, reference numbers, consents) add their own tables.
@@ -104,8 +112,8 @@ class SqliteRepository:
 class _Transaction:
     """BEGIN IMMEDIATE … COMMIT under the process-wide write lock; ROLLBACK on any error."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
-        self.db, self.lock = db, lock
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock, store: SqliteRepository) -> None:
+        self.db, self.lock, self.store = db, lock, store
 
     def __enter__(self) -> sqlite3.Connection:
         self.lock.acquire()
@@ -120,4 +128,5 @@ class _Transaction:
         try:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
+            self.store.changes += 1  # under the lock: writers never lose a count
             self.lock.release()

@@ -6,6 +6,7 @@ routes to `gateway.admin_routes` ((method, path) → handler(AdminRequest) → (
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hmac
 import logging
@@ -109,6 +110,9 @@ def _plain(value: Any) -> Any:
     return safe_text(str(value))
 
 
+OFF_LOOP = ("/admin/card/",)  # routes that wait on other processes (pcscd, vpcd)
+
+
 class AdminApi:
     def __init__(
         self,
@@ -150,14 +154,19 @@ class AdminApi:
             return
         request = self._admitted(scope, body)
         waiting = self.async_routes.get((request.method, request.path)) if isinstance(request, AdminRequest) else None
-        if waiting is not None:
-            assert isinstance(request, AdminRequest)
+        if not isinstance(request, AdminRequest):
+            status, payload = request
+        elif waiting is not None:
             try:
                 status, payload = await waiting(request)
             except AdminError as exc:
                 status, payload = exc.status, {"error": str(exc)}
+        elif request.path.startswith(OFF_LOOP):
+            # Starting pcscd or waiting for it to see a card takes seconds: on a thread, so the
+            # listener keeps answering meanwhile (the card service serialises itself with a lock).
+            status, payload = await asyncio.to_thread(self._run, request)
         else:
-            status, payload = self.dispatch(scope, body)
+            status, payload = self._run(request)
         protocol.response_bytes(status, [("content-type", JSON)], dumps(payload))
 
     def _admitted(self, scope: Scope, body: bytes) -> AdminRequest | tuple[int, Any]:
@@ -217,6 +226,8 @@ class AdminApi:
             "journal_max_entries": g.journal.max_entries,
             "faults": len(g.faults.rules()),
             "apis": sorted(g.services),
+            # this process's (with --workers, each replica keeps its own)
+            "answer_memo": g.memo.as_json() if g.memo is not None else None,
         }
 
     def load_fixtures(self, request: AdminRequest) -> tuple[int, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,38 @@ def test_the_admin_token_file_is_created_0600(tmp_path: Path, monkeypatch: pytes
     path = tmp_path / "admin-token"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text().strip() == token
+
+
+def test_a_card_route_that_waits_does_not_stall_the_listener(fresh: Live) -> None:
+    """/admin/card/* waits on pcscd (seconds): it runs off the loop, and requests keep being answered."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(_: Any) -> tuple[int, Any]:
+        entered.set()
+        release.wait(30)
+        return 200, {"slow": "done"}
+
+    routes = fresh.running.gateway.admin_routes
+    routes[("POST", "/admin/card/test-slow")] = slow
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(fresh.admin, "POST", "/admin/card/test-slow")
+            assert entered.wait(30)
+            assert "<SegmentOfResult>1</SegmentOfResult>" in ask(fresh)  # answered while the route waits
+            assert fresh.admin("GET", "/admin/status").status_code == 200
+            assert not pending.done()
+            release.set()
+            assert pending.result(30).json() == {"slow": "done"}
+    finally:
+        release.set()
+        del routes[("POST", "/admin/card/test-slow")]
+
+
+def test_status_shows_the_answer_memo(fresh: Live) -> None:
+    before = fresh.admin("GET", "/admin/status").json()["answer_memo"]
+    assert before["max_entries"] > 0
+    first, second = ask(fresh), ask(fresh)
+    assert first.replace("\n", "") == second.replace("\n", "")  # the clock is frozen: the very same answer
+    after = fresh.admin("GET", "/admin/status").json()["answer_memo"]
+    assert after["hits"] == before["hits"] + 1
+    assert after["entries"] >= 1
