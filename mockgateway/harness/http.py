@@ -26,7 +26,8 @@ from typing import Any
 
 from mockgateway.certs.institution_pki import TestPKI
 from mockgateway.control.tokens import TokenBook
-from mockgateway.engine import Gateway, Settings
+from mockgateway.engine import Gateway
+from mockgateway.settings import Settings
 from mockgateway.transports.http import JSON, HttpApp, HttpProtocol, Immediate, Scope, WebApiHost
 from mockgateway.transports.listeners import Listener, login_tls, search_tls, wait_listening
 from mockgateway.transports.plainhttp import PlainServer, run
