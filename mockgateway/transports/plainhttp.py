@@ -36,6 +36,7 @@ BAD_REQUEST = (
 )
 METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
 MAX_QUEUED = 32  # pipelined requests waiting behind a running one before we stop reading
+IDLE_AFTER = 30.0  # seconds: a connection silent for one to two of these, with nothing to answer, is closed
 STOP_GRACE = 5.0  # seconds in-flight requests get on stop before their connections are cut
 
 
@@ -67,6 +68,8 @@ class Connection(asyncio.Protocol):
         self.throttled = False  # reading paused (the client does not read its answers)
         self.answering: Request | None = None  # the request `task` answers
         self.continue_due = False  # a 100 Continue to send once the answers ahead are out
+        self.reads = 0  # data_received calls, for the idle sweep
+        self.reads_seen = -1  # … as the last sweep saw them
         self.waiter: asyncio.Future[None] | None = None  # a stream waiting for the write buffer
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
@@ -87,6 +90,7 @@ class Connection(asyncio.Protocol):
         self.server.check_idle()
 
     def data_received(self, data: bytes) -> None:
+        self.reads += 1
         if self.discard:
             return
         try:
@@ -326,9 +330,11 @@ class PlainServer:
         self.port = server.sockets[0].getsockname()[1]
         for callback in self._startup:
             callback()
+        sweeper = loop.create_task(self._sweep())
         try:
             await self._stop.wait()
         finally:
+            sweeper.cancel()
             server.close()
             for conn in list(self.connections):
                 conn.shutdown()
@@ -341,6 +347,16 @@ class PlainServer:
                 if conn.transport is not None:
                     conn.transport.abort()
             await server.wait_closed()
+
+    async def _sweep(self) -> None:
+        """Close connections that sent nothing for a whole round with no answer under way: idle
+        keep-alive connections, and requests that stall half-sent (IDLE_AFTER to twice that)."""
+        while True:
+            await asyncio.sleep(IDLE_AFTER)
+            for conn in list(self.connections):
+                if conn.task is None and not conn.queue and conn.reads == conn.reads_seen:
+                    conn.end()
+                conn.reads_seen = conn.reads
 
     def stop(self) -> None:
         self._stopping = True

@@ -324,3 +324,29 @@ def test_two_servers_share_one_port() -> None:
     for bg in servers:
         bg.call(bg.server.stop)
         bg.thread.join(10)
+
+
+def test_silent_connections_are_closed_but_not_those_being_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from mockgateway.transports import plainhttp
+
+    monkeypatch.setattr(plainhttp, "IDLE_AFTER", 0.1)
+    app = SlowApp("one")
+    port = free_port()
+    bg = Background(PlainServer(app, "127.0.0.1", port, limit=lambda: 1000))
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as idle,
+        socket.create_connection(("127.0.0.1", port), timeout=10) as half,
+        socket.create_connection(("127.0.0.1", port), timeout=10) as busy,
+    ):
+        half.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+        busy.sendall(get("/slow"))
+        assert Reader(idle).closed()
+        assert Reader(half).closed()
+        time.sleep(0.5)  # several sweeps while the slow answer is under way
+        assert app.release is not None
+        bg.call(app.release.set)
+        assert Reader(busy).answer()[2] == b"one"
+    bg.call(bg.server.stop)
+    bg.thread.join(10)
