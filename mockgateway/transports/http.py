@@ -10,6 +10,9 @@ Routes
   answers the other's route as the real hosts most plausibly would (transports/webapi.py).
 - `/admin/…`: the admin API (loopback and token only), see transports/admin.py.
 - `GET /health`.
+
+Served by transports/plainhttp.py on the plain-HTTP port (where `answer_now` answers the hot
+routes without a task) and by granian on the TLS hosts; both call `__rsgi__` for everything else.
 """
 
 from __future__ import annotations
