@@ -81,6 +81,15 @@ def connect(live: Live) -> Iterator[tuple[socket.socket, Reader]]:
         yield sock, Reader(sock)
 
 
+def test_the_gateway_runs_on_uvloop_with_granian_beside(fresh: Live) -> None:
+    assert type(fresh.running.loop).__module__.startswith("uvloop")
+    assert [type(s).__module__ for s in fresh.running.servers] == [
+        "mockgateway.transports.plainhttp",
+        "granian.server.embed",
+        "granian.server.embed",
+    ]
+
+
 def test_several_requests_on_one_connection(fresh: Live) -> None:
     with connect(fresh) as (sock, reader):
         for _ in range(3):
