@@ -6,7 +6,6 @@ before the app runs, so reading it never waits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any, Protocol
 
@@ -53,12 +52,6 @@ class HeaderMap:
 
     def items(self) -> Headers:
         return list(self._decoded())
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
-
-    def __iter__(self) -> Iterator[str]:
-        return (key for key, _ in self._decoded())
 
 
 class Scope:
@@ -134,12 +127,6 @@ class Request:
                 return
         head = self._head(status, headers, len(body))
         self.conn.write(bytes(head) if self.head_only else bytes(head + body))
-
-    def response_str(self, status: int, headers: Headers, body: str) -> None:
-        self.response_bytes(status, headers, body.encode())
-
-    def response_empty(self, status: int, headers: Headers) -> None:
-        self.response_bytes(status, headers, b"")
 
     def response_stream(self, status: int, headers: Headers) -> Stream:
         if self.done:

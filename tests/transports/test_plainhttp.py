@@ -132,15 +132,6 @@ def test_answers_are_those_of_the_rsgi_route(gateway: Gateway) -> None:
     assert app.answer_now(FakeScope("/admin/status", {}), b"") is None  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def small_limit(fresh: Live) -> Iterator[int]:
-    settings = fresh.running.gateway.settings
-    before = settings.max_request_bytes
-    settings.max_request_bytes = 64 * 1024
-    yield settings.max_request_bytes
-    settings.max_request_bytes = before
-
-
 def test_a_declared_oversize_body_is_refused_and_the_connection_closed(fresh: Live, small_limit: int) -> None:
     with connect(fresh) as (sock, reader):
         sock.sendall(f"POST {OQS} HTTP/1.1\r\nHost: x\r\nContent-Length: {small_limit + 1}\r\n\r\n".encode())
@@ -290,6 +281,9 @@ class Background:
         self.thread.start()
         assert bound.wait(10)
 
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+
     def call(self, fn: Any) -> None:
         assert self.loop is not None
         self.loop.call_soon_threadsafe(fn)
@@ -299,10 +293,7 @@ def test_stop_answers_what_is_in_flight_and_closes_idle_connections() -> None:
     app = SlowApp("one")
     port = free_port()
     bg = Background(PlainServer(app, "127.0.0.1", port, limit=lambda: 1000))
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=10) as idle,
-        socket.create_connection(("127.0.0.1", port), timeout=10) as busy,
-    ):
+    with bg.connect() as idle, bg.connect() as busy:
         idle.sendall(get("/"))
         assert Reader(idle).answer()[2] == b"one"
         busy.sendall(get("/slow"))
@@ -344,11 +335,7 @@ def test_silent_connections_are_closed_but_not_those_being_answered(monkeypatch:
     app = SlowApp("one")
     port = free_port()
     bg = Background(PlainServer(app, "127.0.0.1", port, limit=lambda: 1000))
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=10) as idle,
-        socket.create_connection(("127.0.0.1", port), timeout=10) as half,
-        socket.create_connection(("127.0.0.1", port), timeout=10) as busy,
-    ):
+    with bg.connect() as idle, bg.connect() as half, bg.connect() as busy:
         half.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the rest
         busy.sendall(get("/slow"))
         assert Reader(idle).closed()
