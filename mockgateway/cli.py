@@ -36,6 +36,7 @@ def serve_config(args: argparse.Namespace) -> Config:
         diseases_layout_json=args.diseases_layout_json,
         indent_files=not args.compact,
         answer_memo=args.answer_memo,
+        gc_full_every=args.gc_full_every,
         codes_file=Path(args.codes) if args.codes else None,
         admin_token=args.admin_token,
         journal_entries=args.journal_entries,
@@ -196,6 +197,10 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--diseases-layout-json", default="flat", choices=["nested", "flat"], help="特定疾病 list in the Web API's JSON"
     )
     serve.add_argument("--compact", action="store_true", help="write result and face files on one line (not indented)")
+    serve.add_argument(
+        "--gc-full-every", type=float, default=3600.0, metavar="SECONDS",
+        help="a full cycle collection this often (one pause); in between what survives is frozen (0: never)",
+    )  # fmt: skip
     serve.add_argument(
         "--answer-memo", type=int, default=16_384, metavar="N",
         help="remember up to N whole 資格確認 answers per exact request, forgotten on any state change (0: off)",

@@ -30,6 +30,7 @@ class Config:
     diseases_layout_xml: str = "nested"  # SpecificDiseasesCertificateList in files and HTTP XML (docs/layouts.md)
     diseases_layout_json: str = "flat"  # … in the Web API's JSON
     indent_files: bool = True  # result and face files indented, one element per line (False: --compact)
+    gc_full_every: float = 3600.0  # seconds between full cycle collections while serving (mockgateway/gc_pauses.py)
     answer_memo: int = 16_384  # whole 資格確認 answers remembered per exact request (0: none; control/answer_memo.py)
     codes_file: Path | None = None  # overrides for ErrorCode / ProcessingResultCode (YAML)
     admin_token: str | None = None  # default: generated and written to <root>/admin-token
