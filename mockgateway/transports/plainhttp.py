@@ -55,7 +55,7 @@ class Connection(asyncio.Protocol):
     def __init__(self, server: PlainServer) -> None:
         self.server = server
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpRequestParser(self)
+        self.parser: httptools.HttpRequestParser | None = httptools.HttpRequestParser(self)
         self.client = ""
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
@@ -84,6 +84,7 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self.parser = None  # it refers back to us: without this, a closed connection waits for the cycle collector
         self.server.connections.discard(self)
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
@@ -91,7 +92,7 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.reads += 1
-        if self.discard:
+        if self.discard or self.parser is None:
             return
         try:
             self.parser.feed_data(data)
@@ -136,6 +137,7 @@ class Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         parser = self.parser
+        assert parser is not None  # the parser is calling
         target = self.url
         if target[:1] == b"/" and b"#" not in target:  # origin form, the usual case
             raw_path, _, raw_query = target.partition(b"?")
