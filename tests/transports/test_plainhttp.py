@@ -346,3 +346,25 @@ def test_silent_connections_are_closed_but_not_those_being_answered(monkeypatch:
         assert Reader(busy).answer()[2] == b"one"
     bg.call(bg.server.stop)
     bg.thread.join(10)
+
+
+def test_a_closed_connection_is_freed_without_the_cycle_collector() -> None:
+    import gc
+
+    from mockgateway.transports.plainhttp import Connection
+
+    bg = Background(PlainServer(SlowApp("one"), "127.0.0.1", free_port(), limit=lambda: 1000))
+    gc.disable()  # what gc_pauses makes rare: only reference counting frees the closed connections
+    try:
+        for _ in range(20):
+            with bg.connect() as sock:
+                sock.sendall(get("/", "Connection: close"))
+                reader = Reader(sock)
+                assert reader.answer()[2] == b"one"
+                assert reader.closed()
+        bg.call(bg.server.stop)
+        bg.thread.join(10)
+        left = [o for o in gc.get_objects() if isinstance(o, Connection) and o.server is bg.server]
+    finally:
+        gc.enable()
+    assert left == []
