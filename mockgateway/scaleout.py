@@ -488,6 +488,7 @@ def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], boun
     """A replica process: its own engine on the shared store, the shared plain-HTTP port."""
     from mockgateway.app import build_gateway
     from mockgateway.control.latency import parse_latency
+    from mockgateway.gc_pauses import GcPauses
 
     counter, outbox, demand, acks, clears, cleared = shared
     number = slot + 1
@@ -517,9 +518,11 @@ def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], boun
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop)
         watch = asyncio.create_task(_watch_parent(parent, stop))
+        pauses = asyncio.create_task(GcPauses(full_every=config.gc_full_every).run())  # as the primary's
         loop.call_later(0.2, lambda: print(f"mockgateway replica {number} ready (pid {os.getpid()})", flush=True))
         await server.serve()
         watch.cancel()
+        pauses.cancel()
 
     run(main())
     gateway.store.close()

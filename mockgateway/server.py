@@ -27,6 +27,7 @@ from mockgateway.config import Config
 from mockgateway.control.latency import parse_latency
 from mockgateway.control.tokens import TokenBook, new_admin_token
 from mockgateway.engine import Gateway
+from mockgateway.gc_pauses import GcPauses
 from mockgateway.transports.admin import AdminApi
 from mockgateway.transports.http import HttpApp
 from mockgateway.transports.listeners import CrlWatch, Listener, login_tls, search_tls, wait_listening
@@ -104,8 +105,12 @@ def _listeners(config: Config, app_plain: HttpApp, login: HttpApp | None, search
     return listeners
 
 
-def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> Running:
-    """Build and run everything; blocks until stopped (SIGINT/SIGTERM or Running.stop())."""
+def start(config: Config, on_ready: Callable[[Running], None] | None = None, *, own_process: bool = True) -> Running:
+    """Build and run everything; blocks until stopped (SIGINT/SIGTERM or Running.stop()).
+
+    `own_process`: the gateway is what this process is for (`serve`), so it also keeps the cycle
+    collector's pauses short (mockgateway/gc_pauses.py); False when embedded (tests, a caller's
+    process), whose objects are not ours to freeze."""
     gateway = build_gateway(config)
     gateway.settings.latency = parse_latency(config.latency, config.fault_seed)
     # The index and fixtures are long-lived: move them out of the cycle collector's generations,
@@ -166,9 +171,11 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
             replicas.start()
         if on_ready is not None:
             running.loop.call_later(0.2, on_ready, running)
+        pauses = asyncio.create_task(GcPauses(full_every=config.gc_full_every).run()) if own_process else None
         await asyncio.gather(*(listener.wait() for listener in running.listeners))
-        if watcher is not None:
-            watcher.cancel()
+        for task in (watcher, pauses):
+            if task is not None:
+                task.cancel()
 
     try:
         run(main())  # on uvloop: the plain listeners' server and granian's TLS ones share it
@@ -225,7 +232,9 @@ def start_in_thread(config: Config, timeout: float = 30) -> Running:
         holder.append(running)
         ready.set()
 
-    thread = threading.Thread(target=start, args=(config, on_ready), daemon=True, name="mockgateway")
+    thread = threading.Thread(
+        target=start, args=(config, on_ready), kwargs={"own_process": False}, daemon=True, name="mockgateway"
+    )
     thread.start()
     if not ready.wait(timeout):
         raise RuntimeError(f"gateway did not start within {timeout} s")
