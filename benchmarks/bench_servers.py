@@ -7,14 +7,16 @@ each is measured in the same minutes as the others. The figure that decides is `
 server process's CPU per answered request: on a shared machine requests/s moves with the
 neighbours' load, CPU per request hardly does.
 
-- granian: `mockgateway serve` as shipped (granian RSGI, embedded in the asyncio loop);
-- asyncio+httptools: an asyncio Protocol on uvloop, httptools parsing (keep-alive, pipelining);
-- uvicorn: uvicorn with httptools + uvloop and a raw ASGI app (no framework).
+- shipped: `mockgateway serve` as shipped (transports/plainhttp.py: asyncio + httptools on uvloop,
+  the hot routes answered without a task);
+- granian: the same HttpApp under granian's embedded RSGI server (what shipped before issue 16,
+  and what still serves the TLS listeners);
+- asyncio+httptools: a minimal asyncio Protocol on uvloop with httptools parsing (the hot route only);
+- uvicorn: uvicorn with httptools + uvloop and a raw ASGI app (no framework, the hot route only).
 
-The two challengers are minimal (only the hot route, enough to measure); the choice and the
-figures are in docs/design.md and docs/performance.md.
+The choice and the figures are in docs/design.md and docs/performance.md.
 
-    .venv/bin/pip install httptools uvloop uvicorn   # the challengers only
+    .venv/bin/pip install uvicorn   # the last challenger only
     .venv/bin/python benchmarks/bench_servers.py --db var/bench/population.sqlite3 [--runs 3]
 """
 
@@ -77,6 +79,20 @@ if kind == "asyncio+httptools":
         server = await asyncio.get_running_loop().create_server(Proto, "127.0.0.1", port, backlog=1024)
         await server.serve_forever()
     uvloop.run(main())
+elif kind == "granian":
+    import datetime as dt
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server.embed import Server
+    from mockgateway.control.tokens import TokenBook
+    from mockgateway.transports.http import HttpApp
+
+    app = HttpApp(g, TokenBook(dt.timedelta(hours=1)), webapi=False)
+
+    async def main():
+        await Server(app, address="127.0.0.1", port=port, interface=Interfaces.RSGI, log_level=LogLevels.warning,
+                     backlog=1024).serve()
+    asyncio.run(main())
 else:
     import uvicorn
 
@@ -119,6 +135,7 @@ def main() -> int:
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--kinds", default="shipped,granian,asyncio+httptools,uvicorn", help="comma-separated")
     args = ap.parse_args()
     args.work = tempfile.mkdtemp(prefix="mg-servers-")
     print(f"machine: {bench_scale.machine()}; load average before: {bench_scale.load_average()}")
@@ -129,7 +146,7 @@ def main() -> int:
         lua("/oqs/OQSsiquc01", [x for x, _ in bodies], {"Content-Type": "application/xml"}).encode("utf-8")
         + (Path(args.work) / "check.lua").read_bytes()
     )
-    kinds = ["granian", "asyncio+httptools", "uvicorn"]
+    kinds = args.kinds.split(",")
     figures: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
 
     def drive(url: str, pid: int, seconds: int) -> dict[str, float]:
@@ -143,7 +160,7 @@ def main() -> int:
 
     for _ in range(args.runs):
         for kind in kinds:
-            if kind == "granian":
+            if kind == "shipped":
                 with gateway(args.db, 1, ["--no-folder"]) as (url, server, _ready, _root):
                     warm(url, server.pid)
                     figures[kind].append(drive(url, server.pid, args.duration))

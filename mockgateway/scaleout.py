@@ -59,12 +59,14 @@ from mockgateway.transports.http import (
     SEARCH_PATH,
     HttpApp,
     HttpProtocol,
+    Immediate,
     Scope,
     TooLarge,
     is_loopback,
     read_body,
     too_large,
 )
+from mockgateway.transports.plainhttp import PlainServer, run
 
 log = logging.getLogger(__name__)
 
@@ -386,11 +388,8 @@ class ReplicaApp:
         if scope.proto != "http":
             return
         self.follower.sync()
-        path, method = scope.path, scope.method
-        local = not self.follower.limited_faults and method == "POST"
-        if (local and path == "/oqs/" + LOCAL_API) or (
-            local and self.webapi and path == SEARCH_PATH and self._known(scope)
-        ):
+        path = scope.path
+        if self._local(scope):
             await self.http.__rsgi__(scope, protocol)  # the body limit and the answer, as in one process
             return
         try:
@@ -402,6 +401,18 @@ class ReplicaApp:
             protocol.response_bytes(403, [("content-type", JSON)], b'{"error":"loopback clients only"}')
             return
         await forward(scope, protocol, body, self.port)
+
+    def answer_now(self, scope: Scope, body: bytes) -> Immediate:
+        """The local routes without a task (plainhttp); None sends the rest through `__rsgi__`."""
+        self.follower.sync()
+        return self.http.answer_now(scope, body) if self._local(scope) else None
+
+    def _local(self, scope: Scope) -> bool:
+        """What this replica answers itself: 資格確認, and searches with a token it knows."""
+        if self.follower.limited_faults or scope.method != "POST":
+            return False
+        path = scope.path
+        return path == "/oqs/" + LOCAL_API or (self.webapi and path == SEARCH_PATH and self._known(scope))
 
     def _known(self, scope: Scope) -> bool:
         header = scope.headers.get("authorization")
@@ -459,14 +470,10 @@ class Replicas:
             process.join(10)
         self.publisher.stop()
 
-    def internal_server(self, app: Any) -> Any:
+    def internal_server(self, app: HttpApp) -> PlainServer:
         """The primary's private listener the replicas forward to (loopback, plain HTTP)."""
-        from granian.constants import Interfaces
-        from granian.log import LogLevels
-        from granian.server.embed import Server
-
-        return Server(app, address="127.0.0.1", port=self.primary_port, interface=Interfaces.RSGI,
-                      log_level=LogLevels.warning, backlog=1024)  # fmt: skip
+        limit = app.gateway.settings
+        return PlainServer(app, "127.0.0.1", self.primary_port, limit=lambda: limit.max_request_bytes, reuse_port=False)
 
 
 def _free_port() -> int:
@@ -479,12 +486,9 @@ def _free_port() -> int:
 
 def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], bounds: dict[str, int], slot: int) -> None:
     """A replica process: its own engine on the shared store, the shared plain-HTTP port."""
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
-    from granian.server.embed import Server
-
     from mockgateway.app import build_gateway
     from mockgateway.control.latency import parse_latency
+    from mockgateway.gc_pauses import GcPauses
 
     counter, outbox, demand, acks, clears, cleared = shared
     number = slot + 1
@@ -504,8 +508,8 @@ def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], boun
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        server = Server(app, address=config.host, port=config.http_port, interface=Interfaces.RSGI,
-                        log_level=LogLevels.warning, backlog=1024)  # fmt: skip
+        settings = gateway.settings
+        server = PlainServer(app, config.host, config.http_port, limit=lambda: settings.max_request_bytes)
 
         def stop() -> None:
             loop.call_soon_threadsafe(server.stop)
@@ -514,11 +518,13 @@ def run_replica(config: Config, primary_port: int, shared: tuple[Any, ...], boun
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop)
         watch = asyncio.create_task(_watch_parent(parent, stop))
+        pauses = asyncio.create_task(GcPauses(full_every=config.gc_full_every).run())  # as the primary's
         loop.call_later(0.2, lambda: print(f"mockgateway replica {number} ready (pid {os.getpid()})", flush=True))
         await server.serve()
         watch.cancel()
+        pauses.cancel()
 
-    asyncio.run(main())
+    run(main())
     gateway.store.close()
 
 

@@ -1,8 +1,9 @@
 """Run the gateway: engine, folder watcher, feature workers and the HTTP/TLS listeners in one process.
 
 One process keeps one engine, so the clock, fixtures, journal and faults the admin API changes
-are exactly what every transport sees. The HTTP listeners are granian's embedded servers,
-running in this process's asyncio loop.
+are exactly what every transport sees. The plain-HTTP listener is our own asyncio server
+(transports/plainhttp.py), the TLS ones granian's embedded servers, all in this process's loop
+(uvloop when installed).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from mockgateway.config import Config
 from mockgateway.control.latency import parse_latency
 from mockgateway.control.tokens import TokenBook, new_admin_token
 from mockgateway.engine import Gateway
+from mockgateway.gc_pauses import GcPauses
 from mockgateway.transports.admin import AdminApi
 from mockgateway.transports.http import HttpApp
 from mockgateway.transports.listeners import CrlWatch, Listener, login_tls, search_tls, wait_listening
+from mockgateway.transports.plainhttp import PlainServer, run
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ class Running:
 
     @property
     def servers(self) -> list[Any]:
-        """The granian servers serving now (a restarted listener's new one included)."""
+        """The servers serving now (a restarted listener's new one included)."""
         return [listener.server for listener in self.listeners]
 
     def stop(self) -> None:
@@ -85,9 +88,14 @@ def _server(app: Any, host: str, port: int, **options: Any) -> Any:
 
 
 def _listeners(config: Config, app_plain: HttpApp, login: HttpApp | None, search: HttpApp | None) -> list[Listener]:
-    """The plain HTTP listener, and with a TLS port the Web API's login and search hosts."""
+    """The plain HTTP listener (plainhttp), and with a TLS port the Web API's login and search hosts (granian)."""
     host = config.host
-    listeners = [Listener(lambda: _server(app_plain, host, config.http_port), "http")]
+    settings = app_plain.gateway.settings
+
+    def plain() -> PlainServer:
+        return PlainServer(app_plain, host, config.http_port, limit=lambda: settings.max_request_bytes)
+
+    listeners = [Listener(plain, "http")]
     if login is not None and search is not None and config.tls_port and config.search_tls_port:
         pki_dir, login_port, search_port = config.pki_path, config.tls_port, config.search_tls_port
         TestPKI.init(pki_dir)
@@ -97,8 +105,12 @@ def _listeners(config: Config, app_plain: HttpApp, login: HttpApp | None, search
     return listeners
 
 
-def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> Running:
-    """Build and run everything; blocks until stopped (SIGINT/SIGTERM or Running.stop())."""
+def start(config: Config, on_ready: Callable[[Running], None] | None = None, *, own_process: bool = True) -> Running:
+    """Build and run everything; blocks until stopped (SIGINT/SIGTERM or Running.stop()).
+
+    `own_process`: the gateway is what this process is for (`serve`), so it also keeps the cycle
+    collector's pauses short (mockgateway/gc_pauses.py); False when embedded (tests, a caller's
+    process), whose objects are not ours to freeze."""
     gateway = build_gateway(config)
     gateway.settings.latency = parse_latency(config.latency, config.fault_seed)
     # The index and fixtures are long-lived: move them out of the cycle collector's generations,
@@ -151,7 +163,7 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
             admin.async_routes[("POST", "/admin/pki/revoke")] = _revoke_route(config.pki_path, running.crl_watch)
             watcher = asyncio.create_task(running.crl_watch.run())
         for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests)
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
                 running.loop.add_signal_handler(sig, running.stop)
         for listener in running.listeners:
             await listener.start()
@@ -159,12 +171,14 @@ def start(config: Config, on_ready: Callable[[Running], None] | None = None) -> 
             replicas.start()
         if on_ready is not None:
             running.loop.call_later(0.2, on_ready, running)
+        pauses = asyncio.create_task(GcPauses(full_every=config.gc_full_every).run()) if own_process else None
         await asyncio.gather(*(listener.wait() for listener in running.listeners))
-        if watcher is not None:
-            watcher.cancel()
+        for task in (watcher, pauses):
+            if task is not None:
+                task.cancel()
 
     try:
-        asyncio.run(main())
+        run(main())  # on uvloop: the plain listeners' server and granian's TLS ones share it
     finally:
         if replicas is not None:
             replicas.stop()
@@ -218,7 +232,9 @@ def start_in_thread(config: Config, timeout: float = 30) -> Running:
         holder.append(running)
         ready.set()
 
-    thread = threading.Thread(target=start, args=(config, on_ready), daemon=True, name="mockgateway")
+    thread = threading.Thread(
+        target=start, args=(config, on_ready), kwargs={"own_process": False}, daemon=True, name="mockgateway"
+    )
     thread.start()
     if not ready.wait(timeout):
         raise RuntimeError(f"gateway did not start within {timeout} s")

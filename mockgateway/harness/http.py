@@ -3,7 +3,8 @@
 Every scenario gets a fresh gateway (so none sees another's state), but a vendor's software is
 configured once with one URL. `CatalogueHttp` listens on one port for the whole session and hands
 each request to the current scenario's `HttpApp`: the convenience route `POST /oqs/{API_ID}` and the
-Web API (auth + search) on plain HTTP, without client certificates (`--mg-http-port`).
+Web API (auth + search) on plain HTTP, without client certificates (`--mg-http-port`), served like
+the gateway's own plain port (transports/plainhttp.py).
 
 Given a test PKI, it is the Web API as the real one is reached instead (the catalogue's `webapi`
 scenarios): two TLS listeners, as the real Web API has two hosts — the login host on `port`, which
@@ -26,8 +27,12 @@ from typing import Any
 from mockgateway.certs.institution_pki import TestPKI
 from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Gateway
-from mockgateway.transports.http import JSON, HttpApp, HttpProtocol, Scope, WebApiHost
+from mockgateway.settings import Settings
+from mockgateway.transports.http import JSON, HttpApp, HttpProtocol, Immediate, Scope, WebApiHost
 from mockgateway.transports.listeners import Listener, login_tls, search_tls, wait_listening
+from mockgateway.transports.plainhttp import PlainServer, run
+
+DEFAULTS = Settings()
 
 
 class SwitchApp:
@@ -45,6 +50,15 @@ class SwitchApp:
                 protocol.response_bytes(503, [("content-type", JSON)], body)
             return
         await app.__rsgi__(scope, protocol)
+
+    def answer_now(self, scope: Scope, body: bytes) -> Immediate:
+        app = self.current
+        return None if app is None else app.answer_now(scope, body)
+
+    def limit(self) -> int:
+        """The current scenario's body limit (the engine's default between scenarios)."""
+        app = self.current
+        return (app.gateway.settings if app is not None else DEFAULTS).max_request_bytes
 
 
 class CatalogueHttp:
@@ -83,7 +97,8 @@ class CatalogueHttp:
 
         pki = self.pki
         if pki is None:
-            self._listeners = [Listener(lambda: server(self.app, self.port, {}), "http")]
+            plain = PlainServer(self.app, self.host, self.port, limit=self.app.limit, reuse_port=False)
+            self._listeners = [Listener(lambda: plain, "http")]
         else:
             search_port = self.search_port
             assert search_port is not None
@@ -108,7 +123,7 @@ class CatalogueHttp:
                 ready.set()
             await asyncio.gather(*(listener.wait() for listener in self._listeners))
 
-        self._thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True, name="catalogue-http")
+        self._thread = threading.Thread(target=run, args=(main(),), daemon=True, name="catalogue-http")
         self._thread.start()
         if not ready.wait(timeout):
             raise RuntimeError(f"the catalogue's HTTP listener did not start within {timeout:g} s")

@@ -1,4 +1,4 @@
-"""The HTTP transport: an RSGI app (granian) over the engine, with no framework on the hot path.
+"""The HTTP transport: an RSGI app over the engine, with no framework on the hot path.
 
 Routes
 - `POST /oqs/{API_ID}`: our convenience route; the body is exactly what a request file holds,
@@ -10,6 +10,9 @@ Routes
   answers the other's route as the real hosts most plausibly would (transports/webapi.py).
 - `/admin/…`: the admin API (loopback and token only), see transports/admin.py.
 - `GET /health`.
+
+Served by transports/plainhttp.py on the plain-HTTP port (where `answer_now` answers the hot
+routes without a task) and by granian on the TLS hosts; both call `__rsgi__` for everything else.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from mockgateway.control.tokens import TokenBook
 from mockgateway.engine import Format, Gateway, Response
 from mockgateway.transports.webapi import AUTH_PATH, JSON, SEARCH_PATH, Answer, WebApi
 
-__all__ = ["AUTH_PATH", "JSON", "SEARCH_PATH", "AdminHandler", "HttpApp", "HttpProtocol", "Scope"]
+__all__ = ["AUTH_PATH", "JSON", "SEARCH_PATH", "AdminHandler", "HttpApp", "HttpProtocol", "Immediate", "Scope"]
 
 
 class Scope(Protocol):
@@ -53,6 +56,10 @@ class HttpProtocol(Protocol):
 
 
 AdminHandler = Callable[[Scope, HttpProtocol], Awaitable[None]]
+Reply = tuple[int, list[tuple[str, str]], bytes]
+# What `answer_now` gives a server: the answer itself, the rest of the work for a task (a delay, a
+# cut connection), or None: run `__rsgi__`.
+Immediate = Reply | Callable[[HttpProtocol], Awaitable[None]] | None
 WebApiHost = Literal["both", "login", "search"]  # which of the Web API's routes a listener serves
 
 
@@ -149,12 +156,7 @@ class HttpApp:
             except TooLarge as exc:
                 too_large(protocol, exc)
                 return
-            if self.host != "both" and (path == SEARCH_PATH) != (self.host == "search"):
-                await self._answer(protocol, self.api.wrong_host(path, raw))
-            elif path == AUTH_PATH:
-                await self._answer(protocol, self.api.login(raw))
-            else:
-                await self._answer(protocol, self.api.search(raw, scope.headers.get("authorization")))
+            await self._answer(protocol, self._route_api(scope, path, raw))
         elif path.startswith("/admin") and self.admin is not None:
             await self.admin(scope, protocol)
         elif path.startswith("/console") and self.console is not None:
@@ -173,6 +175,33 @@ class HttpApp:
             detail = {"error": f"no route for {method} {path}", "routes": [*known, "GET /health"]}
             protocol.response_bytes(404, [("content-type", JSON)], orjson.dumps(detail))
 
+    def answer_now(self, scope: Scope, body: bytes) -> Immediate:
+        """The hot routes answered without awaiting, for a server holding the whole body (within
+        the limit): the same answer `__rsgi__` gives, or what is left to await; None for the rest."""
+        path = scope.path
+        if scope.method != "POST":
+            return None
+        if self.convenience and path.startswith("/oqs/"):
+            return self._reply(self.gateway.process(path[5:], body, fmt=Format.XML, transport="http", name=path))
+        if self.webapi and path in (SEARCH_PATH, AUTH_PATH):
+            answer = self._route_api(scope, path, body)
+            if answer.response is not None:
+                return self._reply(answer.response)
+            return answer.status, [("content-type", JSON)], answer.body
+        return None
+
+    def _route_api(self, scope: Scope, path: str, raw: bytes) -> Answer:
+        if self.host != "both" and (path == SEARCH_PATH) != (self.host == "search"):
+            return self.api.wrong_host(path, raw)
+        if path == AUTH_PATH:
+            return self.api.login(raw)
+        return self.api.search(raw, scope.headers.get("authorization"))
+
+    def _reply(self, response: Response) -> Immediate:
+        if response.delay > 0 or response.action == "drop":
+            return lambda protocol: self._send(protocol, response)
+        return _status(response), [("content-type", response.media_type)], response.body
+
     async def _send(self, protocol: HttpProtocol, response: Response) -> None:
         if response.delay > 0:
             await asyncio.sleep(response.delay)
@@ -182,11 +211,14 @@ class HttpApp:
             stream = protocol.response_stream(200, [*headers, ("content-length", str(len(response.body) + 1))])
             await stream.send_bytes(response.body[: max(1, len(response.body) // 3)])
             return
-        status = 503 if response.action in ("http503", "maintenance") else 200
-        protocol.response_bytes(status, headers, response.body)
+        protocol.response_bytes(_status(response), headers, response.body)
 
     async def _answer(self, protocol: HttpProtocol, answer: Answer) -> None:
         if answer.response is not None:
             await self._send(protocol, answer.response)
         else:
             protocol.response_bytes(answer.status, [("content-type", JSON)], answer.body)
+
+
+def _status(response: Response) -> int:
+    return 503 if response.action in ("http503", "maintenance") else 200

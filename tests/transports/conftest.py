@@ -63,3 +63,13 @@ def fresh(live: Live) -> Live:
     assert live.admin("POST", "/admin/reset").status_code == 200
     assert live.admin("POST", "/admin/clock", json={"now": "20261123100000", "running": False}).status_code == 200
     return live
+
+
+@pytest.fixture
+def small_limit(fresh: Live) -> Iterator[int]:
+    """A 64 KiB body limit for the test (the setting is read per request)."""
+    settings = fresh.running.gateway.settings
+    before = settings.max_request_bytes
+    settings.max_request_bytes = 64 * 1024
+    yield settings.max_request_bytes
+    settings.max_request_bytes = before

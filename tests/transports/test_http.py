@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import socket
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -211,15 +211,6 @@ def test_latency_fault_is_journalled(fresh: Live) -> None:
 
 
 # -- body size (issue 18 item 8): enforced by the app, whatever server carries it ------------------
-
-
-@pytest.fixture
-def small_limit(fresh: Live) -> Iterator[int]:
-    settings = fresh.running.gateway.settings
-    before = settings.max_request_bytes
-    settings.max_request_bytes = 64 * 1024
-    yield settings.max_request_bytes
-    settings.max_request_bytes = before
 
 
 def raw_exchange(live: Live, head: str, chunks: Iterable[bytes] = ()) -> tuple[int, bytes]:
