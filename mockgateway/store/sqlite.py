@@ -48,8 +48,10 @@ class SqliteRepository:
             self._local.db = db
         return db
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self.connection(), self._write_lock, self)
+    def transaction(self, *, answers: bool = True) -> _Transaction:
+        """`answers=False`: what is written here never changes an answer built from the store
+        (bulk job bookkeeping), so remembered answers stay valid (`changes` does not move)."""
+        return _Transaction(self.connection(), self._write_lock, self, answers)
 
     def touch(self) -> None:
         """Say that something answers depend on has changed (an in-memory registry updated after
@@ -112,8 +114,8 @@ class SqliteRepository:
 class _Transaction:
     """BEGIN IMMEDIATE … COMMIT under the process-wide write lock; ROLLBACK on any error."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock, store: SqliteRepository) -> None:
-        self.db, self.lock, self.store = db, lock, store
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock, store: SqliteRepository, answers: bool) -> None:
+        self.db, self.lock, self.store, self.answers = db, lock, store, answers
 
     def __enter__(self) -> sqlite3.Connection:
         self.lock.acquire()
@@ -128,5 +130,6 @@ class _Transaction:
         try:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
-            self.store.changes += 1  # under the lock: writers never lose a count
+            if self.answers:
+                self.store.changes += 1  # under the lock: writers never lose a count
             self.lock.release()

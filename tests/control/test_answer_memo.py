@@ -159,3 +159,18 @@ def test_verify_mode_turns_a_stale_entry_into_an_internal_error(make_gateway: Ga
     gateway.memo._memo[key] = dataclasses.replace(entry, parts=tuple(p.replace(b"42", b"43") for p in entry.parts))
     stale = header_of(reply_tree(ask(gateway, raw)))
     assert (stale["SegmentOfResult"], stale["ErrorCode"]) == ("9", gateway.codes.get("internal").code)
+
+
+def test_bulk_bookkeeping_writes_keep_remembered_answers(fast: Gateway) -> None:
+    """A bulk job commits a chunk every few thousand records: those writes change no single answer."""
+    raw = eligibility_request()
+    ask(fast, raw)
+    with fast.store.transaction(answers=False) as db:
+        db.execute("INSERT OR REPLACE INTO state VALUES ('bulk-bookkeeping', '1')")
+    ask(fast, raw)
+    assert fast.memo is not None
+    assert fast.memo.hits == 1
+    with fast.store.transaction() as db:  # any other write does count
+        db.execute("INSERT OR REPLACE INTO state VALUES ('other', '1')")
+    ask(fast, raw)
+    assert fast.memo.hits == 1

@@ -206,7 +206,7 @@ class JobStore:
     def __init__(self, store: SqliteRepository) -> None:
         self.store = store
         store.ensure_schema(SCHEMA)
-        with store.transaction() as db:
+        with store.transaction(answers=False) as db:
             have = {str(row[1]) for row in db.execute("PRAGMA table_info(bulk_results)")}
             for name, kind in _RESULT_COLUMNS:
                 if name not in have:
@@ -226,7 +226,7 @@ class JobStore:
     ) -> Job:
         """Commit the job and all its records; returns only once they are durable."""
         dumps = orjson.dumps
-        with self.store.transaction() as db:
+        with self.store.transaction(answers=False) as db:
             cur = db.execute(
                 "INSERT INTO bulk_jobs (family, mic, file_identifier, confirmation_date, accepted_at, "
                 "accepted_virtual, accepted_real, pace_delay, pace_rate, total) "
@@ -302,7 +302,7 @@ class JobStore:
         duplicate after a restart, a late worker) is dropped, so every record is answered once.
         `apply` runs inside the transaction and `after` once it committed, only for a stored chunk."""
         stored = False
-        with self.store.transaction() as db:
+        with self.store.transaction(answers=False) as db:
             current = db.execute("SELECT processed FROM bulk_jobs WHERE id = ? AND expired = 0", (job.id,)).fetchone()
             if current is None:  # expired meanwhile: drop it
                 return None
@@ -353,13 +353,13 @@ class JobStore:
             yield zlib.decompress(blob) if packed else bytes(blob)
 
     def mark_downloaded(self, job: Job) -> None:
-        with self.store.transaction() as db:
+        with self.store.transaction(answers=False) as db:
             db.execute("UPDATE bulk_jobs SET downloads = downloads + 1 WHERE id = ?", (job.id,))
 
     def expire(self, accepted_before: float) -> int:
         """Retention: drop the records of jobs accepted (virtual time) before the given epoch; the
         job row stays as a tombstone so its 受付番号 answers "expired" rather than "unknown"."""
-        with self.store.transaction() as db:
+        with self.store.transaction(answers=False) as db:
             ids = [
                 int(row[0])
                 for row in db.execute(
