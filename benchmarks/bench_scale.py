@@ -339,6 +339,7 @@ def bench_http(
                 {"Content-Type": "application/json;charset=UTF-8", "Authorization": token}),
             encoding="utf-8",
         )  # fmt: skip
+        control_check(bodies, url, args)  # before the measured runs: the check can fail
         out["convenience route (XML)"] = measure(xml_script, url, args, pids)
         out["Web API (JSON, plain HTTP)"] = measure(json_script, url, args, pids)
         if "tls" not in args.skip:  # the search host: server certificate only, as the real one
@@ -377,7 +378,27 @@ for b in bodies:
     expected = json.loads((work / "expected.json").read_text(encoding="utf-8"))
     table = {k.encode("latin-1"): v.encode("latin-1") for k, v in expected.items()}
     (work / "check.lua").write_bytes(answer_check(table, VOLATILE.encode()))
+    for poison in POISONS:
+        (work / f"check-{poison}.lua").write_bytes(answer_check(table, VOLATILE.encode(), poison))
     return len(table)
+
+
+POISONS = ("head", "tail", "rotate")
+
+
+def control_check(bodies: list[tuple[str, str]], url: str, args: argparse.Namespace) -> None:
+    """Prove the answer check can fail: one second of wrk with each poisoned copy of the expected
+    answers (wrklib.answer_check) must count every answer it gets wrong."""
+    work = Path(args.work)
+    for poison in POISONS:
+        script = work / f"xml-{poison}.lua"
+        script.write_bytes(
+            lua("/oqs/OQSsiquc01", [x for x, _ in bodies], {"Content-Type": "application/xml"}).encode("utf-8")
+            + (work / f"check-{poison}.lua").read_bytes()
+        )
+        m = wrk(script, url, argparse.Namespace(**{**vars(args), "duration": 1}))
+        if not m.get("checked") or m.get("wrong") != m["checked"]:
+            raise SystemExit(f"the answer check did not fail with poisoned answers ({poison}): {m}")
 
 
 def bench_ceiling(sample_body: bytes, bodies: list[tuple[str, str]], args: argparse.Namespace) -> dict[str, float]:

@@ -33,25 +33,61 @@ end
 """
 
 
-def answer_check(expected: dict[bytes, bytes], volatile: bytes) -> bytes:
+def answer_check(expected: dict[bytes, bytes], volatile: bytes, poison: str = "") -> bytes:
     """Lua that checks every answer wrk gets: `expected` maps the echoed key (the bytes between
     <QualificationConfirmSearchInfo> tags) to the whole answer with the `volatile` element's text
-    removed (the processing time); done() prints "answers: N checked, M wrong"."""
-    rows = b",\n".join(b"[ [==[" + k + b"]==] ] = [==[" + v + b"]==]" for k, v in expected.items())
+    removed (the processing time); done() prints "answers: N checked, M wrong".
+
+    An answer is right when its status is 200, its key is known, everything before the volatile
+    element's text and everything after it equal the expected answer byte for byte, and that text
+    is digits. Plain `string.find` and two substring comparisons: Lua patterns over the whole body
+    (a `match` for the key and a `gsub` for the volatile text, as this script did first) cost wrk
+    ~30 µs an answer and capped it at ~25,000 answers/s on this machine, below what the gateway
+    serves (against nginx: 89,000/s with this check, 96,000 with none, 24,000-27,000 with patterns).
+
+    `poison` is for control runs, each of which must count every answer wrong: "head" or "tail"
+    changes one byte of that part of every expected answer (the comparison is made), "rotate" gives
+    each key the next key's answer (each answer is compared with its own person's)."""
+    open_, close = b"<" + volatile + b">", b"</" + volatile + b">"
+    heads: list[bytes] = []
+    tails: list[bytes] = []
+    answers = list(expected.values())
+    if poison == "rotate":
+        answers = answers[1:] + answers[:1]
+    for key, answer in zip(expected, answers, strict=True):
+        at = answer.index(open_ + close) + len(open_)
+        head, tail = answer[:at], answer[at:]
+        if poison == "head":
+            head = head[:-1] + b"_"  # the volatile element's start tag, mangled
+        elif poison == "tail":
+            tail = tail[:-1] + b"_"  # the answer's last byte
+        quoted = b"[ [==[" + key + b"]==] ] = "
+        heads.append(quoted + b"[==[" + head + b"]==]")
+        tails.append(quoted + b"[==[" + tail + b"]==]")
     tag = volatile.decode("ascii")
     return (
-        b"local expected = { "
-        + rows
+        b"local head = { " + b",\n".join(heads) + b" }\n"
+        b"local tail = { "
+        + b",\n".join(tails)
         + b" }\n"
         + f"""
+local find, sub = string.find, string.sub
+local OK, CK = "<QualificationConfirmSearchInfo>", "</QualificationConfirmSearchInfo>"
+local OT, CT = "<{tag}>", "</{tag}>"
 checked, wrong = 0, 0
 local threads = {{}}
 function setup(thread) table.insert(threads, thread) end
 function response(status, headers, body)
   checked = checked + 1
-  local key = body:match("<QualificationConfirmSearchInfo>(.-)</QualificationConfirmSearchInfo>")
-  local plain = body:gsub("<{tag}>[0-9]*</{tag}>", "<{tag}></{tag}>")
-  if status ~= 200 or key == nil or expected[key] ~= plain then wrong = wrong + 1 end
+  local a = find(body, OK, 1, true)
+  local b = a and find(body, CK, a, true)
+  local t = find(body, OT, 1, true)
+  local u = t and find(body, CT, t, true)
+  if status ~= 200 or b == nil or u == nil then wrong = wrong + 1; return end
+  local key, v = sub(body, a + #OK, b - 1), t + #OT
+  if head[key] ~= sub(body, 1, v - 1) or tail[key] ~= sub(body, u) or find(sub(body, v, u - 1), "^%d*$") == nil then
+    wrong = wrong + 1
+  end
 end
 function done(summary, latency, requests)
   local c, w = 0, 0
