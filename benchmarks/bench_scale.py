@@ -321,10 +321,8 @@ def bench_http(
 ) -> dict[str, dict[str, float]]:
     work = Path(args.work)
     xml_script, json_script = work / "xml.lua", work / "json.lua"
-    xml_script.write_bytes(
-        lua("/oqs/OQSsiquc01", [x for x, _ in bodies], {"Content-Type": "application/xml"}).encode("utf-8")
-        + (work / "check.lua").read_bytes()
-    )
+    xml_requests = lua("/oqs/OQSsiquc01", [x for x, _ in bodies], {"Content-Type": "application/xml"}).encode("utf-8")
+    xml_script.write_bytes(xml_requests + (work / "check.lua").read_bytes())
     out: dict[str, dict[str, float]] = {}
     tls, search = free_port(), free_port()
     ports = ["--tls-port", str(tls), "--search-port", str(search)]
@@ -339,7 +337,7 @@ def bench_http(
                 {"Content-Type": "application/json;charset=UTF-8", "Authorization": token}),
             encoding="utf-8",
         )  # fmt: skip
-        control_check(bodies, url, args)  # before the measured runs: the check can fail
+        control_check(xml_requests, url, args)  # before the measured runs: the check can fail
         out["convenience route (XML)"] = measure(xml_script, url, args, pids)
         out["Web API (JSON, plain HTTP)"] = measure(json_script, url, args, pids)
         if "tls" not in args.skip:  # the search host: server certificate only, as the real one
@@ -386,16 +384,14 @@ for b in bodies:
 POISONS = ("head", "tail", "rotate")
 
 
-def control_check(bodies: list[tuple[str, str]], url: str, args: argparse.Namespace) -> None:
-    """Prove the answer check can fail: one second of wrk with each poisoned copy of the expected
-    answers (wrklib.answer_check) must count every answer it gets wrong."""
+def control_check(requests: bytes, url: str, args: argparse.Namespace) -> None:
+    """Prove the answer check can fail: one second of wrk sending `requests` (the XML script's
+    request part) with each poisoned copy of the expected answers (wrklib.answer_check) must count
+    every answer it gets wrong."""
     work = Path(args.work)
     for poison in POISONS:
         script = work / f"xml-{poison}.lua"
-        script.write_bytes(
-            lua("/oqs/OQSsiquc01", [x for x, _ in bodies], {"Content-Type": "application/xml"}).encode("utf-8")
-            + (work / f"check-{poison}.lua").read_bytes()
-        )
+        script.write_bytes(requests + (work / f"check-{poison}.lua").read_bytes())
         m = wrk(script, url, argparse.Namespace(**{**vars(args), "duration": 1}))
         if not m.get("checked") or m.get("wrong") != m["checked"]:
             raise SystemExit(f"the answer check did not fail with poisoned answers ({poison}): {m}")

@@ -65,11 +65,9 @@ def answer_check(expected: dict[bytes, bytes], volatile: bytes, poison: str = ""
         heads.append(quoted + b"[==[" + head + b"]==]")
         tails.append(quoted + b"[==[" + tail + b"]==]")
     tag = volatile.decode("ascii")
+    tables = b"local head = { " + b",\n".join(heads) + b" }\nlocal tail = { " + b",\n".join(tails) + b" }\n"
     return (
-        b"local head = { " + b",\n".join(heads) + b" }\n"
-        b"local tail = { "
-        + b",\n".join(tails)
-        + b" }\n"
+        tables
         + f"""
 local find, sub = string.find, string.sub
 local OK, CK = "<QualificationConfirmSearchInfo>", "</QualificationConfirmSearchInfo>"
